@@ -1,0 +1,1 @@
+"""The edge: the ``pvz`` command line and (later) the HTTP API."""

@@ -1,0 +1,1 @@
+"""Bundled datasets, readers and writers, errors, the demo network."""

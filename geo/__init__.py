@@ -1,0 +1,1 @@
+"""Coordinates and distances: exact WGS84 geodesics, the point index, settlements."""

@@ -1,0 +1,357 @@
+"""Exact spatial index of points on WGS84 with live insert and delete.
+
+``PointIndex`` answers "which points lie closer than ``max(r_query, r_point)``
+to each query" exactly on the WGS84 ellipsoid:
+
+1. a fast filter on the straight 3-D chord between Earth-centred coordinates
+   (a sorted grid of cubes, compiled with numba) keeps every pair whose chord is
+   below ``R + band``; the chord is never longer than the geodesic, so nothing
+   is missed, and there is no antimeridian or pole to special-case;
+2. pairs whose chord is below ``R - band`` are inside for certain (the geodesic
+   exceeds the chord by less than ``s**3 / (24 rho**2)``, 1e-6 m at 1 km, see
+   :func:`geo.geodesic.chord_excess_bound_m`);
+3. every pair within ``band`` (1 m by default) of ``R`` is decided by the exact
+   geodesic (Karney, ``pyproj.Geod``). Equality ``d == R`` is outside.
+
+Inserts go to a small pending buffer that is scanned directly and merged into
+the grid when it grows; deletes are tombstones dropped at the next merge.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from geo import _kernels
+from geo.geodesic import chord_excess_bound_m, distance_m, ecef_m, validate_latlon
+
+__all__ = ["Pairs", "PointIndex"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: pending inserts scanned by brute force before they are merged into the grid
+_PENDING_LIMIT = 512
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Pairs found by a query, sorted by query then distance.
+
+    Attributes
+    ----------
+    query : int64 array, position of the query in the input
+    slot : int64 array, internal slot of the point (see :meth:`PointIndex.ids_of`)
+    distance_m : float64 array, geodesic distance on WGS84, metres (NaN when the
+        query asked for ``distances=False`` and the pair was decided without it)
+    radius_m : float64 array, ``max(r_query, r_point)``, the radius that decided the pair
+    point_radius_m : float64 array, the point's own radius, metres
+    """
+
+    query: IntArray
+    slot: IntArray
+    distance_m: FloatArray
+    radius_m: FloatArray
+    point_radius_m: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.query.size)
+
+    def offsets(self, n_queries: int) -> IntArray:
+        """CSR offsets: pairs of query ``i`` are ``[offsets[i], offsets[i + 1])``."""
+        return np.searchsorted(self.query, np.arange(n_queries + 1)).astype(np.int64)
+
+
+class PointIndex:
+    """Points with protection radii, queried exactly on WGS84.
+
+    Parameters
+    ----------
+    cell_m : float
+        Side of the grid cubes, metres. Best near the largest radius in use.
+    band_m : float
+        Pairs whose chord is within ``band_m`` of the radius are decided by the
+        exact geodesic. Must exceed the chord excess at the largest radius.
+    max_radius_m : float
+        Largest radius accepted (query or point), metres.
+    """
+
+    def __init__(
+        self, *, cell_m: float = 1000.0, band_m: float = 1.0, max_radius_m: float = 50_000.0
+    ) -> None:
+        if not cell_m >= 10:
+            raise ValueError(f"cell_m must be at least 10 m, got {cell_m}")
+        if not band_m > chord_excess_bound_m(max_radius_m + band_m):
+            raise ValueError("band_m is smaller than the chord excess at max_radius_m")
+        self.cell_m = float(cell_m)
+        self.band_m = float(band_m)
+        self.max_radius_m = float(max_radius_m)
+        self._lock = threading.RLock()
+        # per slot (insertion order): coordinates, radius, id
+        self._lat = np.empty(0)
+        self._lon = np.empty(0)
+        self._xyz = np.empty((0, 3))
+        self._rad = np.empty(0)
+        self._ids: list[Hashable] = []
+        self._slot_of: dict[Hashable, int] = {}
+        self._n_slots = 0
+        # the merged grid, in cell order
+        self._ukeys = np.empty(0, dtype=np.int64)
+        self._starts = np.zeros(1, dtype=np.int64)
+        self._gslot = np.empty(0, dtype=np.int64)
+        self._gxyz = np.empty((0, 3))
+        self._grad = np.empty(0)
+        self._galive = np.empty(0, dtype=np.bool_)
+        self._gpos_of_slot = np.empty(0, dtype=np.int64)  # -1 when not in the grid
+        self._grmax = 0.0
+        self._pending: dict[int, None] = {}  # insertion-ordered set of slots
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_points(
+        cls,
+        ids: Iterable[Hashable],
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        radius_m: npt.ArrayLike,
+        **options: float,
+    ) -> PointIndex:
+        """Build an index from arrays (one bulk merge). Ids must be unique."""
+        index = cls(**options)
+        index.insert_many(ids, lat, lon, radius_m)
+        index.merge()
+        return index
+
+    def insert_many(
+        self,
+        ids: Iterable[Hashable],
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        radius_m: npt.ArrayLike,
+    ) -> None:
+        """Insert points; raises ``ValueError`` on a bad coordinate, radius or duplicate id."""
+        id_list = list(ids)
+        la, lo = validate_latlon(lat, lon)
+        rad = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), la.shape).copy()
+        if len(id_list) != la.size:
+            raise ValueError(f"{len(id_list)} ids for {la.size} coordinates")
+        self._check_radii(rad)
+        with self._lock:
+            seen: set[Hashable] = set()
+            for pid in id_list:
+                if pid in self._slot_of or pid in seen:
+                    raise ValueError(f"duplicate point id {pid!r}")
+                seen.add(pid)
+            first = self._n_slots
+            self._grow(first + la.size)
+            sl = slice(first, first + la.size)
+            self._lat[sl], self._lon[sl], self._rad[sl] = la, lo, rad
+            self._xyz[sl] = ecef_m(la, lo)
+            self._gpos_of_slot[sl] = -1
+            for k, pid in enumerate(id_list):
+                self._ids.append(pid)
+                self._slot_of[pid] = first + k
+                self._pending[first + k] = None
+            self._n_slots = first + la.size
+            if len(self._pending) > _PENDING_LIMIT:
+                self.merge()
+
+    def insert(self, pid: Hashable, lat: float, lon: float, radius_m: float) -> None:
+        """Insert one point (visible to the next query)."""
+        self.insert_many([pid], [lat], [lon], [radius_m])
+
+    def delete(self, pid: Hashable) -> None:
+        """Remove a point; raises ``KeyError`` if the id is unknown."""
+        with self._lock:
+            slot = self._slot_of.pop(pid)
+            if slot in self._pending:
+                del self._pending[slot]
+            else:
+                self._galive[self._gpos_of_slot[slot]] = False
+                self._gpos_of_slot[slot] = -1
+
+    def merge(self) -> None:
+        """Rebuild the grid from every live point (pending inserts included)."""
+        with self._lock:
+            slots = np.fromiter(self._slot_of.values(), dtype=np.int64, count=len(self._slot_of))
+            slots.sort()
+            keys = _kernels.cell_keys(self._xyz[slots], self.cell_m)
+            order = np.argsort(keys, kind="stable")
+            keys = keys[order]
+            slots = slots[order]
+            self._ukeys, first = np.unique(keys, return_index=True)
+            self._starts = np.append(first, keys.size).astype(np.int64)
+            self._gslot = slots
+            self._gxyz = np.ascontiguousarray(self._xyz[slots])
+            self._grad = self._rad[slots].copy()
+            self._galive = np.ones(slots.size, dtype=np.bool_)
+            self._gpos_of_slot[: self._n_slots] = -1
+            self._gpos_of_slot[slots] = np.arange(slots.size)
+            self._grmax = float(self._grad.max()) if slots.size else 0.0
+            self._pending.clear()
+
+    def _grow(self, need: int) -> None:
+        cap = self._lat.size
+        if need <= cap:
+            return
+        new = max(need, 2 * cap, 1024)
+        for name in ("_lat", "_lon", "_rad"):
+            arr = np.empty(new)
+            arr[:cap] = getattr(self, name)
+            setattr(self, name, arr)
+        xyz = np.empty((new, 3))
+        xyz[:cap] = self._xyz
+        self._xyz = xyz
+        pos = np.full(new, -1, dtype=np.int64)
+        pos[:cap] = self._gpos_of_slot
+        self._gpos_of_slot = pos
+
+    def _check_radii(self, rad: FloatArray) -> None:
+        bad = ~np.isfinite(rad) | (rad < 0) | (rad > self.max_radius_m)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"radius_m must be in [0, {self.max_radius_m:g}], got {rad[i]!r} at position {i}"
+            )
+
+    # ------------------------------------------------------------------ reading
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    def __contains__(self, pid: object) -> bool:
+        return pid in self._slot_of
+
+    def ids_of(self, slots: npt.ArrayLike) -> npt.NDArray[np.object_]:
+        """Point ids of internal slots, as an object array."""
+        s = np.asarray(slots, dtype=np.int64)
+        out = np.empty(s.size, dtype=object)
+        ids = self._ids
+        for k, v in enumerate(s.tolist()):
+            out[k] = ids[v]
+        return out
+
+    def slot_of(self, pid: Hashable) -> int:
+        """Internal slot of a live point id; raises ``KeyError`` if unknown."""
+        return self._slot_of[pid]
+
+    def point(self, pid: Hashable) -> tuple[float, float, float]:
+        """``(lat, lon, radius_m)`` of a live point; raises ``KeyError`` if unknown."""
+        s = self._slot_of[pid]
+        return float(self._lat[s]), float(self._lon[s]), float(self._rad[s])
+
+    def live_slots(self) -> IntArray:
+        """Slots of every live point, ascending (insertion order)."""
+        slots = np.fromiter(self._slot_of.values(), dtype=np.int64, count=len(self._slot_of))
+        slots.sort()
+        return slots
+
+    def coords(self, slots: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """``lat, lon, radius_m`` arrays of the given slots."""
+        s = np.asarray(slots, dtype=np.int64)
+        return self._lat[s], self._lon[s], self._rad[s]
+
+    # ------------------------------------------------------------------ querying
+    def query(
+        self,
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        radius_m: npt.ArrayLike = 0.0,
+        *,
+        distances: bool = True,
+    ) -> Pairs:
+        """Every live point p with ``geodesic(q, p) < max(r_q, r_p)``, for each query q.
+
+        Parameters
+        ----------
+        lat, lon : array-like, WGS84 degrees of the queries
+        radius_m : float or array-like, each query's own radius, metres
+        distances : if False, pairs decided by the chord alone carry NaN distance
+            (faster for counting); pairs in the band always carry the geodesic.
+
+        Returns
+        -------
+        Pairs sorted by query, then by distance.
+        """
+        la, lo = validate_latlon(lat, lon)
+        rq = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), la.shape).copy()
+        self._check_radii(rq)
+        qxyz = ecef_m(la, lo)
+        with self._lock:
+            if self._pending and (len(self._pending) > 64 and la.size > 64):
+                self.merge()
+            q, slot, chord, flag = self._grid_pairs(qxyz, rq)
+            if self._pending:
+                q2, s2, c2, f2 = self._pending_pairs(qxyz, rq)
+                q = np.concatenate([q, q2])
+                slot = np.concatenate([slot, s2])
+                chord = np.concatenate([chord, c2])
+                flag = np.concatenate([flag, f2])
+            prad = self._rad[slot]
+            plat = self._lat[slot]
+            plon = self._lon[slot]
+        r = np.maximum(prad, rq[q])
+        dist = np.full(q.size, np.nan)
+        need = np.ones(q.size, dtype=bool) if distances else flag == _kernels.BORDER
+        if need.any():
+            dist[need] = distance_m(la[q[need]], lo[q[need]], plat[need], plon[need])
+        keep = (flag == _kernels.SURE) | (dist < r)
+        q, slot, dist, r, prad = q[keep], slot[keep], dist[keep], r[keep], prad[keep]
+        order = np.lexsort((slot, dist if distances else chord[keep], q))
+        return Pairs(q[order], slot[order], dist[order], r[order], prad[order])
+
+    def _grid_pairs(
+        self, qxyz: FloatArray, rq: FloatArray
+    ) -> tuple[IntArray, IntArray, FloatArray, npt.NDArray[np.int8]]:
+        args = (
+            qxyz,
+            rq,
+            self._ukeys,
+            self._starts,
+            self._gxyz,
+            self._grad,
+            self._galive,
+            self.cell_m,
+            self._grmax,
+            self.band_m,
+        )
+        counts = _kernels.count_pairs(*args)
+        offsets = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        pos, chord, flag = _kernels.fill_pairs(*args, offsets)
+        q = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+        return q, self._gslot[pos], chord, flag
+
+    def _pending_pairs(
+        self, qxyz: FloatArray, rq: FloatArray
+    ) -> tuple[IntArray, IntArray, FloatArray, npt.NDArray[np.int8]]:
+        slots = np.fromiter(self._pending, dtype=np.int64, count=len(self._pending))
+        d2 = ((qxyz[:, None, :] - self._xyz[slots][None, :, :]) ** 2).sum(axis=2)
+        r = np.maximum(rq[:, None], self._rad[slots][None, :])
+        hit_q, hit_p = np.nonzero(d2 < (r + self.band_m) ** 2)
+        chord = np.sqrt(d2[hit_q, hit_p])
+        lo = r[hit_q, hit_p] - self.band_m
+        flag = np.where((lo > 0) & (chord < lo), _kernels.SURE, _kernels.BORDER).astype(np.int8)
+        return hit_q.astype(np.int64), slots[hit_p], chord, flag
+
+    def self_pairs(self, *, distances: bool = True) -> Pairs:
+        """Every pair of live points a, b (``slot_a < slot_b``) with ``d < max(r_a, r_b)``.
+
+        ``query`` holds the slot of ``a`` and ``slot`` the slot of ``b``.
+        """
+        with self._lock:
+            slots = self.live_slots()
+            lat, lon, rad = self.coords(slots)
+            pairs = self.query(lat, lon, rad, distances=distances)
+        a = slots[pairs.query]
+        keep = a < pairs.slot
+        return Pairs(
+            a[keep],
+            pairs.slot[keep],
+            pairs.distance_m[keep],
+            pairs.radius_m[keep],
+            pairs.point_radius_m[keep],
+        )

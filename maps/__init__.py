@@ -1,0 +1,1 @@
+"""Maps: folium HTML for planners and the map UI assets."""

@@ -1,0 +1,1 @@
+"""Pure planning logic: protection rule, scoring, selection, rewards. No I/O, no web."""
