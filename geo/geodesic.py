@@ -55,7 +55,9 @@ def validate_latlon(lat: npt.ArrayLike, lon: npt.ArrayLike) -> tuple[FloatArray,
     bad = ~np.isfinite(lo) | (np.abs(lo) > 180)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"longitude must be a number in [-180, 180], got {lo[i]!r} at position {i}")
+        raise ValueError(
+            f"longitude must be a number in [-180, 180], got {lo[i]!r} at position {i}"
+        )
     return la, lo
 
 

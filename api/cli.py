@@ -1,0 +1,65 @@
+"""The ``pvz`` command line (Typer). Bad input exits with code 2 and one clear message."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from data.errors import PvzError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="pvz",
+    help="pvz-planner: exact competition protection, scoring and rewards for pickup points.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a :class:`PvzError` into ``error: ...`` on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PvzError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def command(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``func`` as ``pvz NAME`` with the friendly error handling."""
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        app.command(name)(_friendly(func))
+        return func
+
+    return register
+
+
+@app.callback()
+def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress.")) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _load_commands() -> None:
+    # each module registers its commands with @command on import
+    from api.commands import protection  # noqa: F401
+
+
+def main() -> None:
+    """Entry point of the ``pvz`` console script."""
+    _load_commands()
+    app()

@@ -1,0 +1,75 @@
+"""The domain exception hierarchy for every layer; api/ maps it to HTTP and exit codes."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConflictError",
+    "InputError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProtectionConflict",
+    "PvzError",
+]
+
+
+class PvzError(Exception):
+    """Base of every error pvz-planner raises on purpose; the message is for the user."""
+
+
+class InputError(PvzError, ValueError):
+    """Bad input: a malformed file, a missing column, a value out of range.
+
+    Parameters
+    ----------
+    message : what is wrong
+    source : file name or request part, if known
+    row : 1-based data row (header excluded), if known
+    column : column or field name, if known
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.row = row
+        self.column = column
+        where = []
+        if source:
+            where.append(str(source))
+        if row is not None:
+            where.append(f"row {row}")
+        if column:
+            where.append(f"column {column!r}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+class NotFoundError(PvzError, KeyError):
+    """An id that does not exist."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "not found"
+
+
+class PermissionDeniedError(PvzError):
+    """The caller may not do this."""
+
+
+class ConflictError(PvzError):
+    """The request conflicts with the stored state."""
+
+
+class ProtectionConflict(ConflictError):
+    """A location breaks the competition-protection rule.
+
+    ``conflicts`` lists ``(point_id, distance_m, radius_m)``, nearest first.
+    """
+
+    def __init__(self, message: str, conflicts: list[tuple[object, float, float]]) -> None:
+        super().__init__(message)
+        self.conflicts = conflicts

@@ -1,0 +1,350 @@
+"""The competition-protection rule: radius tiers, checks of candidates, audit of a network.
+
+A candidate c conflicts with a live point p when the WGS84 geodesic distance
+``d(c, p) < max(r_p, r_c)``; ``d == r`` is allowed. Each point's radius comes
+from its settlement's population (see :class:`ProtectionPolicy`) unless given.
+Only points of a protecting kind and status are live; only candidates of a
+blocked kind can be refused.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from geo.index import Pairs, PointIndex
+from geo.settlements import SettlementLookup
+
+__all__ = [
+    "AuditResult",
+    "BatchCheck",
+    "CheckResult",
+    "Conflict",
+    "ProtectionNetwork",
+    "ProtectionPolicy",
+    "RadiusTier",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class RadiusTier(BaseModel):
+    """Settlements with at least ``min_population`` people get ``radius_m`` metres."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    min_population: int = Field(ge=0)
+    radius_m: float = Field(gt=0, le=50_000)
+
+
+class ProtectionPolicy(BaseModel):
+    """Who protects whom, and how far. Defaults as in DESIGN.md.
+
+    Radius tiers (population of the point's settlement -> protection radius):
+    >= 1,000,000 -> 500 m; >= 100,000 -> 700 m; otherwise, and in open country,
+    1,000 m. ``partner`` and ``own`` pickup points protect and are blocked;
+    ``postamat`` neither. ``active`` and ``paused`` points protect; ``closed``
+    do not.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    tiers: list[RadiusTier] = Field(
+        default_factory=lambda: [
+            RadiusTier(min_population=1_000_000, radius_m=500),
+            RadiusTier(min_population=100_000, radius_m=700),
+            RadiusTier(min_population=0, radius_m=1000),
+        ]
+    )
+    kinds: list[str] = Field(default_factory=lambda: ["partner", "own", "postamat"])
+    protecting_kinds: list[str] = Field(default_factory=lambda: ["partner", "own"])
+    blocked_kinds: list[str] = Field(default_factory=lambda: ["partner", "own"])
+    statuses: list[str] = Field(default_factory=lambda: ["active", "paused", "closed"])
+    protecting_statuses: list[str] = Field(default_factory=lambda: ["active", "paused"])
+    default_kind: str = "partner"
+    default_status: str = "active"
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_cover_everyone(cls, tiers: list[RadiusTier]) -> list[RadiusTier]:
+        if not tiers or min(t.min_population for t in tiers) != 0:
+            raise ValueError("the tiers must include one with min_population = 0")
+        return sorted(tiers, key=lambda t: -t.min_population)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> ProtectionPolicy:
+        """Read a policy from a TOML file (keys as the fields; ``[[tiers]]`` tables)."""
+        with open(path, "rb") as fh:
+            return cls.model_validate(tomllib.load(fh))
+
+    @property
+    def max_radius_m(self) -> float:
+        """The largest radius of any tier, metres."""
+        return max(t.radius_m for t in self.tiers)
+
+    def radius_for_population(self, population: npt.ArrayLike) -> FloatArray:
+        """Protection radius, metres, for settlement populations (0: open country)."""
+        pop = np.asarray(population, dtype=np.int64)
+        out = np.full(pop.shape, np.nan)
+        for tier in reversed(self.tiers):  # ascending thresholds: the last match wins
+            out[pop >= tier.min_population] = tier.radius_m
+        return out
+
+    def protects(self, kind: npt.ArrayLike, status: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        """Whether points of these kinds and statuses are live, i.e. protect their area."""
+        return np.isin(np.asarray(kind), self.protecting_kinds) & np.isin(
+            np.asarray(status), self.protecting_statuses
+        )
+
+    def blocked(self, kind: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        """Whether candidates of these kinds can be refused by the rule."""
+        return np.isin(np.asarray(kind), self.blocked_kinds)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A live point that blocks a candidate: its id, the geodesic distance and its radius (m)."""
+
+    point_id: Hashable
+    distance_m: float
+    radius_m: float
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The decision for one candidate; ``conflicts`` nearest first."""
+
+    allowed: bool
+    radius_m: float
+    settlement: str | None
+    settlement_population: int
+    conflicts: list[Conflict]
+
+
+@dataclass(frozen=True)
+class BatchCheck:
+    """Decisions for many candidates, as arrays of the candidate count.
+
+    ``pairs`` holds the conflicts (query = candidate position), nearest first;
+    ``point_ids`` the id of each pair's point.
+    """
+
+    allowed: npt.NDArray[np.bool_]
+    radius_m: FloatArray
+    settlement: npt.NDArray[np.object_]
+    settlement_population: npt.NDArray[np.int64]
+    pairs: Pairs
+    point_ids: npt.NDArray[np.object_]
+
+    def __len__(self) -> int:
+        return int(self.allowed.size)
+
+    def result(self, i: int) -> CheckResult:
+        """The :class:`CheckResult` of candidate ``i``."""
+        lo, hi = np.searchsorted(self.pairs.query, [i, i + 1])
+        return CheckResult(
+            allowed=bool(self.allowed[i]),
+            radius_m=float(self.radius_m[i]),
+            settlement=self.settlement[i],
+            settlement_population=int(self.settlement_population[i]),
+            conflicts=[
+                Conflict(
+                    self.point_ids[k],
+                    float(self.pairs.distance_m[k]),
+                    float(self.pairs.point_radius_m[k]),
+                )
+                for k in range(lo, hi)
+            ],  # fmt: skip
+        )
+
+    def to_frame(self, ids: Sequence[Hashable]) -> pd.DataFrame:
+        """One row per candidate: ``id, allowed, radius_m, n_conflicts, nearest_id,
+        nearest_distance_m, conflict_ids`` (ids joined by ``;``, nearest first)."""
+        m = len(self)
+        off = self.pairs.offsets(m)
+        n = np.diff(off)
+        has = n > 0
+        nearest_id = np.full(m, None, dtype=object)
+        nearest_d = np.full(m, np.nan)
+        nearest_id[has] = self.point_ids[off[:-1][has]]
+        nearest_d[has] = self.pairs.distance_m[off[:-1][has]]
+        str_ids = [str(x) for x in self.point_ids]
+        joined = [";".join(str_ids[off[i] : off[i + 1]]) for i in range(m)]
+        return pd.DataFrame(
+            {
+                "id": list(ids),
+                "allowed": self.allowed,
+                "radius_m": self.radius_m,
+                "n_conflicts": n,
+                "nearest_id": nearest_id,
+                "nearest_distance_m": np.round(nearest_d, 3),
+                "conflict_ids": joined,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Violating pairs of live points: ids, geodesic distance and ``max(r_a, r_b)``."""
+
+    a_id: npt.NDArray[np.object_]
+    b_id: npt.NDArray[np.object_]
+    distance_m: FloatArray
+    radius_m: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.a_id.size)
+
+    def to_frame(self) -> pd.DataFrame:
+        """``a_id, b_id, distance_m, radius_m``, nearest pairs first."""
+        return pd.DataFrame(
+            {
+                "a_id": self.a_id,
+                "b_id": self.b_id,
+                "distance_m": np.round(self.distance_m, 3),
+                "radius_m": self.radius_m,
+            }
+        )
+
+
+class ProtectionNetwork:
+    """The live points of a network in an exact index, and the rule applied to them.
+
+    Parameters
+    ----------
+    policy : the protection policy
+    settlements : settlement lookup deciding radii that are not given
+    """
+
+    def __init__(self, policy: ProtectionPolicy, settlements: SettlementLookup) -> None:
+        self.policy = policy
+        self.settlements = settlements
+        self.index = PointIndex(cell_m=policy.max_radius_m)
+
+    # ------------------------------------------------------------ radii
+    def radius_for(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:
+        """Tier radius, metres, at each location (from its settlement)."""
+        loc = self.settlements.locate(lat, lon)
+        return self.policy.radius_for_population(loc.population)
+
+    def fill_radius(
+        self, lat: npt.ArrayLike, lon: npt.ArrayLike, radius_m: npt.ArrayLike | None
+    ) -> FloatArray:
+        """Given radii where present (finite), tier radii where missing (NaN or None)."""
+        la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        if radius_m is None:
+            return self.radius_for(lat, lon)
+        r = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), la.shape).copy()
+        miss = np.isnan(r)
+        if miss.any():
+            r[miss] = self.radius_for(la[miss], np.atleast_1d(np.asarray(lon, float))[miss])
+        return r
+
+    # ------------------------------------------------------------ the network
+    def add_points(
+        self,
+        ids: Sequence[Hashable],
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        *,
+        radius_m: npt.ArrayLike | None = None,
+        kind: npt.ArrayLike | None = None,
+        status: npt.ArrayLike | None = None,
+    ) -> FloatArray:
+        """Add points; the live ones (protecting kind and status) enter the index.
+
+        Returns the radius of every point, metres (given, or from its settlement).
+        """
+        la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        r = self.fill_radius(la, lo, radius_m)
+        k = np.broadcast_to(np.asarray(kind if kind is not None else self.policy.default_kind),
+                            la.shape)  # fmt: skip
+        s = np.broadcast_to(
+            np.asarray(status if status is not None else self.policy.default_status), la.shape
+        )
+        live = self.policy.protects(k, s)
+        idx = np.flatnonzero(live)
+        self.index.insert_many([ids[i] for i in idx.tolist()], la[idx], lo[idx], r[idx])
+        self.index.merge()
+        return r
+
+    def remove_point(self, point_id: Hashable) -> None:
+        """Remove a live point from the index (closed, deleted); ``KeyError`` if not live."""
+        self.index.delete(point_id)
+
+    # ------------------------------------------------------------ checks
+    def check_batch(
+        self,
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        *,
+        kind: npt.ArrayLike | None = None,
+        radius_m: npt.ArrayLike | None = None,
+        exclude: Hashable | None = None,
+    ) -> BatchCheck:
+        """Decide many candidates at once.
+
+        Parameters
+        ----------
+        lat, lon : WGS84 degrees
+        kind : kind of each candidate (default: the policy's default kind)
+        radius_m : the candidates' own radii, metres; NaN or None: from the tiers
+        exclude : a point id to ignore (a point checked against the others)
+        """
+        loc = self.settlements.locate(lat, lon)
+        la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        r = self.policy.radius_for_population(loc.population)
+        if radius_m is not None:
+            given = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), la.shape)
+            r = np.where(np.isnan(given), r, given)
+        k = np.broadcast_to(np.asarray(kind if kind is not None else self.policy.default_kind),
+                            la.shape)  # fmt: skip
+        blocked = np.flatnonzero(self.policy.blocked(k))
+        sub = self.index.query(la[blocked], lo[blocked], r[blocked], distances=True)
+        query = blocked[sub.query]
+        ids = self.index.ids_of(sub.slot)
+        if exclude is not None:
+            keep = ids != exclude
+            query, ids = query[keep], ids[keep]
+            sub = Pairs(query, sub.slot[keep], sub.distance_m[keep], sub.radius_m[keep],
+                        sub.point_radius_m[keep])  # fmt: skip
+        pairs = Pairs(query, sub.slot, sub.distance_m, sub.radius_m, sub.point_radius_m)
+        allowed = np.ones(la.size, dtype=bool)
+        allowed[query] = False
+        return BatchCheck(allowed, r, loc.name, loc.population, pairs, ids)
+
+    def check(
+        self,
+        lat: float,
+        lon: float,
+        *,
+        kind: str | None = None,
+        radius_m: float | None = None,
+        exclude: Hashable | None = None,
+    ) -> CheckResult:
+        """Decide one candidate: allowed or not, its radius, settlement and conflicts."""
+        batch = self.check_batch(
+            [lat], [lon],
+            kind=None if kind is None else [kind],
+            radius_m=None if radius_m is None else [radius_m],
+            exclude=exclude,
+        )  # fmt: skip
+        return batch.result(0)
+
+    def audit(self) -> AuditResult:
+        """Every pair of live points closer than ``max(r_a, r_b)``, nearest first."""
+        p = self.index.self_pairs(distances=True)
+        order = np.lexsort((p.slot, p.query, p.distance_m))
+        return AuditResult(
+            self.index.ids_of(p.query[order]),
+            self.index.ids_of(p.slot[order]),
+            p.distance_m[order],
+            p.radius_m[order],
+        )
