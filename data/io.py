@@ -95,7 +95,7 @@ def _numeric(df: pd.DataFrame, col: str, source: str, *, required: bool) -> pd.S
         text = raw.astype(str).str.strip()
         blank = text.eq("") | raw.isna()
         num = pd.to_numeric(text.where(~blank), errors="coerce")
-        bad = num.isna() & ~blank
+        bad = num.isna() & ~blank & ~text.str.lower().isin(["nan", "+nan", "-nan"])
     else:
         num = pd.to_numeric(raw, errors="coerce")
         blank = raw.isna()
@@ -183,7 +183,7 @@ def read_points(
                 raise InputError(f"unknown {col} {vals.iloc[i]!r}; expected one of "
                                  + ", ".join(sorted(ok)), source=src, row=i + 1,
                                  column=col)  # fmt: skip
-        out[col] = vals.where(vals.ne(""), None)
+        out[col] = pd.Series([v or None for v in vals], index=out.index, dtype=object)
     return out.reset_index(drop=True)
 
 

@@ -1,0 +1,158 @@
+"""``pvz check``, ``pvz audit``, ``pvz demo`` end to end, and every bad-input case."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from api import cli
+from geo.geodesic import WGS84
+
+cli._load_commands()
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    res = runner.invoke(cli.app, list(args))
+    return res.exit_code, res.output
+
+
+def at(lat: float, lon: float, az: float, d: float) -> tuple[float, float]:
+    lon2, lat2, _ = WGS84.fwd(lon, lat, az, d)
+    return round(float(lat2), 9), round(float(lon2), 9)
+
+
+@pytest.fixture()
+def files(tmp_path: Path) -> dict[str, Path]:
+    a = (55.7520, 37.6175)  # Moscow: 500 m
+    pts = pd.DataFrame(
+        [
+            ("A", *a, None, "partner", "active"),
+            ("B", *at(*a, 90, 2000), None, "own", "active"),
+            ("Z", *at(*a, 180, 100), None, "partner", "closed"),
+            ("Y", 65.0, 179.9999, 1000.0, "partner", "active"),  # Chukotka, on the antimeridian
+        ],
+        columns=["id", "lat", "lon", "radius_m", "kind", "status"],
+    )
+    cands = pd.DataFrame(
+        [
+            ("c1", *at(*a, 0, 300), None, None),  # 300 m from A: blocked
+            ("c2", *at(*a, 0, 700), None, None),  # 700 m: allowed (500 m tier)
+            ("c3", *at(*a, 0, 700), 1000.0, None),  # its own 1 km radius reaches A
+            ("c4", *at(*a, 0, 50), None, "postamat"),  # postamats are never blocked
+            ("c5", *at(65.0, 179.9999, 90, 500), None, None),  # across the antimeridian
+        ],
+        columns=["id", "lat", "lon", "radius_m", "kind"],
+    )
+    assert cands.loc[4, "lon"] < 0  # really on the other side
+    pts.to_csv(tmp_path / "points.csv", index=False)
+    cands.to_csv(tmp_path / "cands.csv", index=False)
+    return {"points": tmp_path / "points.csv", "cands": tmp_path / "cands.csv", "dir": tmp_path}
+
+
+def test_check_csv(files: dict[str, Path]) -> None:
+    out = files["dir"] / "out.csv"
+    code, text = run("check", str(files["points"]), str(files["cands"]), "-o", str(out))
+    assert code == 0, text
+    df = pd.read_csv(out, dtype={"conflict_ids": str}, keep_default_na=False)
+    assert list(df.columns) == ["id", "allowed", "radius_m", "n_conflicts", "nearest_id",
+                                "nearest_distance_m", "conflict_ids"]  # fmt: skip
+    got = df.set_index("id")
+    assert got["allowed"].tolist() == [False, True, False, True, False]
+    assert got.loc["c1", "nearest_id"] == "A"
+    assert float(got.loc["c1", "nearest_distance_m"]) == pytest.approx(300, abs=1e-3)
+    assert got.loc["c3", "radius_m"] == 1000
+    assert got.loc["c5", "conflict_ids"] == "Y"
+    assert float(got.loc["c5", "nearest_distance_m"]) == pytest.approx(500, abs=1e-3)
+    assert "5 candidates checked against 3 live points: 2 allowed, 3 blocked" in text
+
+
+def test_check_geojson_and_gpkg_inputs(files: dict[str, Path]) -> None:
+    d = files["dir"]
+    pts = pd.read_csv(files["points"])
+    gpd.GeoDataFrame(pts.drop(columns=["lat", "lon"]),
+                     geometry=gpd.points_from_xy(pts["lon"], pts["lat"]),
+                     crs="EPSG:4326").to_file(d / "points.gpkg")  # fmt: skip
+    out = d / "out.geojson"
+    code, text = run("check", str(d / "points.gpkg"), str(files["cands"]), "-o", str(out))
+    assert code == 0, text
+    fc = json.loads(out.read_text())
+    assert len(fc["features"]) == 5
+    assert fc["features"][0]["properties"]["allowed"] is False
+
+
+def test_audit(files: dict[str, Path]) -> None:
+    d = files["dir"]
+    pts = pd.read_csv(files["points"])
+    extra = pd.DataFrame([("X", *at(55.7520, 37.6175, 45, 250), None, "partner", "paused")],
+                         columns=pts.columns)  # fmt: skip
+    pd.concat([pts, extra]).to_csv(d / "p2.csv", index=False)
+    code, text = run("audit", str(d / "p2.csv"), "-o", str(d / "audit.csv"))
+    assert code == 0, text
+    df = pd.read_csv(d / "audit.csv")
+    assert df[["a_id", "b_id"]].values.tolist() == [["A", "X"]]
+    assert df["distance_m"][0] == pytest.approx(250, abs=1e-3)
+    assert df["radius_m"][0] == 500
+
+
+def test_demo_and_check_round(tmp_path: Path) -> None:
+    code, _ = run("demo", "-o", str(tmp_path / "d.csv"), "--n", "300", "--violations", "2")
+    assert code == 0
+    code, text = run("audit", str(tmp_path / "d.csv"), "-o", str(tmp_path / "a.csv"))
+    assert code == 0, text
+    # each planted point lands inside at least one live point's radius
+    n_pairs = int(text.split(": ")[-1].split(" violating")[0])
+    assert n_pairs >= 2
+
+
+BAD = [
+    ("id,lat\n1,55\n", "missing required column(s): lon"),
+    ("id,lat,lon\n1,nan,37\n", "row 1, column 'lat'"),
+    ("id,lat,lon\n1,91,37\n", "row 1, column 'lat'"),
+    ("id,lat,lon\n1,55,181\n", "row 1, column 'lon'"),
+    ("id,lat,lon\n1,55,37\n1,55,38\n", "row 2, column 'id': duplicate id"),
+    ("", "the file is empty"),
+    ("id,lat,lon\n", "the table has no rows"),
+]
+
+
+@pytest.mark.parametrize(("text", "fragment"), BAD)
+@pytest.mark.parametrize("which", ["points", "cands"])
+def test_bad_input_exit_2_no_output(
+    files: dict[str, Path], text: str, fragment: str, which: str
+) -> None:
+    files[which].write_text(text)
+    out = files["dir"] / "out.csv"
+    code, output = run("check", str(files["points"]), str(files["cands"]), "-o", str(out))
+    assert code == 2
+    assert fragment in output and str(files[which]) in output
+    assert "Traceback" not in output
+    assert not out.exists()
+    assert sorted(p.name for p in files["dir"].iterdir()) == ["cands.csv", "points.csv"]
+
+
+def test_wrong_format_and_policy(files: dict[str, Path]) -> None:
+    d = files["dir"]
+    (d / "p.txt").write_text("id,lat,lon\n")
+    code, output = run("check", str(d / "p.txt"), str(files["cands"]), "-o", str(d / "o.csv"))
+    assert code == 2 and "unsupported file type '.txt'" in output
+    (d / "bad.toml").write_text("tiers = 5")
+    code, output = run("audit", str(files["points"]), "-o", str(d / "o.csv"), "--policy",
+                       str(d / "bad.toml"))  # fmt: skip
+    assert code == 2 and "not a valid protection policy" in output
+    assert not (d / "o.csv").exists()
+
+
+def test_console_script_help() -> None:
+    res = subprocess.run([sys.executable, "-c", "from api.cli import main; main()", "--help"],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert res.returncode == 0
+    for name in ("check", "audit", "demo"):
+        assert name in res.stdout
