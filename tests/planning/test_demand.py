@@ -1,0 +1,61 @@
+"""Demand surfaces from settlements and user tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from data.errors import InputError
+from geo.geodesic import distance_m
+from planning.demand import aggregate_to_cells, demand_from_frame, settlement_demand
+
+
+def test_population_is_conserved_and_kernel_decreases() -> None:
+    places = pd.DataFrame({"lat": [60.0, 61.0], "lon": [30.0, 31.0], "population": [200_000, 800]})
+    d = settlement_demand(places, resolution=8)
+    assert d.total == pytest.approx(200_800)
+    big = distance_m(60.0, 30.0, d.lat, d.lon) < 20_000
+    # weight falls with distance from the centre (Gaussian kernel)
+    dist = distance_m(60.0, 30.0, d.lat[big], d.lon[big])
+    order = np.argsort(dist)
+    assert np.all(np.diff(d.weight[big][order]) <= 1e-9 * d.weight.max())
+    assert dist.max() <= 500 * (200_000 / 1000) ** 0.4
+    # a place about the size of a cell lands in one to three cells
+    assert 1 <= (~big).sum() <= 3 and d.weight[~big].sum() == pytest.approx(800)
+
+
+def test_bbox_and_min_population() -> None:
+    places = pd.DataFrame({"lat": [60.0, 61.0], "lon": [30.0, 179.9], "population": [5000, 5000]})
+    assert settlement_demand(places, bbox=(170, 50, -170, 70)).total == pytest.approx(5000)
+    assert len(settlement_demand(places, min_population=10_000)) == 0
+
+
+def test_user_demand_table() -> None:
+    df = pd.DataFrame({"id": ["a", "b"], "lat": ["55.1", "55.2"], "lon": ["37", "37"],
+                       "weight": ["2", "3.5"]})  # fmt: skip
+    d = demand_from_frame(df)
+    assert d.total == 5.5 and list(d.id) == ["a", "b"]
+    d1 = demand_from_frame(df.drop(columns="weight"))
+    assert d1.total == 2.0
+    cells = aggregate_to_cells(demand_from_frame(df.assign(lat="55.1")), resolution=7)
+    assert len(cells) == 1 and cells.total == 5.5
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [("lat", "91", "lat"), ("lon", "x", "lon"), ("weight", "-1", "weight"),
+     ("weight", "nan", "weight")],
+)  # fmt: skip
+def test_bad_user_demand(column: str, value: str, message: str) -> None:
+    df = pd.DataFrame({"id": ["a"], "lat": ["55"], "lon": ["37"], "weight": ["1"]})
+    df[column] = value
+    with pytest.raises(InputError, match=message):
+        demand_from_frame(df, source="d.csv")
+
+
+def test_missing_columns_and_zero_total() -> None:
+    with pytest.raises(InputError, match="missing"):
+        demand_from_frame(pd.DataFrame({"id": ["a"], "lat": [1.0]}))
+    with pytest.raises(InputError, match="sum to zero"):
+        demand_from_frame(pd.DataFrame({"id": ["a"], "lat": [1.0], "lon": [1.0], "weight": [0]}))
