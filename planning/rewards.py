@@ -70,6 +70,8 @@ __all__ = [
 STATUSES: tuple[str, ...] = ("issued", "returned", "cancelled")
 """Order line statuses; only ``issued`` earns a reward and counts as turnover."""
 
+_STATUS_INDEX = pd.Index(list(STATUSES), dtype=object)
+
 LINE_KINDS: tuple[str, ...] = ("item", "retro_bonus", "quality_bonus", "transition_floor")
 
 _ISSUED = 0
@@ -503,8 +505,8 @@ def parse_orders_frame(raw: pd.DataFrame, *, source: str | None = None) -> pd.Da
     frac = parts[2].str.ljust(2, "0").mask(parts[2] == "", "00").astype("int64").to_numpy()
     out["price_kop"] = whole * 100 + frac
     status = _strip(raw, "status")
-    cat = pd.Categorical(status, categories=list(STATUSES))
-    row = _first_bad(np.asarray(cat.codes) < 0, raw)
+    codes = _STATUS_INDEX.get_indexer(pd.Index(status.to_numpy(dtype=object), dtype=object))
+    row = _first_bad(codes < 0, raw)
     if row is not None:
         raise InputError(
             f"unknown status {status.iloc[row - 1]!r}; expected one of {', '.join(STATUSES)}",
@@ -512,7 +514,7 @@ def parse_orders_frame(raw: pd.DataFrame, *, source: str | None = None) -> pd.Da
             row=row,
             column="status",
         )
-    out["status"] = cat
+    out["status"] = pd.Categorical.from_codes(codes, categories=pd.Index(list(STATUSES)))
     return pd.DataFrame(out)
 
 
@@ -521,11 +523,12 @@ def _status_codes(orders: pd.DataFrame, source: str | None) -> npt.NDArray[np.in
     if isinstance(status.dtype, pd.CategoricalDtype) and tuple(status.cat.categories) == STATUSES:
         codes = status.cat.codes.to_numpy()
     else:
-        codes = pd.Categorical(status, categories=list(STATUSES)).codes
+        codes = _STATUS_INDEX.get_indexer(pd.Index(status.to_numpy(dtype=object), dtype=object))
     row = _first_bad(np.asarray(codes) < 0, orders)
     if row is not None:
         raise InputError(
-            f"unknown status {orders['status'].iloc[row - 1]!r}",
+            f"unknown status {status.iloc[int(np.argmax(np.asarray(codes) < 0))]!r}; "
+            f"expected one of {', '.join(STATUSES)}",
             source=source,
             row=row,
             column="status",
