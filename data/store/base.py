@@ -1,0 +1,866 @@
+"""The repository interface of the store and the SQL shared by its backends.
+
+The store holds points, partner applications (with their reservations), API
+keys (hashed) and an append-only audit log. Every write that can break the
+competition-protection rule re-checks the rule *inside* its write transaction
+against the rows in the database, after taking a lock that serialises writers
+near the same spot (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: advisory locks on
+grid cells), so the invariant holds across threads, processes and workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import secrets
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from data.errors import ConflictError, InputError, NotFoundError, ProtectionConflict
+from geo.geodesic import distance_m
+from planning.protection import Conflict, ProtectionPolicy
+
+__all__ = [
+    "ApiKey",
+    "Application",
+    "AuditEntry",
+    "Point",
+    "SqlStore",
+    "Store",
+    "new_id",
+    "now_utc",
+    "search_box",
+    "to_iso",
+]
+
+#: a degree of latitude is at least 110,574 m long (at the equator); 110 km is a safe bound
+_M_PER_DEG_LAT_MIN = 110_000.0
+#: a degree of longitude on the equator is 111,319 m; on a parallel, times cos(lat)
+_M_PER_DEG_LON_EQ = 111_000.0
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def to_iso(t: datetime) -> str:
+    """Fixed-width ISO 8601 UTC text (sorts as time does), microseconds."""
+    return t.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def new_id(prefix: str) -> str:
+    """A new random id such as ``A-3f9c0d1e2b7a``."""
+    return f"{prefix}-{secrets.token_hex(6)}"
+
+
+def search_box(
+    lat: float, lon: float, reach_m: float
+) -> tuple[float, float, list[tuple[float, float]]]:
+    """A lat/lon box holding every point within ``reach_m`` metres of ``(lat, lon)``.
+
+    Returns ``lat_lo, lat_hi, lon_ranges``: WGS84 degrees; the box is split in
+    two longitude ranges where it crosses the antimeridian, and spans every
+    longitude near the poles. Deliberately loose: the exact geodesic decides.
+    """
+    dlat = reach_m / _M_PER_DEG_LAT_MIN * 1.01 + 1e-6
+    lat_lo, lat_hi = max(-90.0, lat - dlat), min(90.0, lat + dlat)
+    phi = max(abs(lat_lo), abs(lat_hi))
+    if phi >= 89.0:
+        return lat_lo, lat_hi, [(-180.0, 180.0)]
+    dlon = reach_m / (_M_PER_DEG_LON_EQ * math.cos(math.radians(phi))) * 1.05 + 1e-6
+    if dlon >= 180.0:
+        return lat_lo, lat_hi, [(-180.0, 180.0)]
+    lo, hi = lon - dlon, lon + dlon
+    if lo < -180.0:
+        return lat_lo, lat_hi, [(-180.0, hi), (lo + 360.0, 180.0)]
+    if hi > 180.0:
+        return lat_lo, lat_hi, [(lo, 180.0), (-180.0, hi - 360.0)]
+    return lat_lo, lat_hi, [(lo, hi)]
+
+
+@dataclass(frozen=True)
+class Point:
+    """A pickup point as stored: WGS84 degrees, metres, m2, ISO dates."""
+
+    id: str
+    lat: float
+    lon: float
+    radius_m: float
+    kind: str = "partner"
+    status: str = "active"
+    partner_id: str | None = None
+    settlement: str | None = None
+    address: str | None = None
+    opened_on: str | None = None
+    area_m2: float | None = None
+    waiting_zone: bool | None = None
+    fitting_rooms: int | None = None
+    rating: float | None = None
+    created_at: str = ""
+    updated_at: str = ""
+
+
+@dataclass(frozen=True)
+class Application:
+    """A partner's application for a location, with the protection decision at submission.
+
+    ``status``: ``pending`` (under review), ``approved`` or ``rejected``. A
+    pending application that was ``allowed`` reserves its spot until
+    ``reserved_until`` (ISO UTC).
+    """
+
+    id: str
+    partner_id: str
+    lat: float
+    lon: float
+    radius_m: float
+    kind: str = "partner"
+    settlement: str | None = None
+    address: str | None = None
+    area_m2: float | None = None
+    waiting_zone: bool | None = None
+    fitting_rooms: int | None = None
+    planned_opening: str | None = None
+    status: str = "pending"
+    allowed: bool = True
+    conflicts: list[Conflict] = field(default_factory=list)
+    reserved_until: str | None = None
+    point_id: str | None = None
+    created_at: str = ""
+    decided_at: str | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+
+    def reserves(self, at: datetime) -> bool:
+        """Whether this application protects its spot at time ``at``."""
+        return (
+            self.status == "pending"
+            and self.allowed
+            and self.reserved_until is not None
+            and self.reserved_until > to_iso(at)
+        )
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A stored API key: only the SHA-256 of the token is kept."""
+
+    key_hash: str
+    key_id: str
+    role: str
+    partner_id: str | None
+    created_at: str
+    created_by: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the append-only audit log: who, when, what, why."""
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    reason: str | None
+    detail: dict[str, Any]
+
+
+_POINT_COLS = [f.name for f in fields(Point)]
+_APP_COLS = [f.name for f in fields(Application)]
+_KEY_COLS = [f.name for f in fields(ApiKey)]
+_PATCHABLE = {"status", "address", "opened_on", "area_m2", "waiting_zone", "fitting_rooms",
+              "rating", "partner_id"}  # fmt: skip
+
+
+def _conflicts_json(conflicts: Sequence[Conflict]) -> str:
+    return json.dumps([[str(c.point_id), c.distance_m, c.radius_m] for c in conflicts])
+
+
+def _conflicts_from_json(text: str) -> list[Conflict]:
+    return [Conflict(str(i), float(d), float(r)) for i, d, r in json.loads(text)]
+
+
+class Store(ABC):
+    """The repository interface: one implementation per database backend.
+
+    Parameters
+    ----------
+    policy : the protection policy the binding checks apply
+    """
+
+    backend: str = "abstract"
+
+    def __init__(self, policy: ProtectionPolicy) -> None:
+        self.policy = policy
+
+    # ------------------------------------------------------------ lifecycle
+    @abstractmethod
+    def migrate(self) -> int:
+        """Apply pending schema migrations; returns the schema version."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close every connection."""
+
+    # ------------------------------------------------------------ keys
+    @abstractmethod
+    def add_key(self, key: ApiKey, *, actor: str) -> bool:
+        """Store a key; False (and no change) if its hash exists already."""
+
+    @abstractmethod
+    def get_key(self, key_hash: str) -> ApiKey | None:
+        """The key with this SHA-256 hex digest, or None."""
+
+    # ------------------------------------------------------------ points
+    @abstractmethod
+    def get_point(self, point_id: str) -> Point:
+        """One point; :class:`NotFoundError` if unknown."""
+
+    @abstractmethod
+    def list_points(
+        self,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        status: str | None = None,
+        partner_id: str | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[Point]:
+        """Points ordered by id, ids greater than ``after``, inside ``bbox``
+        (``minlon, minlat, maxlon, maxlat``; ``minlon > maxlon`` crosses the antimeridian)."""
+
+    @abstractmethod
+    def count_points(self, *, live_only: bool = False) -> int:
+        """How many points (live: of a protecting kind and status) are stored."""
+
+    @abstractmethod
+    def live_points(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Ids, lat, lon, radius_m and kind of every live point (for the in-memory index)."""
+
+    @abstractmethod
+    def seed_points(self, points: Sequence[Point], *, actor: str, reason: str) -> int:
+        """Insert many points without a protection check (demo, import); one audit entry."""
+
+    @abstractmethod
+    def create_point(
+        self, point: Point, *, actor: str, override_reason: str | None = None
+    ) -> Point:
+        """Insert a point, enforcing the rule atomically unless overridden with a reason."""
+
+    @abstractmethod
+    def update_point(
+        self,
+        point_id: str,
+        changes: dict[str, Any],
+        *,
+        actor: str,
+        override_reason: str | None = None,
+    ) -> Point:
+        """Change a point's status and features; making it live re-checks the rule."""
+
+    # ------------------------------------------------------------ applications
+    @abstractmethod
+    def submit_application(
+        self, app: Application, *, actor: str, reservation: timedelta
+    ) -> Application:
+        """Store an application with its protection decision, taken atomically;
+        an allowed one reserves its spot for ``reservation``."""
+
+    @abstractmethod
+    def get_application(self, app_id: str) -> Application:
+        """One application; :class:`NotFoundError` if unknown."""
+
+    @abstractmethod
+    def list_applications(
+        self,
+        *,
+        partner_id: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[Application]:
+        """Applications ordered by id, ids greater than ``after``."""
+
+    @abstractmethod
+    def reservations(self) -> list[Application]:
+        """Pending allowed applications whose reservation has not expired."""
+
+    @abstractmethod
+    def approve_application(
+        self, app_id: str, *, actor: str, reason: str | None = None
+    ) -> tuple[Application, Point]:
+        """Turn a pending application into an active point in one transaction with
+        the protection check; :class:`ProtectionConflict` if the rule forbids it."""
+
+    @abstractmethod
+    def reject_application(self, app_id: str, *, actor: str, reason: str) -> Application:
+        """Reject a pending application; its reservation ends."""
+
+    # ------------------------------------------------------------ audit
+    @abstractmethod
+    def audit_entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        """Audit log entries with ids greater than ``after_id``, oldest first."""
+
+
+class _Cursor:
+    """A DB-API cursor that takes ``?`` placeholders on every backend."""
+
+    def __init__(self, cur: Any, paramstyle: str) -> None:
+        self.cur = cur
+        self.pg = paramstyle == "format"
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Cursor:
+        self.cur.execute(sql.replace("?", "%s") if self.pg else sql, tuple(params))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.cur.executemany(sql.replace("?", "%s") if self.pg else sql, rows)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self.cur.fetchall())
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self.cur.fetchone()
+        return None if row is None else tuple(row)
+
+
+class SqlStore(Store):
+    """The store logic in portable SQL; backends supply connections, locks and the
+    neighbour query."""
+
+    paramstyle = "qmark"
+
+    def __init__(self, policy: ProtectionPolicy) -> None:
+        super().__init__(policy)
+        self._local = threading.local()
+        self._all_conns: list[Any] = []
+        self._conns_lock = threading.Lock()
+
+    # ------------------------------------------------------------ backend hooks
+    @abstractmethod
+    def _connect(self) -> Any:
+        """A new DB-API connection in autocommit mode."""
+
+    @abstractmethod
+    def _begin_write(self, cur: _Cursor, lock_at: Sequence[tuple[float, float, float]]) -> None:
+        """Start a write transaction, serialised against writers near each ``(lat, lon,
+        reach_m)``."""
+
+    @abstractmethod
+    def _neighbour_rows(
+        self, cur: _Cursor, lat: float, lon: float, reach_m: float, now: str
+    ) -> list[tuple[Any, ...]]:
+        """``(id, lat, lon, radius_m)`` of live points and live reservations that may lie
+        within ``reach_m`` of ``(lat, lon)`` (a superset is fine)."""
+
+    @abstractmethod
+    def _schema(self) -> list[str]:
+        """The backend's migration scripts, in order."""
+
+    def _execute_script(self, cur: _Cursor, script: str) -> None:
+        for stmt in script.split(";\n"):
+            if stmt.strip():
+                cur.execute(stmt)
+
+    # ------------------------------------------------------------ connections
+    def _conn(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._conns_lock:
+                self._all_conns.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._conns_lock:
+            for conn in self._all_conns:
+                with contextlib.suppress(Exception):  # a broken connection
+                    conn.close()
+            self._all_conns.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def _read(self) -> Iterator[_Cursor]:
+        conn = self._conn()
+        cur = conn.cursor()
+        try:
+            yield _Cursor(cur, self.paramstyle)
+        finally:
+            cur.close()
+
+    @contextmanager
+    def _write(self, lock_at: Sequence[tuple[float, float, float]] = ()) -> Iterator[_Cursor]:
+        conn = self._conn()
+        raw = conn.cursor()
+        cur = _Cursor(raw, self.paramstyle)
+        self._begin_write(cur, lock_at)
+        try:
+            yield cur
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raw.close()
+            raise
+        raw.execute("COMMIT")
+        raw.close()
+
+    # ------------------------------------------------------------ migrations
+    def migrate(self) -> int:
+        scripts = self._schema()
+        with self._write() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = cur.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            have = int(row[0]) if row and row[0] is not None else 0
+            for version, script in enumerate(scripts, start=1):
+                if version > have:
+                    self._execute_script(cur, script)
+                    cur.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+        return len(scripts)
+
+    # ------------------------------------------------------------ audit
+    def _audit(
+        self,
+        cur: _Cursor,
+        *,
+        actor: str,
+        action: str,
+        entity: str,
+        entity_id: str,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
+        at: str | None = None,
+    ) -> None:
+        cur.execute(
+            "INSERT INTO audit_log (at, actor, action, entity, entity_id, reason, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [at or to_iso(now_utc()), actor, action, entity, entity_id, reason,
+             json.dumps(detail or {}, default=str)],
+        )  # fmt: skip
+
+    def audit_entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        with self._read() as cur:
+            rows = cur.execute(
+                "SELECT id, at, actor, action, entity, entity_id, reason, detail FROM audit_log "
+                "WHERE id > ? ORDER BY id LIMIT ?",
+                [after_id, limit],
+            ).fetchall()
+        return [AuditEntry(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]))
+                for r in rows]  # fmt: skip
+
+    # ------------------------------------------------------------ keys
+    def add_key(self, key: ApiKey, *, actor: str) -> bool:
+        with self._write() as cur:
+            if cur.execute("SELECT 1 FROM api_keys WHERE key_hash = ?", [key.key_hash]).fetchone():
+                return False
+            cur.execute(
+                f"INSERT INTO api_keys ({', '.join(_KEY_COLS)}) VALUES "
+                f"({', '.join('?' * len(_KEY_COLS))})",
+                [getattr(key, c) for c in _KEY_COLS],
+            )
+            self._audit(cur, actor=actor, action="key.created", entity="key",
+                        entity_id=key.key_id,
+                        detail={"role": key.role, "partner_id": key.partner_id})  # fmt: skip
+        return True
+
+    def get_key(self, key_hash: str) -> ApiKey | None:
+        with self._read() as cur:
+            row = cur.execute(
+                f"SELECT {', '.join(_KEY_COLS)} FROM api_keys WHERE key_hash = ?", [key_hash]
+            ).fetchone()
+        return None if row is None else ApiKey(*row)
+
+    # ------------------------------------------------------------ rows
+    @staticmethod
+    def _point(row: Sequence[Any]) -> Point:
+        p = Point(*row)
+        if p.waiting_zone is not None and not isinstance(p.waiting_zone, bool):
+            p = replace(p, waiting_zone=bool(p.waiting_zone))
+        return p
+
+    @staticmethod
+    def _app(row: Sequence[Any]) -> Application:
+        d = dict(zip(_APP_COLS, row, strict=True))
+        d["conflicts"] = _conflicts_from_json(d["conflicts"])
+        d["allowed"] = bool(d["allowed"])
+        if d["waiting_zone"] is not None:
+            d["waiting_zone"] = bool(d["waiting_zone"])
+        return Application(**d)
+
+    def _insert_point(self, cur: _Cursor, p: Point) -> None:
+        cur.execute(
+            f"INSERT INTO points ({', '.join(_POINT_COLS)}) VALUES "
+            f"({', '.join('?' * len(_POINT_COLS))})",
+            [getattr(p, c) for c in _POINT_COLS],
+        )
+
+    def _insert_app(self, cur: _Cursor, a: Application) -> None:
+        values = [getattr(a, c) for c in _APP_COLS]
+        values[_APP_COLS.index("conflicts")] = _conflicts_json(a.conflicts)
+        cur.execute(
+            f"INSERT INTO applications ({', '.join(_APP_COLS)}) VALUES "
+            f"({', '.join('?' * len(_APP_COLS))})",
+            values,
+        )
+
+    def _live_sql(self) -> tuple[str, list[str]]:
+        kinds, statuses = self.policy.protecting_kinds, self.policy.protecting_statuses
+        sql = (f"kind IN ({', '.join('?' * len(kinds))}) "
+               f"AND status IN ({', '.join('?' * len(statuses))})")  # fmt: skip
+        return sql, [*kinds, *statuses]
+
+    def _reservation_sql(self) -> tuple[str, list[str]]:
+        kinds = self.policy.protecting_kinds
+        return (f"status = 'pending' AND allowed = ? AND reserved_until > ? "
+                f"AND kind IN ({', '.join('?' * len(kinds))})", list(kinds))  # fmt: skip
+
+    # ------------------------------------------------------------ the binding check
+    def _reach_m(self, radius_m: float) -> float:
+        """Search reach around a candidate: no point or reservation further than the
+        largest radius in use can conflict with it."""
+        return max(radius_m, self.policy.max_radius_m)
+
+    def _stored_max_radius(self, cur: _Cursor) -> float:
+        a = cur.execute("SELECT MAX(radius_m) FROM points").fetchone()
+        b = cur.execute("SELECT MAX(radius_m) FROM applications").fetchone()
+        return max(float(a[0]) if a and a[0] is not None else 0.0,
+                   float(b[0]) if b and b[0] is not None else 0.0)  # fmt: skip
+
+    def _binding_conflicts(
+        self,
+        cur: _Cursor,
+        lat: float,
+        lon: float,
+        radius_m: float,
+        kind: str,
+        *,
+        exclude: set[str],
+        now: str,
+    ) -> list[Conflict]:
+        """Conflicts of a candidate with the committed rows, exact on WGS84, nearest first.
+
+        Runs inside the write transaction after the backend's lock, so nothing
+        can be committed near the candidate until this transaction ends.
+        """
+        if kind not in self.policy.blocked_kinds:
+            return []
+        reach = max(self._reach_m(radius_m), self._stored_max_radius(cur))
+        rows = [r for r in self._neighbour_rows(cur, lat, lon, reach, now) if r[0] not in exclude]
+        if not rows:
+            return []
+        plat = np.array([float(r[1]) for r in rows])
+        plon = np.array([float(r[2]) for r in rows])
+        prad = np.array([float(r[3]) for r in rows])
+        d = distance_m(lat, lon, plat, plon)
+        hit = np.flatnonzero(d < np.maximum(prad, radius_m))
+        hit = hit[np.argsort(d[hit], kind="stable")]
+        return [Conflict(str(rows[i][0]), float(d[i]), float(prad[i])) for i in hit]
+
+    def _lock_for(self, lat: float, lon: float, radius_m: float) -> tuple[float, float, float]:
+        return (lat, lon, self._reach_m(radius_m))
+
+    # ------------------------------------------------------------ points
+    def get_point(self, point_id: str) -> Point:
+        with self._read() as cur:
+            row = cur.execute(
+                f"SELECT {', '.join(_POINT_COLS)} FROM points WHERE id = ?", [point_id]
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no point with id {point_id!r}")
+        return self._point(row)
+
+    def list_points(
+        self,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        status: str | None = None,
+        partner_id: str | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[Point]:
+        where: list[str] = []
+        params: list[Any] = []
+        if bbox is not None:
+            minlon, minlat, maxlon, maxlat = bbox
+            where.append("lat BETWEEN ? AND ?")
+            params += [minlat, maxlat]
+            if minlon <= maxlon:
+                where.append("lon BETWEEN ? AND ?")
+                params += [minlon, maxlon]
+            else:  # across the antimeridian
+                where.append("(lon >= ? OR lon <= ?)")
+                params += [minlon, maxlon]
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if partner_id is not None:
+            where.append("partner_id = ?")
+            params.append(partner_id)
+        if after is not None:
+            where.append("id > ?")
+            params.append(after)
+        sql = f"SELECT {', '.join(_POINT_COLS)} FROM points"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id LIMIT ?"
+        params.append(int(limit))
+        with self._read() as cur:
+            rows = cur.execute(sql, params).fetchall()
+        return [self._point(r) for r in rows]
+
+    def count_points(self, *, live_only: bool = False) -> int:
+        sql = "SELECT COUNT(*) FROM points"
+        params: list[str] = []
+        if live_only:
+            live, params = self._live_sql()
+            sql += " WHERE " + live
+        with self._read() as cur:
+            row = cur.execute(sql, params).fetchone()
+        return int(row[0]) if row else 0
+
+    def live_points(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        live, params = self._live_sql()
+        with self._read() as cur:
+            rows = cur.execute(
+                f"SELECT id, lat, lon, radius_m, kind FROM points WHERE {live} ORDER BY id", params
+            ).fetchall()
+        ids = [str(r[0]) for r in rows]
+        lat = np.array([r[1] for r in rows], dtype=np.float64)
+        lon = np.array([r[2] for r in rows], dtype=np.float64)
+        rad = np.array([r[3] for r in rows], dtype=np.float64)
+        return ids, lat, lon, rad, [str(r[4]) for r in rows]
+
+    def seed_points(self, points: Sequence[Point], *, actor: str, reason: str) -> int:
+        if not points:
+            return 0
+        with self._write() as cur:
+            cur.executemany(
+                f"INSERT INTO points ({', '.join(_POINT_COLS)}) VALUES "
+                f"({', '.join('?' * len(_POINT_COLS))})",
+                [[getattr(p, c) for c in _POINT_COLS] for p in points],
+            )
+            self._audit(cur, actor=actor, action="points.seeded", entity="point", entity_id="*",
+                        reason=reason, detail={"count": len(points)})  # fmt: skip
+        return len(points)
+
+    def create_point(
+        self, point: Point, *, actor: str, override_reason: str | None = None
+    ) -> Point:
+        t = now_utc()
+        stamp = to_iso(t)
+        point = replace(point, created_at=stamp, updated_at=stamp)
+        with self._write([self._lock_for(point.lat, point.lon, point.radius_m)]) as cur:
+            if cur.execute("SELECT 1 FROM points WHERE id = ?", [point.id]).fetchone():
+                raise ConflictError(f"a point with id {point.id!r} exists already")
+            conflicts: list[Conflict] = []
+            if self.policy.protects(point.kind, point.status):
+                conflicts = self._binding_conflicts(
+                    cur, point.lat, point.lon, point.radius_m, point.kind,
+                    exclude={point.id}, now=stamp,
+                )  # fmt: skip
+            if conflicts and not override_reason:
+                raise ProtectionConflict(
+                    _conflict_message(point.lat, point.lon, conflicts), _as_tuples(conflicts)
+                )
+            self._insert_point(cur, point)
+            self._audit(
+                cur, actor=actor,
+                action="point.created.override" if conflicts else "point.created",
+                entity="point", entity_id=point.id, reason=override_reason, at=stamp,
+                detail={"point": asdict(point), "conflicts": _as_tuples(conflicts)},
+            )  # fmt: skip
+        return point
+
+    def update_point(
+        self,
+        point_id: str,
+        changes: dict[str, Any],
+        *,
+        actor: str,
+        override_reason: str | None = None,
+    ) -> Point:
+        unknown = set(changes) - _PATCHABLE
+        if unknown:
+            raise InputError(f"cannot change {sorted(unknown)}; changeable: {sorted(_PATCHABLE)}")
+        old = self.get_point(point_id)  # NotFoundError before locking
+        stamp = to_iso(now_utc())
+        with self._write([self._lock_for(old.lat, old.lon, old.radius_m)]) as cur:
+            row = cur.execute(
+                f"SELECT {', '.join(_POINT_COLS)} FROM points WHERE id = ?", [point_id]
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no point with id {point_id!r}")
+            old = self._point(row)
+            new = replace(old, **changes, updated_at=stamp)
+            conflicts: list[Conflict] = []
+            was_live = bool(self.policy.protects(old.kind, old.status))
+            if not was_live and self.policy.protects(new.kind, new.status):
+                conflicts = self._binding_conflicts(
+                    cur, new.lat, new.lon, new.radius_m, new.kind, exclude={new.id}, now=stamp
+                )
+            if conflicts and not override_reason:
+                raise ProtectionConflict(
+                    _conflict_message(new.lat, new.lon, conflicts), _as_tuples(conflicts)
+                )
+            sets = [c for c in changes]
+            if sets:
+                cur.execute(
+                    f"UPDATE points SET {', '.join(f'{c} = ?' for c in sets)}, updated_at = ? "
+                    "WHERE id = ?",
+                    [*(changes[c] for c in sets), stamp, point_id],
+                )
+            before = {c: getattr(old, c) for c in sets}
+            self._audit(
+                cur, actor=actor,
+                action="point.changed.override" if conflicts else "point.changed",
+                entity="point", entity_id=point_id, reason=override_reason, at=stamp,
+                detail={"before": before, "after": changes, "conflicts": _as_tuples(conflicts)},
+            )  # fmt: skip
+        return new
+
+    # ------------------------------------------------------------ applications
+    def submit_application(
+        self, app: Application, *, actor: str, reservation: timedelta
+    ) -> Application:
+        t = now_utc()
+        stamp = to_iso(t)
+        with self._write([self._lock_for(app.lat, app.lon, app.radius_m)]) as cur:
+            conflicts = self._binding_conflicts(
+                cur, app.lat, app.lon, app.radius_m, app.kind, exclude={app.id}, now=stamp
+            )
+            allowed = not conflicts
+            app = replace(
+                app, status="pending", allowed=allowed, conflicts=conflicts, created_at=stamp,
+                reserved_until=to_iso(t + reservation) if allowed else None,
+            )  # fmt: skip
+            self._insert_app(cur, app)
+            self._audit(cur, actor=actor, action="application.submitted", entity="application",
+                        entity_id=app.id, at=stamp,
+                        detail={"allowed": allowed, "conflicts": _as_tuples(conflicts),
+                                "reserved_until": app.reserved_until})  # fmt: skip
+        return app
+
+    def get_application(self, app_id: str) -> Application:
+        with self._read() as cur:
+            row = cur.execute(
+                f"SELECT {', '.join(_APP_COLS)} FROM applications WHERE id = ?", [app_id]
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no application with id {app_id!r}")
+        return self._app(row)
+
+    def list_applications(
+        self,
+        *,
+        partner_id: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[Application]:
+        where: list[str] = []
+        params: list[Any] = []
+        for col, val in (("partner_id", partner_id), ("status", status)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                params.append(val)
+        if after is not None:
+            where.append("id > ?")
+            params.append(after)
+        sql = f"SELECT {', '.join(_APP_COLS)} FROM applications"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id LIMIT ?"
+        with self._read() as cur:
+            rows = cur.execute(sql, [*params, int(limit)]).fetchall()
+        return [self._app(r) for r in rows]
+
+    def reservations(self) -> list[Application]:
+        sql, kinds = self._reservation_sql()
+        with self._read() as cur:
+            rows = cur.execute(
+                f"SELECT {', '.join(_APP_COLS)} FROM applications WHERE {sql} ORDER BY id",
+                [True, to_iso(now_utc()), *kinds],
+            ).fetchall()
+        return [self._app(r) for r in rows]
+
+    def _pending(self, cur: _Cursor, app_id: str) -> Application:
+        row = cur.execute(
+            f"SELECT {', '.join(_APP_COLS)} FROM applications WHERE id = ?", [app_id]
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no application with id {app_id!r}")
+        app = self._app(row)
+        if app.status != "pending":
+            raise ConflictError(f"application {app_id!r} is {app.status} already")
+        return app
+
+    def approve_application(
+        self, app_id: str, *, actor: str, reason: str | None = None
+    ) -> tuple[Application, Point]:
+        first = self.get_application(app_id)  # NotFoundError before locking
+        stamp = to_iso(now_utc())
+        with self._write([self._lock_for(first.lat, first.lon, first.radius_m)]) as cur:
+            app = self._pending(cur, app_id)
+            conflicts = self._binding_conflicts(
+                cur, app.lat, app.lon, app.radius_m, app.kind, exclude={app.id}, now=stamp
+            )
+            if conflicts:
+                raise ProtectionConflict(
+                    _conflict_message(app.lat, app.lon, conflicts), _as_tuples(conflicts)
+                )
+            point = Point(
+                id=new_id("P"), lat=app.lat, lon=app.lon, radius_m=app.radius_m, kind=app.kind,
+                status="active", partner_id=app.partner_id, settlement=app.settlement,
+                address=app.address, opened_on=app.planned_opening, area_m2=app.area_m2,
+                waiting_zone=app.waiting_zone, fitting_rooms=app.fitting_rooms,
+                created_at=stamp, updated_at=stamp,
+            )  # fmt: skip
+            self._insert_point(cur, point)
+            cur.execute(
+                "UPDATE applications SET status = 'approved', point_id = ?, decided_at = ?, "
+                "decided_by = ?, decision_reason = ? WHERE id = ?",
+                [point.id, stamp, actor, reason, app_id],
+            )
+            self._audit(cur, actor=actor, action="application.approved", entity="application",
+                        entity_id=app_id, reason=reason, at=stamp,
+                        detail={"point_id": point.id})  # fmt: skip
+            self._audit(cur, actor=actor, action="point.created", entity="point",
+                        entity_id=point.id, reason=f"approved application {app_id}", at=stamp,
+                        detail={"point": asdict(point)})  # fmt: skip
+        return replace(app, status="approved", point_id=point.id, decided_at=stamp,
+                       decided_by=actor, decision_reason=reason), point  # fmt: skip
+
+    def reject_application(self, app_id: str, *, actor: str, reason: str) -> Application:
+        stamp = to_iso(now_utc())
+        with self._write() as cur:
+            app = self._pending(cur, app_id)
+            cur.execute(
+                "UPDATE applications SET status = 'rejected', decided_at = ?, decided_by = ?, "
+                "decision_reason = ? WHERE id = ?",
+                [stamp, actor, reason, app_id],
+            )
+            self._audit(cur, actor=actor, action="application.rejected", entity="application",
+                        entity_id=app_id, reason=reason, at=stamp)  # fmt: skip
+        return replace(app, status="rejected", decided_at=stamp, decided_by=actor,
+                       decision_reason=reason)  # fmt: skip
+
+
+def _as_tuples(conflicts: Sequence[Conflict]) -> list[tuple[object, float, float]]:
+    return [(c.point_id, c.distance_m, c.radius_m) for c in conflicts]
+
+
+def _conflict_message(lat: float, lon: float, conflicts: Sequence[Conflict]) -> str:
+    c = conflicts[0]
+    more = f" and {len(conflicts) - 1} more" if len(conflicts) > 1 else ""
+    return (f"({lat:.6f}, {lon:.6f}) is {c.distance_m:.1f} m from {c.point_id} "
+            f"(protected radius {max(c.radius_m, 0):.0f} m){more}")  # fmt: skip

@@ -1,0 +1,116 @@
+"""Versioned schema migrations per backend: ordered SQL scripts and a ``schema_version`` table.
+
+A store applies, in one transaction each, every script whose number exceeds
+the version recorded in ``schema_version``. Scripts are append-only: to change
+the schema add a script, never edit a released one.
+"""
+
+from __future__ import annotations
+
+__all__ = ["POSTGIS_MIGRATIONS", "SQLITE_MIGRATIONS"]
+
+_TABLES = """
+CREATE TABLE points (
+    id            TEXT PRIMARY KEY,
+    lat           DOUBLE PRECISION NOT NULL,
+    lon           DOUBLE PRECISION NOT NULL,
+    radius_m      DOUBLE PRECISION NOT NULL,
+    kind          TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    partner_id    TEXT,
+    settlement    TEXT,
+    address       TEXT,
+    opened_on     TEXT,
+    area_m2       DOUBLE PRECISION,
+    waiting_zone  BOOLEAN,
+    fitting_rooms INTEGER,
+    rating        DOUBLE PRECISION,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL{point_geog}
+);
+CREATE INDEX points_lat_lon ON points (lat, lon);
+CREATE INDEX points_radius ON points (radius_m);
+CREATE INDEX points_partner ON points (partner_id, id);
+CREATE TABLE applications (
+    id               TEXT PRIMARY KEY,
+    partner_id       TEXT NOT NULL,
+    lat              DOUBLE PRECISION NOT NULL,
+    lon              DOUBLE PRECISION NOT NULL,
+    radius_m         DOUBLE PRECISION NOT NULL,
+    kind             TEXT NOT NULL,
+    settlement       TEXT,
+    address          TEXT,
+    area_m2          DOUBLE PRECISION,
+    waiting_zone     BOOLEAN,
+    fitting_rooms    INTEGER,
+    planned_opening  TEXT,
+    status           TEXT NOT NULL,
+    allowed          BOOLEAN NOT NULL,
+    conflicts        TEXT NOT NULL,
+    reserved_until   TEXT,
+    point_id         TEXT,
+    created_at       TEXT NOT NULL,
+    decided_at       TEXT,
+    decided_by       TEXT,
+    decision_reason  TEXT{app_geog}
+);
+CREATE INDEX applications_lat_lon ON applications (lat, lon);
+CREATE INDEX applications_radius ON applications (radius_m);
+CREATE INDEX applications_partner ON applications (partner_id, id);
+CREATE INDEX applications_status ON applications (status, reserved_until);
+CREATE TABLE api_keys (
+    key_hash    TEXT PRIMARY KEY,
+    key_id      TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL,
+    partner_id  TEXT,
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL
+);
+"""
+
+_GEOG = """,
+    geog geography(Point, 4326) GENERATED ALWAYS AS
+        (ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography) STORED"""
+
+SQLITE_MIGRATIONS: list[str] = [
+    _TABLES.format(point_geog="", app_geog="")
+    + """
+CREATE TABLE audit_log (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    entity     TEXT NOT NULL,
+    entity_id  TEXT NOT NULL,
+    reason     TEXT,
+    detail     TEXT NOT NULL
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+""",
+]
+
+POSTGIS_MIGRATIONS: list[str] = [
+    "CREATE EXTENSION IF NOT EXISTS postgis;\n"
+    + _TABLES.format(point_geog=_GEOG, app_geog=_GEOG)
+    + """
+CREATE INDEX points_geog ON points USING GIST (geog);
+CREATE INDEX applications_geog ON applications USING GIST (geog);
+CREATE TABLE audit_log (
+    id         BIGSERIAL PRIMARY KEY,
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    entity     TEXT NOT NULL,
+    entity_id  TEXT NOT NULL,
+    reason     TEXT,
+    detail     TEXT NOT NULL
+);
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+""",
+]
