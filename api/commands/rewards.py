@@ -1,0 +1,250 @@
+"""``pvz rewards`` and ``pvz rewards-compare``: reward statements and scheme comparison on files."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+
+from api.cli import command
+from data.errors import InputError
+from planning.reward_policy import RewardPolicy, policy_from_toml
+from planning.rewards import (
+    ComparisonSummary,
+    compare_schemes,
+    compute_rewards,
+    format_kop,
+    month_bounds,
+    parse_orders_frame,
+    parse_points_frame,
+    statement_to_dict,
+    statements_from_table,
+    summarize_comparison,
+    validate_inputs,
+)
+
+__all__ = [
+    "comparison_to_frame",
+    "load_inputs",
+    "load_policy",
+    "read_csv_strings",
+    "rewards",
+    "rewards_compare",
+    "statements_json",
+    "write_text_atomic",
+]
+
+log = logging.getLogger(__name__)
+
+POINTS_ARG = typer.Argument(
+    ...,
+    help="Points CSV: id, opened_on (YYYY-MM-DD) [, closed_days_2020, rating, complaint_rate_pct].",
+)
+ORDERS_ARG = typer.Argument(
+    ...,
+    help="Orders CSV: order_id, point_id, issued_on (YYYY-MM-DD), price_rub (e.g. 1234.50), "
+    "status (issued, returned, cancelled).",
+)
+POLICY_OPT = typer.Option(
+    None, "--policy", help="Reward policy TOML (see examples/rewards_policy_example.toml)."
+)
+
+
+# ---------------------------------------------------------------------------------------
+# the edges: reading and writing files
+
+
+def read_csv_strings(path: Path) -> pd.DataFrame:
+    """Read a CSV with every cell as a string (no NA guessing); errors name the file."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    except FileNotFoundError:
+        raise InputError("file not found", source=str(path)) from None
+    except pd.errors.EmptyDataError:
+        raise InputError("empty file (no header)", source=str(path)) from None
+    except pd.errors.ParserError as exc:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if m:  # the parser counts file lines; rows are data rows (header excluded)
+            raise InputError(
+                f"expected {m.group(1)} fields, saw {m.group(3)} "
+                "(quote values that contain a comma)",
+                source=str(path),
+                row=int(m.group(2)) - 1,
+            ) from None
+        raise InputError(f"not a readable CSV: {exc}", source=str(path)) from None
+    except (UnicodeDecodeError, IsADirectoryError) as exc:
+        raise InputError(f"not a readable CSV: {exc}", source=str(path)) from None
+
+
+def load_policy(path: Path | None) -> RewardPolicy:
+    """The policy in ``path`` (TOML), or the defaults when ``path`` is ``None``."""
+    if path is None:
+        return RewardPolicy()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read policy: {exc}", source=str(path)) from None
+    return policy_from_toml(text, source=str(path))
+
+
+def load_inputs(
+    points_path: Path, orders_path: Path, policy: RewardPolicy
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read, parse and validate both files; errors name the file, data row and column."""
+    points = parse_points_frame(read_csv_strings(points_path), source=str(points_path))
+    orders = parse_orders_frame(read_csv_strings(orders_path), source=str(orders_path))
+    return validate_inputs(
+        points,
+        orders,
+        policy=policy,
+        points_source=str(points_path),
+        orders_source=str(orders_path),
+    )
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file next to ``path``, then rename it over ``path``.
+
+    A failure leaves no partial output (and an existing ``path`` untouched).
+    """
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise InputError("output directory does not exist", source=str(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _month(value: str, option: str) -> str:
+    try:
+        month_bounds(value)
+    except InputError as exc:
+        raise InputError(exc.message, column=option) from None
+    return value.strip()
+
+
+# ---------------------------------------------------------------------------------------
+# pvz rewards
+
+
+def statements_json(statements: list[dict[str, Any]]) -> str:
+    """The exact text ``pvz rewards`` writes: a JSON list of statements, 2-space indent."""
+    return json.dumps(statements, ensure_ascii=False, indent=2) + "\n"
+
+
+@command("rewards")
+def rewards(
+    points: Path = POINTS_ARG,
+    orders: Path = ORDERS_ARG,
+    month: str = typer.Option(..., "--month", help="Statement month, YYYY-MM."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output JSON: a list of statements."),
+    policy: Path | None = POLICY_OPT,
+) -> None:
+    """Write the month's reward statement of every point with orders or a reward.
+
+    Each statement: point_id, month, turnover_rub, reward_rub, double_rate_days, lines,
+    old_scheme_rub; money as decimal strings with two decimals. The reward is the sum of
+    the lines: one per order line (issued items earn a percent of the price or the capped
+    amount, doubled in the first months after opening; returns and cancellations earn
+    0.00), then any retro-bonus, quality bonus and transition-floor lines.
+    """
+    month = _month(month, "--month")
+    pol = load_policy(policy)
+    pts, ords = load_inputs(points, orders, pol)
+    table = compute_rewards(pts, ords, month, policy=pol, validate=False)
+    statements = [statement_to_dict(s) for s in statements_from_table(table)]
+    write_text_atomic(out, statements_json(statements))
+    total = int(table.totals["reward_kop"].sum())
+    typer.echo(
+        f"{len(statements)} statements for {month}, total reward {format_kop(total)} RUB -> {out}"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# pvz rewards-compare
+
+
+def comparison_to_frame(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Kopeck columns of :func:`~planning.rewards.compare_schemes` as rouble strings.
+
+    Columns: point_id, month, issued_count, turnover_rub, old_scheme_rub, new_scheme_rub,
+    difference_rub (new - old), paid_rub (max(new, old) with the transition floor).
+    """
+    out = comparison[["point_id", "month", "issued_count"]].copy()
+    for name in ("turnover", "old_scheme", "new_scheme", "difference", "paid"):
+        out[f"{name}_rub"] = [format_kop(v) for v in comparison[f"{name}_kop"].tolist()]
+    return out
+
+
+def _summary_lines(summary: ComparisonSummary, *, floor: bool) -> list[str]:
+    def share(n: int) -> str:
+        return f"{n} ({(100 * n / summary.points) if summary.points else 0:.1f} %)"
+
+    lines = [
+        f"network {summary.first_month}..{summary.last_month}: {summary.points} points "
+        "with orders, new scheme vs old per-parcel fee, per point over the period",
+        f"  earn more under the new scheme: {share(summary.more)}",
+        f"  earn the same:                  {share(summary.same)}",
+        f"  earn less:                      {share(summary.less)}",
+        f"  totals: old {format_kop(summary.old_total_kop)} RUB, "
+        f"new {format_kop(summary.new_total_kop)} RUB, paid {format_kop(summary.paid_total_kop)} "
+        f"RUB (transition floor {'on' if floor else 'off'})",
+    ]
+    half = summary.more * 2 >= summary.points
+    lines.append("  promise 'every second agent earns more': " + ("kept" if half else "NOT kept"))
+    if summary.less:
+        shown = ", ".join(str(p) for p in summary.less_ids[:10])
+        more = f" and {summary.less - 10} more" if summary.less > 10 else ""
+        kept = "paid at least the old amount thanks to the floor" if floor else "NOT kept"
+        lines.append(f"  promise 'the rest no less': {kept}; earning less: {shown}{more}")
+    else:
+        lines.append("  promise 'the rest no less': kept")
+    return lines
+
+
+@command("rewards-compare")
+def rewards_compare(
+    points: Path = POINTS_ARG,
+    orders: Path = ORDERS_ARG,
+    from_month: str = typer.Option(..., "--from", help="First month, YYYY-MM."),
+    to_month: str = typer.Option(..., "--to", help="Last month, YYYY-MM (inclusive)."),
+    out: Path | None = typer.Option(None, "-o", "--out", help="Also write the table as CSV."),
+    policy: Path | None = POLICY_OPT,
+) -> None:
+    """Compare the old per-parcel fee with the new percentage, per point and month.
+
+    Prints the table (point_id, month, issued_count, turnover_rub, old_scheme_rub,
+    new_scheme_rub, difference_rub, paid_rub) and the network summary: the share of points
+    earning more under the new scheme and whether any earns less.
+    """
+    from_month = _month(from_month, "--from")
+    to_month = _month(to_month, "--to")
+    if month_bounds(to_month)[0] < month_bounds(from_month)[0]:
+        raise InputError(f"--to {to_month} is before --from {from_month}", column="--to")
+    pol = load_policy(policy)
+    pts, ords = load_inputs(points, orders, pol)
+    comparison = compare_schemes(pts, ords, from_month, to_month, policy=pol, validate=False)
+    table = comparison_to_frame(comparison)
+    if out is not None:
+        write_text_atomic(out, table.to_csv(index=False, lineterminator="\n"))
+    typer.echo(table.to_string(index=False) if len(table) else "(no orders in the period)")
+    summary = summarize_comparison(comparison, first_month=from_month, last_month=to_month)
+    typer.echo("")
+    for line in _summary_lines(summary, floor=pol.transition_floor):
+        typer.echo(line)
+    if out is not None:
+        typer.echo(f"-> {out}")

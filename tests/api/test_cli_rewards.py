@@ -1,0 +1,283 @@
+"""``pvz rewards`` and ``pvz rewards-compare``: files in, the engine's statements out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import api.cli
+from planning.reward_policy import policy_from_toml
+from planning.rewards import (
+    OrderRecord,
+    PointRecord,
+    build_statements,
+    parse_rub,
+    statement_to_dict,
+)
+
+api.cli._load_commands()
+runner = CliRunner()
+
+POINTS = """id,opened_on,closed_days_2020,rating,complaint_rate_pct
+A,2020-07-15,,4.9,0.2
+B,2020-04-10,20,,
+C,2019-01-01,0,4.6,0.9
+D,2020-11-30,,,
+"""
+
+ORDERS = """order_id,point_id,issued_on,price_rub,status
+1,A,2020-10-14,1000.00,issued
+2,A,2020-10-15,4999.99,issued
+3,A,2020-10-15,5000,issued
+4,A,2020-10-20,300.00,returned
+5,B,2020-07-29,100.00,issued
+6,B,2020-07-30,100.00,issued
+7,C,2020-10-01,0.10,issued
+8,C,2020-10-31,0.30,cancelled
+9,C,2020-11-01,10.00,issued
+10,D,2020-12-01,250000.00,issued
+11,A,2020-10-14,1000.00,issued
+1,A,2020-10-14,1000.00,issued
+"""
+
+POINT_RECORDS = [
+    PointRecord("A", dt.date(2020, 7, 15), 0, rating=None, complaint_rate_pct=None),
+    PointRecord("B", dt.date(2020, 4, 10), 20),
+    PointRecord("C", dt.date(2019, 1, 1), 0),
+    PointRecord("D", dt.date(2020, 11, 30), 0),
+]
+
+
+def _order_records() -> list[OrderRecord]:
+    rows = [line.split(",") for line in ORDERS.strip().splitlines()[1:]]
+    return [
+        OrderRecord(o, p, dt.date.fromisoformat(d), parse_rub(price), s)
+        for o, p, d, price, s in rows
+    ]
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    points = tmp_path / "points.csv"
+    orders = tmp_path / "orders.csv"
+    points.write_text(POINTS, encoding="utf-8")
+    orders.write_text(ORDERS, encoding="utf-8")
+    return points, orders
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(api.cli.app, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("month", ["2020-07", "2020-10", "2020-12"])
+def test_cli_output_equals_python_function(
+    files: tuple[Path, Path], tmp_path: Path, month: str
+) -> None:
+    out = tmp_path / "out.json"
+    code, text = run("rewards", *files, "--month", month, "-o", out)
+    assert code == 0, text
+    written = json.loads(out.read_text(encoding="utf-8"))
+    expected = [
+        statement_to_dict(s) for s in build_statements(POINT_RECORDS, _order_records(), month)
+    ]
+    assert written == expected
+    assert written  # every month above has statements
+
+
+def test_cli_statement_values(files: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    code, text = run("rewards", *files, "--month", "2020-10", "-o", out)
+    assert code == 0, text
+    by_point = {s["point_id"]: s for s in json.loads(out.read_text(encoding="utf-8"))}
+    # A: 1000.00 * 5 % * 2 = 100.00 (x2 orders 1 and 11, both 10-14) ; 4999.99 -> 250.00 ;
+    # 5000 -> fixed 250.00 ; returned 0.00 -> 700.00 ; turnover 2000 + 4999.99 + 5000
+    assert (by_point["A"]["reward_rub"], by_point["A"]["turnover_rub"]) == ("700.00", "11999.99")
+    assert by_point["A"]["double_rate_days"] == 14
+    assert by_point["A"]["old_scheme_rub"] == "140.00"  # 4 issued parcels * 35.00
+    # C: 0.10 * 5 % = 0.005 -> 0.01 ; the cancelled line earns 0.00
+    assert by_point["C"]["reward_rub"] == "0.01"
+    assert set(by_point) == {"A", "C"}
+    assert all(isinstance(s["point_id"], str) for s in by_point.values())
+
+
+def test_cli_with_policy_matches_python(files: tuple[Path, Path], tmp_path: Path) -> None:
+    policy_path = Path(__file__).resolve().parents[2] / "examples" / "rewards_policy_example.toml"
+    out = tmp_path / "out.json"
+    code, text = run("rewards", *files, "--month", "2020-10", "-o", out, "--policy", policy_path)
+    assert code == 0, text
+    policy = policy_from_toml(policy_path.read_text(encoding="utf-8"))
+    points = [
+        PointRecord(
+            "A", dt.date(2020, 7, 15), 0, rating=Decimal("4.9"), complaint_rate_pct=Decimal("0.2")
+        ),
+        PointRecord("B", dt.date(2020, 4, 10), 20),
+        PointRecord(
+            "C", dt.date(2019, 1, 1), 0, rating=Decimal("4.6"), complaint_rate_pct=Decimal("0.9")
+        ),
+        PointRecord("D", dt.date(2020, 11, 30), 0),
+    ]
+    expected = build_statements(points, _order_records(), "2020-10", policy=policy)
+    assert json.loads(out.read_text(encoding="utf-8")) == [statement_to_dict(s) for s in expected]
+    kinds = {
+        line["kind"] for s in json.loads(out.read_text(encoding="utf-8")) for line in s["lines"]
+    }
+    assert {"quality_bonus", "transition_floor"} <= kinds
+
+
+def test_rewards_compare_prints_and_writes(files: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "cmp.csv"
+    code, text = run("rewards-compare", *files, "--from", "2020-07", "--to", "2020-12", "-o", out)
+    assert code == 0, text
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == (
+        "point_id,month,issued_count,turnover_rub,old_scheme_rub,new_scheme_rub,"
+        "difference_rub,paid_rub"
+    )
+    # B, July: 10.00 + 5.00 = 15.00 new vs 2 * 35.00 old
+    assert "B,2020-07,2,200.00,70.00,15.00,-55.00,15.00" in lines
+    # D, Dec: 250000.00 >= 5000 -> 250.00 * 2 = 500.00 vs 35.00
+    assert "D,2020-12,1,250000.00,35.00,500.00,465.00,500.00" in lines
+    assert "earn more under the new scheme: 2 (50.0 %)" in text
+    assert "earn less:                      2 (50.0 %)" in text
+    assert "B, C" in text
+    assert "B        2020-07" in text or "B 2020-07" in text
+
+
+def test_rewards_compare_without_output_file(files: tuple[Path, Path]) -> None:
+    code, text = run("rewards-compare", *files, "--from", "2020-10", "--to", "2020-10")
+    assert code == 0, text
+    assert "difference_rub" in text and "network 2020-10..2020-10" in text
+
+
+# ---------------------------------------------------------------------------------------
+# bad input: exit 2, a message naming the file, row and column, nothing written
+
+BAD_ORDERS = [
+    ("negative-price", "5,B,2020-07-29,-100.00,issued", "price_rub", "negative"),
+    ("non-numeric-price", "5,B,2020-07-29,12,50,issued", None, None),
+    ("text-price", "5,B,2020-07-29,abc,issued", "price_rub", "not a decimal"),
+    ("sub-kopeck-price", "5,B,2020-07-29,1.005,issued", "price_rub", "two decimals"),
+    ("unknown-status", "5,B,2020-07-29,100.00,lost", "status", "unknown status"),
+    ("date-that-does-not-exist", "5,B,2021-02-30,100.00,issued", "issued_on", "existing date"),
+    ("malformed-date", "5,B,29.07.2020,100.00,issued", "issued_on", "existing date"),
+    ("unknown-point", "5,ZZ,2020-07-29,100.00,issued", "point_id", "unknown point"),
+    ("before-opening", "5,B,2020-04-09,100.00,issued", "issued_on", "before point"),
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "message"),
+    [pytest.param(*case[1:], id=case[0]) for case in BAD_ORDERS],
+)
+def test_bad_order_rows(
+    tmp_path: Path, files: tuple[Path, Path], line: str, column: str | None, message: str | None
+) -> None:
+    points, orders = files
+    rows = ORDERS.strip().splitlines()
+    rows[5] = line  # data row 5 (order 5)
+    orders.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    code, text = run("rewards", points, orders, "--month", "2020-07", "-o", out)
+    assert code == 2, text
+    assert text.startswith("error: ") and str(orders) in text
+    if column is None:  # a row with too many fields: no single column to blame
+        assert "row 5: expected 5 fields, saw 6" in text
+    else:
+        assert "row 5" in text and f"column '{column}'" in text and message in text
+    assert not out.exists()
+    assert list(tmp_path.glob(".out.json*")) == []
+
+
+def test_duplicate_order_id_with_different_content(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    points, orders = files
+    orders.write_text(ORDERS + "3,A,2020-10-15,5000.01,issued\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    code, text = run("rewards", points, orders, "--month", "2020-10", "-o", out)
+    assert code == 2
+    assert f"error: {orders}, row 13, column 'order_id'" in text
+    assert "'3' appears twice with different content (first at row 3)" in text
+    assert not out.exists()
+
+
+def test_exact_duplicate_order_line_is_idempotent(files: tuple[Path, Path], tmp_path: Path) -> None:
+    points, orders = files
+    once, twice = tmp_path / "once.json", tmp_path / "twice.json"
+    assert run("rewards", points, orders, "--month", "2020-10", "-o", once)[0] == 0
+    body = ORDERS.strip().splitlines()[1:]
+    orders.write_text(ORDERS + "\n".join(body) + "\n", encoding="utf-8")
+    assert run("rewards", points, orders, "--month", "2020-10", "-o", twice)[0] == 0
+    assert once.read_text(encoding="utf-8") == twice.read_text(encoding="utf-8")
+
+
+BAD_POINTS = [
+    ("date-that-does-not-exist", "B,2020-02-30,20,,", "opened_on", "existing date"),
+    ("closed-days-not-a-number", "B,2020-04-10,many,,", "closed_days_2020", "whole number"),
+    ("closed-days-beyond-window", "B,2020-05-20,20,,", "closed_days_2020", "12 days"),
+    ("duplicate-id", "A,2020-04-10,20,,", "id", "appears twice"),
+    ("bad-rating", "B,2020-04-10,20,high,", "rating", "decimal"),
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "message"),
+    [pytest.param(*case[1:], id=case[0]) for case in BAD_POINTS],
+)
+def test_bad_point_rows(
+    tmp_path: Path, files: tuple[Path, Path], line: str, column: str, message: str
+) -> None:
+    points, orders = files
+    rows = POINTS.strip().splitlines()
+    rows[2] = line  # data row 2 (point B)
+    points.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    code, text = run("rewards", points, orders, "--month", "2020-07", "-o", out)
+    assert code == 2, text
+    assert f"error: {points}, row 2, column '{column}'" in text and message in text
+    assert not out.exists()
+
+
+def test_missing_column(files: tuple[Path, Path], tmp_path: Path) -> None:
+    points, orders = files
+    orders.write_text("order_id,point_id,issued_on,status\n1,A,2020-10-14,issued\n")
+    code, text = run("rewards", points, orders, "--month", "2020-10", "-o", tmp_path / "o.json")
+    assert code == 2 and "column 'price_rub'" in text and "missing column" in text
+
+
+def test_missing_file_and_bad_month_and_bad_policy(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    points, orders = files
+    out = tmp_path / "o.json"
+    code, text = run("rewards", points, tmp_path / "nope.csv", "--month", "2020-10", "-o", out)
+    assert code == 2 and "nope.csv: file not found" in text
+    code, text = run("rewards", points, orders, "--month", "2020-13", "-o", out)
+    assert code == 2 and "--month" in text
+    bad_policy = tmp_path / "p.toml"
+    bad_policy.write_text("rate_percent = -5\n", encoding="utf-8")
+    code, text = run(
+        "rewards", points, orders, "--month", "2020-10", "-o", out, "--policy", bad_policy
+    )
+    assert code == 2 and "p.toml" in text and "rate_percent" in text
+    code, text = run("rewards-compare", points, orders, "--from", "2020-10", "--to", "2020-07")
+    assert code == 2 and "before" in text
+    assert not out.exists()
+
+
+def test_failed_run_leaves_previous_output_untouched(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    points, orders = files
+    out = tmp_path / "out.json"
+    out.write_text("previous", encoding="utf-8")
+    orders.write_text(ORDERS + "99,A,2020-10-15,-1,issued\n", encoding="utf-8")
+    code, _ = run("rewards", points, orders, "--month", "2020-10", "-o", out)
+    assert code == 2
+    assert out.read_text(encoding="utf-8") == "previous"
