@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 __all__ = [
+    "AuthenticationError",
     "ConflictError",
     "InputError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "PermissionDeniedError",
     "ProtectionConflict",
     "PvzError",
@@ -54,6 +56,14 @@ class NotFoundError(PvzError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else "not found"
+
+
+class PayloadTooLargeError(InputError):
+    """The input is larger than the configured limit (a body, a batch)."""
+
+
+class AuthenticationError(PvzError):
+    """The caller is not identified: no credentials, or unknown ones."""
 
 
 class PermissionDeniedError(PvzError):

@@ -1,0 +1,134 @@
+"""The FastAPI application: routers, error mapping, body-size limit, start-up of the service."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth import create_key
+from api.errors import install_error_handlers
+from api.routes import applications, audit, health, keys, points, protection
+from api.service import Service
+from api.settings import Settings, get_settings
+
+__all__ = ["BodyLimit", "bootstrap", "create_app"]
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Partner pickup-point network planning: the competition-protection rule (no other point
+of the network within 500-1,000 m depending on the settlement), partner onboarding with
+an instant answer, and the network as GeoJSON.
+
+Send your key in the `X-API-Key` header. Roles: `admin` (everything), `expansion` (the
+network, batch checks, approvals), `partner` (its own applications and points).
+Coordinates are WGS84 degrees, distances metres on the WGS84 ellipsoid.
+"""
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413 before they are parsed.
+
+    Checks ``Content-Length`` up front, and counts the bytes of bodies sent
+    without one (chunked).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None:
+            try:
+                too_big = int(length) > self.max_bytes
+            except ValueError:
+                too_big = False
+            if too_big:
+                await self._refuse(send)
+                return
+            await self.app(scope, receive, send)
+            return
+        # no Content-Length: read it all (up to the limit), then replay it
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            more = bool(message.get("more_body", False))
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send) -> None:
+        message = f"request body over {self.max_bytes} bytes"
+        payload = json.dumps({"error": "too_large", "message": message}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(payload)).encode()),
+                                (b"connection", b"close")]})  # fmt: skip
+        await send({"type": "http.response.body", "body": payload})
+
+
+def bootstrap(service: Service, settings: Settings) -> None:
+    """Create the bootstrap admin key (``PVZ_BOOTSTRAP_ADMIN_KEY``) if it does not exist."""
+    if settings.bootstrap_admin_key is not None:
+        token = settings.bootstrap_admin_key.get_secret_value()
+        if token:
+            create_key(service, "admin", token=token, actor="bootstrap")
+
+
+def create_app(settings: Settings | None = None, *, service: Service | None = None) -> FastAPI:
+    """The application. Without ``service`` one is opened from ``settings`` at start-up
+    (migrations applied, index loaded, bootstrap key created) and closed at shutdown."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = service or Service(settings)
+        if settings.demo_points:
+            svc.seed_demo(settings.demo_points, seed=settings.demo_seed)
+        bootstrap(svc, settings)
+        app.state.service = svc
+        app.state.key_cache = {}
+        try:
+            yield
+        finally:
+            if service is None:
+                svc.close()
+
+    app = FastAPI(
+        title="pvz-planner",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (health, keys, protection, points, applications, audit):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

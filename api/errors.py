@@ -1,0 +1,131 @@
+"""The one place that maps domain errors (``data.errors``) to HTTP responses.
+
+Every error body is ``{"error": code, "message": text, "detail": [...]}``
+(:class:`api.schemas.ErrorBody`). Bad input is a 4xx, never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from data.errors import (
+    AuthenticationError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    ProtectionConflict,
+    PvzError,
+)
+
+__all__ = ["ERROR_RESPONSES", "error_response", "install_error_handlers", "status_of"]
+
+log = logging.getLogger(__name__)
+
+#: domain error class -> (HTTP status, machine code); the most specific class wins
+_STATUS: list[tuple[type[PvzError], int, str]] = [
+    (ProtectionConflict, 409, "protection_conflict"),
+    (ConflictError, 409, "conflict"),
+    (PayloadTooLargeError, 413, "too_large"),
+    (InputError, 422, "invalid_input"),
+    (NotFoundError, 404, "not_found"),
+    (AuthenticationError, 401, "unauthenticated"),
+    (PermissionDeniedError, 403, "forbidden"),
+]
+
+#: OpenAPI descriptions of the error responses, for ``responses=`` on routes
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "missing or unknown X-API-Key"},
+    403: {"description": "the key's role may not do this"},
+    404: {"description": "unknown id"},
+    409: {"description": "the protection rule forbids it; `detail` lists the blocking points"},
+    413: {"description": "body or batch over the size limit"},
+    422: {"description": "invalid input; `detail` says which field and why"},
+}
+
+
+def status_of(exc: PvzError) -> tuple[int, str]:
+    """HTTP status and machine code of a domain error."""
+    for cls, status, code in _STATUS:
+        if isinstance(exc, cls):
+            return status, code
+    return 400, "bad_request"
+
+
+def error_response(
+    status: int, code: str, message: str, detail: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:  # fmt: skip
+    """A JSON error response in the :class:`api.schemas.ErrorBody` shape."""
+    body: dict[str, Any] = {"error": code, "message": message}
+    if detail is not None:
+        body["detail"] = detail
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PvzError)
+    status, code = status_of(exc)
+    detail: list[dict[str, Any]] | None = None
+    if isinstance(exc, ProtectionConflict):
+        detail = [{"point_id": str(pid), "distance_m": _finite(round(float(d), 3)),
+                   "radius_m": _finite(float(r))} for pid, d, r in exc.conflicts]  # fmt: skip
+    elif isinstance(exc, InputError) and exc.column:
+        detail = [{"loc": [exc.column], "msg": exc.message}]
+    headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
+    return error_response(status, code, str(exc), detail, headers)
+
+
+def _safe(value: Any) -> Any:
+    """JSON-safe copy of a validation error's context (no NaN, no exceptions)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, str | int | bool) or value is None:
+        return value
+    if isinstance(value, list | tuple):
+        return [_safe(v) for v in value]
+    return str(value)
+
+
+def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    detail = [{"loc": _safe(list(e.get("loc", ()))), "msg": str(e.get("msg", "")),
+               "type": str(e.get("type", ""))} for e in exc.errors()]  # fmt: skip
+    first = detail[0] if detail else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(x) for x in first["loc"])
+    message = f"{where}: {first['msg']}" if where else str(first["msg"])
+    if len(detail) > 1:
+        message += f" (and {len(detail) - 1} more)"
+    return error_response(422, "invalid_input", message, detail)
+
+
+def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    return error_response(exc.status_code, codes.get(exc.status_code, "http_error"),
+                          str(exc.detail), headers=getattr(exc, "headers", None))  # fmt: skip
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "internal error (logged on the server)")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(PvzError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

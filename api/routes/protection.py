@@ -1,0 +1,120 @@
+"""``/v1/protection``: check candidates against the protection rule; audit the network."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import EXPANSION, Caller, get_caller, get_service
+from api.errors import ERROR_RESPONSES
+from api.schemas import BatchCheckRequest, BatchCheckResponse, CheckRequest, CheckResponse
+from api.service import Service
+from data.errors import PayloadTooLargeError
+from planning.protection import BatchCheck, CheckResult
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/protection", tags=["protection"], responses=ERROR_RESPONSES)
+
+
+def _name(x: object) -> str | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
+
+
+def check_body(r: CheckResult) -> dict[str, object]:
+    """The JSON body of a :class:`CheckResult` (conflicts nearest first)."""
+    return {
+        "allowed": r.allowed,
+        "radius_m": r.radius_m,
+        "settlement": _name(r.settlement),
+        "conflicts": [
+            {
+                "point_id": str(c.point_id),
+                "distance_m": round(c.distance_m, 3),
+                "radius_m": c.radius_m,
+            }
+            for c in r.conflicts
+        ],  # fmt: skip
+    }
+
+
+@router.post("/check", response_model=CheckResponse, summary="Check one location")
+async def check(
+    body: CheckRequest,
+    caller: Caller = Depends(get_caller),
+    service: Service = Depends(get_service),
+) -> JSONResponse:
+    """Is a new point allowed here? Its radius, settlement and the blocking points (live points
+    and reserved applications), nearest first. A fast pre-check: writes re-check atomically."""
+    return JSONResponse(check_body(service.check(body.lat, body.lon, kind=body.kind)))
+
+
+def _batch_body(ids: list[str | None], b: BatchCheck) -> dict[str, object]:
+    off = b.pairs.offsets(len(b))
+    pid = [str(x) for x in b.point_ids]
+    dist = np.round(b.pairs.distance_m, 3).tolist()
+    prad = b.pairs.point_radius_m.tolist()
+    allowed = b.allowed.tolist()
+    radius = b.radius_m.tolist()
+    results = [
+        {"id": ids[i], "allowed": allowed[i], "radius_m": radius[i],
+         "settlement": _name(b.settlement[i]),
+         "conflicts": [{"point_id": pid[k], "distance_m": dist[k], "radius_m": prad[k]}
+                       for k in range(int(off[i]), int(off[i + 1]))]}
+        for i in range(len(b))
+    ]  # fmt: skip
+    return {"n": len(b), "n_allowed": int(b.allowed.sum()), "results": results}
+
+
+@router.post("/check-batch", response_model=BatchCheckResponse, summary="Check many locations")
+async def check_batch(
+    body: BatchCheckRequest,
+    caller: Caller = Depends(EXPANSION),
+    service: Service = Depends(get_service),
+) -> JSONResponse:
+    """Decide up to ``max_batch`` (default 100,000) candidates at once, in their order."""
+    n = len(body.candidates)
+    if n > service.settings.max_batch:
+        raise PayloadTooLargeError(
+            f"{n} candidates; at most {service.settings.max_batch} per batch", column="candidates"
+        )
+    lat = np.array([c.lat for c in body.candidates], dtype=np.float64)
+    lon = np.array([c.lon for c in body.candidates], dtype=np.float64)
+    kinds = [c.kind or service.policy.default_kind for c in body.candidates]
+    ids = [c.id for c in body.candidates]
+
+    def run() -> dict[str, object]:
+        return _batch_body(ids, service.check_batch(lat, lon, kind=kinds))
+
+    return JSONResponse(await run_in_threadpool(run))
+
+
+@router.get(
+    "/audit",
+    summary="Pairs of live points violating the rule",
+    response_model=list[dict[str, object]],
+    responses={200: {"content": {"application/json": {"example": [
+        {"a_id": "P000001", "b_id": "P000002", "distance_m": 321.5, "radius_m": 500.0}]}}}},
+)  # fmt: skip
+async def audit(
+    caller: Caller = Depends(EXPANSION),
+    service: Service = Depends(get_service),
+) -> JSONResponse:
+    """Every pair of live points closer than ``max(r_a, r_b)`` (legacy data, overrides,
+    tier changes), nearest first."""
+
+    def run() -> list[dict[str, object]]:
+        service.sync(force=True)
+        res = service.network.audit()
+        reserved = service._reserved
+        return [{"a_id": str(a), "b_id": str(b), "distance_m": round(float(d), 3),
+                 "radius_m": float(r)}
+                for a, b, d, r in zip(res.a_id, res.b_id, res.distance_m, res.radius_m,
+                                      strict=True)
+                if a not in reserved and b not in reserved]  # fmt: skip
+
+    return JSONResponse(await run_in_threadpool(run))

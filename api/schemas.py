@@ -1,0 +1,331 @@
+"""Request and response bodies of the HTTP API (pydantic), apart from the store's records.
+
+Coordinates are WGS84 degrees, distances metres, areas m2. Request bodies
+are strict: numbers must be JSON numbers (not strings), NaN and infinities
+are refused, unknown fields are refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+
+__all__ = [
+    "ApiKeyCreate",
+    "ApiKeyCreated",
+    "ApplicationCreate",
+    "ApplicationList",
+    "ApplicationOut",
+    "BatchCandidate",
+    "BatchCheckRequest",
+    "BatchCheckResponse",
+    "BatchItem",
+    "CheckRequest",
+    "CheckResponse",
+    "ConflictOut",
+    "Decision",
+    "ErrorBody",
+    "Feature",
+    "FeatureCollection",
+    "Health",
+    "PointCreate",
+    "PointOut",
+    "PointPatch",
+]
+
+Lat = Annotated[
+    float, Strict(), Field(ge=-90, le=90, allow_inf_nan=False, description="WGS84 latitude, deg")
+]
+Lon = Annotated[
+    float,
+    Strict(),
+    Field(ge=-180, le=180, allow_inf_nan=False, description="WGS84 longitude, deg"),
+]
+Num = Annotated[float, Strict()]
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+Text = Annotated[str, StringConstraints(max_length=500)]
+Ident = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+
+
+class _In(BaseModel):
+    # numbers and booleans are strict per field (Num, Int, Bool); dates accept ISO strings
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a machine code, a human message, details where useful."""
+
+    error: str = Field(description="machine-readable code", examples=["protection_conflict"])
+    message: str = Field(description="what is wrong, for a human")
+    detail: list[dict[str, Any]] | None = Field(
+        None, description="per-field problems (validation) or the conflicting points (409)"
+    )
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "error": "protection_conflict",
+                "message": "(55.751000, 37.600000) is 111.3 m from P000001 "
+                "(protected radius 500 m)",
+                "detail": [{"point_id": "P000001", "distance_m": 111.337, "radius_m": 500.0}],
+            }
+        }
+    )
+
+
+class Health(BaseModel):
+    """Liveness and the size of what is served."""
+
+    status: Literal["ok"] = "ok"
+    backend: str = Field(examples=["sqlite"])
+    live_points: int = Field(description="live points in the in-memory index")
+    reservations: int = Field(description="live reservations in the in-memory index")
+
+
+class ApiKeyCreate(_In):
+    """A new API key: its role, and for a partner key the partner it acts for."""
+
+    role: Literal["admin", "expansion", "partner"]
+    partner_id: Ident | None = Field(None, description="required for role partner")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"role": "partner", "partner_id": "acme"}},
+    )  # fmt: skip
+
+
+class ApiKeyCreated(BaseModel):
+    """The new key, shown once (only its hash is stored)."""
+
+    key: str = Field(examples=["pvz_4kq3...the-token"])
+    key_id: str = Field(description="a short id of the key for logs", examples=["k-1a2b3c4d5e6f"])
+    role: str
+    partner_id: str | None = None
+
+
+class CheckRequest(_In):
+    """A candidate location."""
+
+    lat: Lat
+    lon: Lon
+    kind: Ident | None = Field(None, description="kind of point (default: partner)")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"lat": 55.7512, "lon": 37.6184, "kind": "partner"}},
+    )  # fmt: skip
+
+
+class ConflictOut(BaseModel):
+    """A point or reservation that blocks a candidate."""
+
+    point_id: str = Field(description="point id, or application id (A-...) for a reservation")
+    distance_m: float = Field(description="WGS84 geodesic distance, metres")
+    radius_m: float = Field(description="the blocking point's protection radius, metres")
+
+
+class CheckResponse(BaseModel):
+    """The protection decision for one candidate; conflicts nearest first."""
+
+    allowed: bool
+    radius_m: float = Field(description="the candidate's protection radius, metres")
+    settlement: str | None = Field(
+        description="settlement deciding the radius (None: open country)"
+    )
+    conflicts: list[ConflictOut]
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "allowed": False,
+                "radius_m": 500.0,
+                "settlement": "Moscow",
+                "conflicts": [{"point_id": "P000123", "distance_m": 312.4, "radius_m": 500.0}],
+            }
+        }
+    )
+
+
+class BatchCandidate(_In):
+    """One candidate of a batch; ``id`` is echoed back."""
+
+    id: Text | None = None
+    lat: Lat
+    lon: Lon
+    kind: Ident | None = None
+
+
+class BatchCheckRequest(_In):
+    """Many candidates (up to the server's ``max_batch``, default 100,000)."""
+
+    candidates: list[BatchCandidate]
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"candidates": [{"id": "c1", "lat": 55.75, "lon": 37.61},
+                                                      {"id": "c2", "lat": 59.93, "lon": 30.31}]}},
+    )  # fmt: skip
+
+
+class BatchItem(BaseModel):
+    """The decision for one candidate of a batch."""
+
+    id: str | None
+    allowed: bool
+    radius_m: float
+    settlement: str | None
+    conflicts: list[ConflictOut]
+
+
+class BatchCheckResponse(BaseModel):
+    """Decisions in the order of the candidates."""
+
+    n: int
+    n_allowed: int
+    results: list[BatchItem]
+
+
+class PointCreate(_In):
+    """A new point. Its radius comes from its settlement unless given (a contract term)."""
+
+    id: Ident | None = Field(None, description="default: generated")
+    lat: Lat
+    lon: Lon
+    kind: Ident | None = None
+    status: Ident | None = None
+    radius_m: Num | None = Field(None, gt=0, le=50_000, allow_inf_nan=False)
+    partner_id: Ident | None = None
+    address: Text | None = None
+    opened_on: dt.date | None = None
+    area_m2: Num | None = Field(None, ge=0, le=100_000, allow_inf_nan=False)
+    waiting_zone: Bool | None = None
+    fitting_rooms: Int | None = Field(None, ge=0, le=1000)
+    rating: Num | None = Field(None, ge=0, le=5, allow_inf_nan=False)
+    override_reason: Reason | None = Field(
+        None, description="admin only: create despite conflicts; logged in the audit log"
+    )
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"lat": 55.7601, "lon": 37.6302, "kind": "own",
+                                       "address": "Moscow, Tverskaya 1", "area_m2": 42.5}},
+    )  # fmt: skip
+
+
+class PointPatch(_In):
+    """Changes to a point. Making it live again (e.g. closed -> active) re-checks the rule."""
+
+    status: Ident | None = None
+    partner_id: Ident | None = None
+    address: Text | None = None
+    opened_on: dt.date | None = None
+    area_m2: Num | None = Field(None, ge=0, le=100_000, allow_inf_nan=False)
+    waiting_zone: Bool | None = None
+    fitting_rooms: Int | None = Field(None, ge=0, le=1000)
+    rating: Num | None = Field(None, ge=0, le=5, allow_inf_nan=False)
+    override_reason: Reason | None = None
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"status": "paused"}},
+    )  # fmt: skip
+
+
+class PointOut(BaseModel):
+    """A stored point."""
+
+    id: str
+    lat: float
+    lon: float
+    radius_m: float
+    kind: str
+    status: str
+    partner_id: str | None = None
+    settlement: str | None = None
+    address: str | None = None
+    opened_on: str | None = None
+    area_m2: float | None = None
+    waiting_zone: bool | None = None
+    fitting_rooms: int | None = None
+    rating: float | None = None
+    created_at: str
+    updated_at: str
+
+
+class Feature(BaseModel):
+    """A GeoJSON Feature: a point with its properties."""
+
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: dict[str, Any] = Field(examples=[{"type": "Point", "coordinates": [37.6, 55.75]}])
+    properties: dict[str, Any]
+
+
+class FeatureCollection(BaseModel):
+    """A GeoJSON FeatureCollection page; pass ``next_cursor`` as ``cursor`` for the next."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[Feature]
+    next_cursor: str | None = Field(None, description="None on the last page")
+
+
+class ApplicationCreate(_In):
+    """A partner's application: the location and what the seed says drives turnover."""
+
+    lat: Lat
+    lon: Lon
+    kind: Ident | None = Field(None, description="default: partner")
+    address: Text | None = None
+    area_m2: Num | None = Field(None, ge=0, le=100_000, allow_inf_nan=False)
+    waiting_zone: Bool | None = None
+    fitting_rooms: Int | None = Field(None, ge=0, le=1000)
+    planned_opening: dt.date | None = None
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {
+            "lat": 55.7601, "lon": 37.6302, "address": "Moscow, Tverskaya 1", "area_m2": 42.5,
+            "waiting_zone": True, "fitting_rooms": 2, "planned_opening": "2026-12-01"}},
+    )  # fmt: skip
+
+
+class ApplicationOut(BaseModel):
+    """An application with its protection decision and reservation."""
+
+    id: str
+    partner_id: str
+    status: Literal["pending", "approved", "rejected"]
+    lat: float
+    lon: float
+    kind: str
+    radius_m: float
+    settlement: str | None
+    allowed: bool = Field(description="the protection decision at submission")
+    conflicts: list[ConflictOut] = Field(description="blocking points at submission")
+    reserved_until: str | None = Field(description="the spot is protected until (ISO UTC)")
+    score: float | None = Field(None, description="candidate score, when scoring is available")
+    address: str | None = None
+    area_m2: float | None = None
+    waiting_zone: bool | None = None
+    fitting_rooms: int | None = None
+    planned_opening: str | None = None
+    point_id: str | None = Field(None, description="the point created on approval")
+    created_at: str
+    decided_at: str | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+
+
+class ApplicationList(BaseModel):
+    """A page of applications; pass ``next_cursor`` as ``cursor`` for the next."""
+
+    applications: list[ApplicationOut]
+    next_cursor: str | None = None
+
+
+class Decision(_In):
+    """Why an application is approved or rejected (required to reject)."""
+
+    reason: Reason | None = None
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"reason": "site visit OK"}},
+    )  # fmt: skip

@@ -1,0 +1,328 @@
+"""The service behind the HTTP API: the store, the in-memory protection index and their sync.
+
+The in-memory :class:`~planning.protection.ProtectionNetwork` (live points
+and live reservations) answers checks fast; it is a pre-check only. Every
+write is decided by the store inside its transaction, then the index is
+brought in step by replaying the audit log, which also carries writes made
+by other workers.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+import time
+from collections import deque
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from api.settings import Settings
+from data.errors import InputError
+from data.places import load_places
+from data.store import Application, Point, Store, open_store
+from data.store.base import new_id, now_utc, to_iso
+from geo.geodesic import validate_latlon
+from geo.settlements import SettlementLookup
+from planning.protection import BatchCheck, CheckResult, ProtectionNetwork, ProtectionPolicy
+
+__all__ = ["Service", "load_policy", "load_settlements"]
+
+log = logging.getLogger(__name__)
+
+
+def load_policy(settings: Settings) -> ProtectionPolicy:
+    """The protection policy from ``settings.policy_path``, or the default one."""
+    if settings.policy_path is None:
+        return ProtectionPolicy()
+    try:
+        return ProtectionPolicy.from_toml(settings.policy_path)
+    except FileNotFoundError:
+        raise InputError("file not found", source=str(settings.policy_path)) from None
+    except Exception as exc:  # tomllib.TOMLDecodeError, pydantic.ValidationError
+        raise InputError(f"not a valid protection policy: {exc}",
+                         source=str(settings.policy_path)) from None  # fmt: skip
+
+
+def load_settlements(settings: Settings) -> SettlementLookup:
+    """The settlement lookup (GeoNames radius rule, or boundary polygons if configured)."""
+    if settings.boundaries_path is None:
+        return SettlementLookup(load_places())
+    return SettlementLookup.from_polygon_file(load_places(), settings.boundaries_path)
+
+
+class Service:
+    """The store plus an in-memory index of live points and reservations kept in step.
+
+    Parameters
+    ----------
+    settings : the service settings
+    store : an open store (default: opened from ``settings.database_url``)
+    policy, settlements : default from the settings
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        policy: ProtectionPolicy | None = None,
+        settlements: SettlementLookup | None = None,
+    ) -> None:
+        self.settings = settings
+        self.policy = policy or load_policy(settings)
+        self.settlements = settlements or load_settlements(settings)
+        self.store = store or open_store(settings.database_url, self.policy)
+        self._lock = threading.RLock()
+        self._last_sync = 0.0
+        self._seen: deque[int] = deque(maxlen=20_000)
+        self._seen_set: set[int] = set()
+        self.reload()
+
+    # ------------------------------------------------------------ the index
+    def reload(self) -> None:
+        """Rebuild the index from the store: every live point and live reservation."""
+        with self._lock:
+            last = self.store.last_audit_id()
+            net = ProtectionNetwork(self.policy, self.settlements)
+            ids, lat, lon, rad, kind = self.store.live_points()
+            if ids:
+                net.add_points(ids, lat, lon, radius_m=rad, kind=kind, status="active")
+            self.network = net
+            self._res_heap: list[tuple[str, str]] = []
+            self._reserved: dict[str, str] = {}
+            for app in self.store.reservations():
+                self._index_application(app)
+            self._cursor = last
+            self._seen.clear()
+            self._seen_set.clear()
+            for e in self.store.audit_entries(after_id=max(0, last - 1000), limit=1000):
+                if e.id <= last:  # already in what was just loaded
+                    self._seen.append(e.id)
+                    self._seen_set.add(e.id)
+            self._last_sync = time.monotonic()
+            log.info("index loaded: %d live points, %d reservations", len(ids),
+                     len(self._reserved))  # fmt: skip
+
+    def _index_point(self, p: Point) -> None:
+        live = bool(self.policy.protects(p.kind, p.status))
+        if live and p.id not in self.network.index:
+            self.network.add_points([p.id], [p.lat], [p.lon], radius_m=[p.radius_m],
+                                    kind=[p.kind], status=["active"])  # fmt: skip
+        elif not live and p.id in self.network.index:
+            self.network.remove_point(p.id)
+
+    def _index_application(self, app: Application) -> None:
+        if app.reserves(now_utc()) and app.kind in self.policy.protecting_kinds:
+            if app.id not in self.network.index:
+                self.network.add_points([app.id], [app.lat], [app.lon], radius_m=[app.radius_m],
+                                        kind=[app.kind], status=["active"])  # fmt: skip
+                assert app.reserved_until is not None
+                self._reserved[app.id] = app.reserved_until
+                heapq.heappush(self._res_heap, (app.reserved_until, app.id))
+        elif app.id in self._reserved:
+            del self._reserved[app.id]
+            if app.id in self.network.index:
+                self.network.remove_point(app.id)
+
+    def _expire(self) -> None:
+        now = to_iso(now_utc())
+        while self._res_heap and self._res_heap[0][0] <= now:
+            _, app_id = heapq.heappop(self._res_heap)
+            if self._reserved.pop(app_id, None) is not None and app_id in self.network.index:
+                self.network.remove_point(app_id)
+
+    def sync(self, *, force: bool = False) -> None:
+        """Replay audit-log entries not seen yet (this and other workers' writes)."""
+        if not force and time.monotonic() - self._last_sync < self.settings.sync_interval_s:
+            self._expire()
+            return
+        with self._lock:
+            # ids from a sequence may commit out of order: look back over a window
+            after = max(0, self._cursor - 1000)
+            while True:
+                entries = self.store.audit_entries(after_id=after, limit=5000)
+                if not entries:
+                    break
+                for e in entries:
+                    if e.id in self._seen_set or e.id <= self._cursor - 1000:
+                        continue
+                    self._apply(e.entity, e.entity_id)
+                    if len(self._seen) == self._seen.maxlen:
+                        self._seen_set.discard(self._seen[0])
+                    self._seen.append(e.id)
+                    self._seen_set.add(e.id)
+                    self._cursor = max(self._cursor, e.id)
+                after = entries[-1].id
+            self._expire()
+            self._last_sync = time.monotonic()
+
+    def _apply(self, entity: str, entity_id: str) -> None:
+        if entity == "point" and entity_id == "*":
+            cursor = self._cursor
+            self.reload()
+            self._cursor = max(self._cursor, cursor)
+        elif entity == "point":
+            self._index_point(self.store.get_point(entity_id))
+        elif entity == "application":
+            self._index_application(self.store.get_application(entity_id))
+
+    @property
+    def indexed_points(self) -> int:
+        """Live points in the in-memory index (reservations excluded)."""
+        return len(self.network.index) - len(self._reserved)
+
+    # ------------------------------------------------------------ checks
+    def check(self, lat: float, lon: float, *, kind: str | None = None) -> CheckResult:
+        """The fast pre-check of one candidate against live points and reservations."""
+        self._check_kind(kind)
+        validate_latlon(lat, lon)
+        self.sync()
+        return self.network.check(lat, lon, kind=kind)
+
+    def check_batch(
+        self, lat: np.ndarray, lon: np.ndarray, kind: list[str] | None = None
+    ) -> BatchCheck:
+        """The fast pre-check of many candidates."""
+        for k in set(kind or []):
+            self._check_kind(k)
+        validate_latlon(lat, lon)
+        self.sync()
+        return self.network.check_batch(lat, lon, kind=kind)
+
+    def _check_kind(self, kind: str | None) -> None:
+        if kind is not None and kind not in self.policy.kinds:
+            raise InputError(f"unknown kind {kind!r}; known: {self.policy.kinds}", column="kind")
+
+    def _check_status(self, status: str | None) -> None:
+        if status is not None and status not in self.policy.statuses:
+            raise InputError(f"unknown status {status!r}; known: {self.policy.statuses}",
+                             column="status")  # fmt: skip
+
+    def _locate(self, lat: float, lon: float) -> tuple[float, str | None]:
+        validate_latlon(lat, lon)
+        loc = self.settlements.locate([lat], [lon])
+        radius = float(self.policy.radius_for_population(loc.population)[0])
+        name = loc.name[0]
+        return radius, (None if name is None or pd.isna(name) else str(name))
+
+    # ------------------------------------------------------------ writes
+    def create_point(
+        self, fields: dict[str, Any], *, actor: str, override_reason: str | None = None
+    ) -> Point:
+        """Create a point; its radius and settlement come from its location unless given."""
+        kind = fields.get("kind") or self.policy.default_kind
+        status = fields.get("status") or self.policy.default_status
+        self._check_kind(kind)
+        self._check_status(status)
+        radius, settlement = self._locate(fields["lat"], fields["lon"])
+        given = fields.get("radius_m")
+        point = Point(
+            id=fields.get("id") or new_id("P"),
+            lat=float(fields["lat"]), lon=float(fields["lon"]),
+            radius_m=float(given) if given is not None else radius,
+            kind=kind, status=status, partner_id=fields.get("partner_id"),
+            settlement=settlement, address=fields.get("address"),
+            opened_on=_iso_date(fields.get("opened_on")), area_m2=fields.get("area_m2"),
+            waiting_zone=fields.get("waiting_zone"), fitting_rooms=fields.get("fitting_rooms"),
+            rating=fields.get("rating"),
+        )  # fmt: skip
+        try:
+            return self.store.create_point(point, actor=actor, override_reason=override_reason)
+        finally:
+            self.sync(force=True)
+
+    def update_point(
+        self,
+        point_id: str,
+        changes: dict[str, Any],
+        *,
+        actor: str,
+        override_reason: str | None = None,
+    ) -> Point:
+        """Change a point's status or features (the rule is enforced when it becomes live)."""
+        self._check_status(changes.get("status"))
+        if "opened_on" in changes:
+            changes["opened_on"] = _iso_date(changes["opened_on"])
+        try:
+            return self.store.update_point(point_id, changes, actor=actor,
+                                           override_reason=override_reason)  # fmt: skip
+        finally:
+            self.sync(force=True)
+
+    def submit_application(self, fields: dict[str, Any], *, partner_id: str,
+                           actor: str) -> Application:  # fmt: skip
+        """Submit a partner's application: decided at once; an allowed one reserves its spot."""
+        kind = fields.get("kind") or self.policy.default_kind
+        self._check_kind(kind)
+        radius, settlement = self._locate(fields["lat"], fields["lon"])
+        app = Application(
+            id=new_id("A"), partner_id=partner_id,
+            lat=float(fields["lat"]), lon=float(fields["lon"]), radius_m=radius, kind=kind,
+            settlement=settlement, address=fields.get("address"),
+            area_m2=fields.get("area_m2"), waiting_zone=fields.get("waiting_zone"),
+            fitting_rooms=fields.get("fitting_rooms"),
+            planned_opening=_iso_date(fields.get("planned_opening")),
+        )  # fmt: skip
+        try:
+            return self.store.submit_application(
+                app, actor=actor, reservation=timedelta(days=self.settings.reservation_days)
+            )
+        finally:
+            self.sync(force=True)
+
+    def approve_application(
+        self, app_id: str, *, actor: str, reason: str | None = None
+    ) -> tuple[Application, Point]:
+        """Approve: atomically checked, turns the application into an active point."""
+        try:
+            return self.store.approve_application(app_id, actor=actor, reason=reason)
+        finally:
+            self.sync(force=True)
+
+    def reject_application(self, app_id: str, *, actor: str, reason: str) -> Application:
+        """Reject a pending application; its reservation ends."""
+        try:
+            return self.store.reject_application(app_id, actor=actor, reason=reason)
+        finally:
+            self.sync(force=True)
+
+    def seed_demo(self, n: int, *, seed: int = 42, actor: str = "system") -> int:
+        """Seed a demo network of ``n`` points if the store holds no point; returns how many."""
+        from data.demo import demo_network
+
+        if n <= 0 or self.store.count_points() > 0:
+            return 0
+        df = demo_network(n, seed=seed, policy=self.policy, settlements=self.settlements)
+        stamp = to_iso(now_utc())
+        rows: list[dict[str, Any]] = df.to_dict("records")  # type: ignore[assignment]
+        points = [
+            Point(
+                id=str(r["id"]), lat=float(r["lat"]), lon=float(r["lon"]),
+                radius_m=float(r["radius_m"]), kind=str(r["kind"]), status=str(r["status"]),
+                partner_id=None,
+                settlement=None if pd.isna(r["settlement"]) else str(r["settlement"]),
+                opened_on=str(r["opened_on"]), area_m2=float(r["area_m2"]),
+                waiting_zone=bool(r["waiting_zone"]), fitting_rooms=int(r["fitting_rooms"]),
+                rating=float(r["rating"]), created_at=stamp, updated_at=stamp,
+            )
+            for r in rows
+        ]  # fmt: skip
+        done = self.store.seed_points(points, actor=actor, reason=f"demo network n={n} seed={seed}")
+        self.sync(force=True)
+        return done
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        self.store.close()
+
+
+def _iso_date(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return str(value.isoformat() if hasattr(value, "isoformat") else value)
