@@ -18,19 +18,17 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 venv: $(VENV)/.installed
 
-## run: set up, seed a demo network, check demo candidates against it and print a summary
+## run: serve the HTTP API on the embedded SQLite store with a demo network; prints the URL and keys
 run: venv
 	mkdir -p var
-	$(BIN)/pvz demo -o var/demo_points.csv --n $(DEMO_N) --seed 42
-	$(BIN)/pvz demo-candidates var/demo_points.csv -o var/demo_candidates.csv --n 1000 --seed 7
-	$(BIN)/pvz check var/demo_points.csv var/demo_candidates.csv -o var/demo_check.csv
-	$(BIN)/pvz audit var/demo_points.csv -o var/demo_audit.csv
+	PVZ_DATABASE_URL=sqlite:///./var/pvz.db $(BIN)/pvz serve --host $(HOST) --port $(PORT) --demo $(DEMO_N)
 
 ## test: set up with dev extras, lint, type-check, run every test
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	./scripts/setup-postgis.sh
 	$(BIN)/pytest -q -n 2
 
 ## test-fast: the quick subset for local work
