@@ -413,16 +413,20 @@ def _parse_decimal_column(
     return values
 
 
-def parse_points_frame(raw: pd.DataFrame, *, source: str | None = None) -> pd.DataFrame:
+def parse_points_frame(
+    raw: pd.DataFrame, *, source: str | None = None, policy: RewardPolicy | None = None
+) -> pd.DataFrame:
     """Parse a points table of strings (as read from CSV) into the engine's typed frame.
 
     Parameters
     ----------
     raw : columns ``id`` (or ``point_id``), ``opened_on`` (YYYY-MM-DD), optional
-        ``closed_days_2020`` (non-negative integer count), ``rating`` and
-        ``complaint_rate_pct`` (non-negative decimals); row ``i`` of the index is data
-        row ``i + 1``
+        ``closed_days_2020`` (a non-negative count, or the closed days themselves as
+        ``YYYY-MM-DD`` separated by ``;``), ``rating`` and ``complaint_rate_pct``
+        (non-negative decimals); row ``i`` of the index is data row ``i + 1``
     source : file name for error messages
+    policy : its pandemic window decides which listed closed days count (only days
+        inside it and on or after the opening day); defaults to the 2020 programme
 
     Returns
     -------
@@ -439,16 +443,33 @@ def parse_points_frame(raw: pd.DataFrame, *, source: str | None = None) -> pd.Da
     opened = _parse_dates(_strip(raw, "opened_on"), raw, "opened_on", source)
     if "closed_days_2020" in raw.columns:
         text = _strip(raw, "closed_days_2020")
-        ok = text.str.fullmatch(r"\d{1,5}").to_numpy(dtype=bool) | (text == "").to_numpy()
+        is_count = text.str.fullmatch(r"\d{1,5}").to_numpy(dtype=bool)
+        is_list = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}(?:\s*;\s*\d{4}-\d{2}-\d{2})*")
+        ok = is_count | is_list.to_numpy(dtype=bool) | (text == "").to_numpy()
         row = _first_bad(~ok, raw)
         if row is not None:
             raise InputError(
-                f"{text.iloc[row - 1]!r} is not a non-negative whole number of days",
+                f"{text.iloc[row - 1]!r} is neither a non-negative whole number of days "
+                "nor a list of days YYYY-MM-DD;YYYY-MM-DD",
                 source=source,
                 row=row,
                 column="closed_days_2020",
             )
-        closed = text.mask(text == "", "0").astype("int64").to_numpy()
+        closed = np.where(is_count, text.where(is_count, "0").astype("int64").to_numpy(), 0)
+        lo_day = _day((policy or RewardPolicy()).pandemic_from)
+        hi_day = _day((policy or RewardPolicy()).pandemic_to)
+        for i in np.flatnonzero(is_list.to_numpy(dtype=bool)):
+            days = {d.strip() for d in str(text.iloc[i]).split(";")}
+            try:
+                parsed = [_day(dt.date.fromisoformat(d)) for d in days]
+            except ValueError:
+                raise InputError(
+                    f"{text.iloc[i]!r} lists a day that does not exist",
+                    source=source,
+                    row=int(i) + 1,
+                    column="closed_days_2020",
+                ) from None
+            closed[i] = sum(1 for d in parsed if max(lo_day, opened[i]) <= d <= hi_day)
     else:
         closed = np.zeros(len(raw), dtype=np.int64)
     return pd.DataFrame(

@@ -98,7 +98,9 @@ def load_inputs(
     points_path: Path, orders_path: Path, policy: RewardPolicy
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read, parse and validate both files; errors name the file, data row and column."""
-    points = parse_points_frame(read_csv_strings(points_path), source=str(points_path))
+    points = parse_points_frame(
+        read_csv_strings(points_path), source=str(points_path), policy=policy
+    )
     orders = parse_orders_frame(read_csv_strings(orders_path), source=str(orders_path))
     return validate_inputs(
         points,

@@ -244,6 +244,22 @@ def test_bad_point_rows(
     assert not out.exists()
 
 
+def test_closed_days_as_a_list_of_days(files: tuple[Path, Path], tmp_path: Path) -> None:
+    points, orders = files
+    # 04-01..04-09 are before the opening (04-10) and 06-01 is outside April-May: they do
+    # not count; 04-10..04-29 (20 days) do -> the same statements as the count 20
+    days = [f"2020-04-{d:02d}" for d in range(1, 30)] + ["2020-06-01"]
+    points.write_text(POINTS.replace("B,2020-04-10,20,", f"B,2020-04-10,{';'.join(days)},"))
+    out, ref = tmp_path / "list.json", tmp_path / "count.json"
+    assert run("rewards", points, orders, "--month", "2020-07", "-o", out)[0] == 0
+    points.write_text(POINTS)
+    assert run("rewards", points, orders, "--month", "2020-07", "-o", ref)[0] == 0
+    assert out.read_text() == ref.read_text()
+    points.write_text(POINTS.replace("B,2020-04-10,20,", "B,2020-04-10,2020-04-31,"))
+    code, text = run("rewards", points, orders, "--month", "2020-07", "-o", out)
+    assert code == 2 and "row 2, column 'closed_days_2020'" in text
+
+
 def test_missing_column(files: tuple[Path, Path], tmp_path: Path) -> None:
     points, orders = files
     orders.write_text("order_id,point_id,issued_on,status\n1,A,2020-10-14,issued\n")
