@@ -908,7 +908,8 @@ def statements_from_table(
     lines = table.lines
     if len(totals) < len(table.totals):
         lines = lines[lines["point_idx"].isin(totals["point_idx"])]
-    order_key = lines["order_id"].astype(str).to_numpy()
+    ids = lines["order_id"].to_numpy()
+    order_key = ids if ids.dtype.kind in "iu" else lines["order_id"].astype(str).to_numpy()
     perm = np.lexsort((order_key, lines["issued_day"].to_numpy(), lines["point_idx"].to_numpy()))
     lines = lines.iloc[perm]
     # small outputs only: one Python object per line
