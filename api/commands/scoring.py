@@ -1,0 +1,322 @@
+"""``pvz score``, ``pvz whitespace``, ``pvz plan``: scoring and site selection on files."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import typer
+
+from api.cli import command
+from api.commands.protection import BOUNDS_OPT, POLICY_OPT, _policy, _settlements, load_network
+from data.errors import InputError
+from data.io import _atomic_path, read_points, read_table, write_table
+from data.places import load_places
+from planning.demand import DEFAULT_RESOLUTION, Demand, demand_from_frame, settlement_demand
+from planning.protection import ProtectionPolicy
+from planning.scoring import HuffModel, HuffParams, calibrate, features_from_frame
+from planning.selection import CoverageProblem, Selection, select_exact, select_greedy
+from planning.whitespace import find_whitespace
+
+__all__ = ["parse_bbox", "plan", "read_demand", "score", "whitespace"]
+
+log = logging.getLogger(__name__)
+
+DEMAND_OPT = typer.Option(
+    None, "--demand", help="Demand points: id, lat, lon, weight (.csv, .geojson, .gpkg). "
+    "Default: the bundled settlements' population spread over H3 cells.",
+)  # fmt: skip
+TURNOVER_COLUMNS = ("turnover_rub", "monthly_turnover_rub", "turnover")
+
+
+def read_demand(path: Path | None, *, bbox: tuple[float, float, float, float] | None) -> Demand:
+    """A demand file, or the settlement surface (places inside ``bbox``) when no file is given."""
+    if path is None:
+        return settlement_demand(load_places(), bbox=bbox)
+    return demand_from_frame(read_table(path), source=str(path))
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """``minlon,minlat,maxlon,maxlat`` in degrees (``minlon > maxlon`` crosses the antimeridian)."""
+    if text is None:
+        return None
+    try:
+        vals = [float(v) for v in text.split(",")]
+    except ValueError:
+        vals = []
+    if len(vals) != 4 or not all(math.isfinite(v) for v in vals):
+        raise InputError(f"--bbox must be minlon,minlat,maxlon,maxlat in degrees, got {text!r}")
+    minlon, minlat, maxlon, maxlat = vals
+    if not (-180 <= minlon <= 180 and -180 <= maxlon <= 180 and -90 <= minlat < maxlat <= 90):
+        raise InputError(f"--bbox is out of range or empty: {text!r}")
+    return minlon, minlat, maxlon, maxlat
+
+
+def _around(frames: list[pd.DataFrame], pad_m: float) -> tuple[float, float, float, float]:
+    """A box around the rows of some frames, padded by ``pad_m`` plus the largest urban radius."""
+    lat = np.concatenate([f["lat"].to_numpy(float) for f in frames])
+    lon = np.concatenate([f["lon"].to_numpy(float) for f in frames])
+    pad_deg = (pad_m + 25_000.0) / 111_000.0
+    lat_pad = pad_deg
+    lon_pad = pad_deg / max(math.cos(math.radians(min(abs(lat).max(), 85.0))), 0.05)
+    if lon.max() - lon.min() > 180:  # data on both sides of the antimeridian: no lon cut
+        return -180.0, max(lat.min() - lat_pad, -90), 180.0, min(lat.max() + lat_pad, 90)
+    return (
+        max(lon.min() - lon_pad, -180.0),
+        max(lat.min() - lat_pad, -90.0),
+        min(lon.max() + lon_pad, 180.0),
+        min(lat.max() + lat_pad, 90.0),
+    )
+
+
+def _served_by(pts: pd.DataFrame, policy: ProtectionPolicy) -> pd.DataFrame:
+    """Points that serve customers: any kind, status not closed (protecting statuses or blank)."""
+    if "status" not in pts:
+        return pts
+    status = pts["status"].fillna(policy.default_status)
+    return pts[status.isin(policy.protecting_statuses)].reset_index(drop=True)
+
+
+def _turnover(pts: pd.DataFrame, source: str) -> np.ndarray | None:
+    col = next((c for c in TURNOVER_COLUMNS if c in pts.columns), None)
+    if col is None:
+        return None
+    raw = pts[col].astype(str).str.strip()
+    vals = pd.to_numeric(raw.where(raw.ne("") & raw.ne("None"), "nan"), errors="coerce")
+    bad = vals.isna() & raw.ne("") & raw.str.lower().ne("nan") & raw.ne("None")
+    bad |= vals < 0
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"must be a number >= 0, got {pts[col].iloc[i]!r}", source=source,
+                         row=i + 1, column=col)  # fmt: skip
+    return vals.to_numpy(dtype=float)
+
+
+def _features(df: pd.DataFrame, source: str) -> np.ndarray:
+    try:
+        return features_from_frame(df)
+    except ValueError as exc:
+        raise InputError(str(exc), source=source) from None
+
+
+def _check_reach(name: str, value: float) -> None:
+    if not (math.isfinite(value) and 0 < value <= 50_000):
+        raise InputError(f"{name} must be in (0, 50000] metres, got {value:g}")
+
+
+def _check_out(out: Path, allowed: tuple[str, ...]) -> None:
+    if out.suffix.lower() not in allowed:
+        raise InputError(f"unsupported output type {out.suffix or '(none)'!r}; use one of "
+                         + ", ".join(allowed), source=str(out))  # fmt: skip
+
+
+@command("score")
+def score(
+    points: Path = typer.Argument(..., help="Existing points: id, lat, lon [, radius_m, kind, "
+                                  "status, area_m2, waiting_zone, fitting_rooms, rating, "
+                                  "turnover_rub]."),
+    candidates: Path = typer.Argument(..., help="Candidates: id, lat, lon [, radius_m, kind, "
+                                      "features]."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output .csv, .geojson or .gpkg."),
+    demand: Path | None = DEMAND_OPT,
+    reach_m: float = typer.Option(3000.0, "--reach-m", help="Huff reach cutoff, metres."),
+    decay_form: str = typer.Option("power", "--decay", help="Distance decay: power or "
+                                   "exponential."),
+    calibrate_fit: bool = typer.Option(True, "--calibrate/--no-calibrate", help="Fit the model "
+                                       "to the points' turnover_rub when present."),
+    reward_rate: float | None = typer.Option(None, "--reward-rate", help="Reward share of "
+                                             "turnover (default: the reward policy, 5%)."),
+    policy: Path | None = POLICY_OPT,
+    boundaries: Path | None = BOUNDS_OPT,
+) -> None:  # fmt: skip
+    """Score candidate locations with a Huff model of the network.
+
+    One row per candidate: protection decision (blocked candidates stay, with
+    blocker_id and blocker_distance_m), attractiveness, demand in reach,
+    captured demand, expected monthly turnover and reward (RUB), turnover won
+    from outside the network, cannibalized turnover (and the largest losers),
+    net gain. A JSON summary (calibration R^2 and parameters) goes to stdout.
+    """
+    _check_reach("--reach-m", reach_m)
+    if decay_form not in ("power", "exponential"):
+        raise InputError(f"--decay must be power or exponential, got {decay_form!r}")
+    if reward_rate is not None and not (math.isfinite(reward_rate) and 0 <= reward_rate <= 1):
+        raise InputError(f"--reward-rate must be in [0, 1], got {reward_rate:g}")
+    _check_out(out, (".csv", ".geojson", ".json", ".gpkg"))
+    pol = _policy(policy)
+    net, pts = load_network(points, pol, _settlements(boundaries))
+    cand = read_points(candidates, kinds=pol.kinds, allow_status=False)
+    cand_feats = _features(cand, str(candidates))
+    serving = _served_by(pts, pol)
+    if serving.empty:
+        raise InputError("no open points to model (all closed)", source=str(points))
+    point_feats = _features(serving, str(points))
+    turnover = _turnover(serving, str(points))
+    dem = read_demand(demand, bbox=_around([serving, cand], reach_m))
+    params = HuffParams(decay=decay_form, reach_m=reach_m)  # type: ignore[arg-type]
+    model = HuffModel(dem, serving["lat"], serving["lon"], features=point_feats,
+                      point_ids=serving["id"].tolist(), params=params)  # fmt: skip
+    summary: dict[str, object] = {"calibrated": False}
+    if calibrate_fit and turnover is not None and np.isfinite(turnover).sum() >= 3:
+        cal = calibrate(model, turnover)
+        model = model.with_params(cal.params)
+        summary = {
+            "calibrated": True, "r2": round(cal.r2, 4), "rmse_rub": round(cal.rmse_rub, 2),
+            "n_points": cal.n_points, "converged": cal.success,
+        }  # fmt: skip
+    res = model.score(
+        cand["lat"], cand["lon"], features=cand_feats, network=net,
+        kind=cand["kind"].fillna(pol.default_kind) if "kind" in cand else None,
+        radius_m=cand["radius_m"], reward_rate=reward_rate,
+    )  # fmt: skip
+    table = res.to_frame(cand["id"].tolist())
+    if out.suffix.lower() != ".csv":
+        table["lat"], table["lon"] = cand["lat"], cand["lon"]
+    write_table(table, out)
+    p = model.params
+    summary.update(
+        {
+            "candidates": len(table),
+            "allowed": int(res.allowed.sum()),
+            "blocked": int((~res.allowed).sum()),
+            "demand_cells": len(dem),
+            "params": {"decay": p.decay, "beta": round(p.beta, 4), "scale_m": round(p.scale_m, 2),
+                       "reach_m": p.reach_m, "spend_rub": round(p.spend_rub, 4),
+                       "weights": {k: round(v, 4) for k, v in p.weights.__dict__.items()}},
+            "reward_rate": res.reward_rate,
+            "out": str(out),
+        }
+    )  # fmt: skip
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@command("whitespace")
+def whitespace(
+    points: Path = typer.Argument(..., help="Existing points: id, lat, lon [, radius_m, kind, "
+                                  "status]."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output .geojson or .gpkg of zones."),
+    demand: Path | None = DEMAND_OPT,
+    bbox: str | None = typer.Option(None, "--bbox", help="minlon,minlat,maxlon,maxlat degrees."),
+    reach_m: float = typer.Option(1500.0, "--reach-m", help="A point serves demand closer than "
+                                  "this, metres."),
+    resolution: int = typer.Option(DEFAULT_RESOLUTION, "--resolution", min=5, max=10,
+                                   help="H3 resolution of the zones' cells."),
+    top: int | None = typer.Option(None, "--top", min=1, help="Keep only the best N zones."),
+    policy: Path | None = POLICY_OPT,
+    boundaries: Path | None = BOUNDS_OPT,
+) -> None:  # fmt: skip
+    """White space: zones with demand, no point within reach, where a new point is allowed.
+
+    Zones are merged H3 cells ranked by the demand inside them, with the best
+    site of each zone (columns rank, demand, n_cells, area_km2, best_lat,
+    best_lon, best_site_demand, cells).
+    """
+    _check_reach("--reach-m", reach_m)
+    _check_out(out, (".geojson", ".json", ".gpkg"))
+    box = parse_bbox(bbox)
+    pol = _policy(policy)
+    net, _ = load_network(points, pol, _settlements(boundaries))
+    dem = read_demand(demand, bbox=box)
+    if box is not None and demand is not None:
+        from planning.demand import _in_bbox
+
+        dem = dem.subset(_in_bbox(dem.lat, dem.lon, box))
+    zones = find_whitespace(dem, net, reach_m=reach_m, resolution=resolution)
+    if top is not None:
+        zones = zones.head(top)
+    _write_zones(zones, out)
+    typer.echo(json.dumps({
+        "zones": len(zones), "white_demand": round(float(zones["demand"].sum()), 3),
+        "total_demand": round(dem.total, 3), "out": str(out),
+    }))  # fmt: skip
+
+
+def _write_zones(zones: gpd.GeoDataFrame, out: Path) -> None:
+    fmt = "GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON"
+    with _atomic_path(out) as tmp:
+        zones.to_file(tmp, driver=fmt, layer=out.stem if fmt == "GPKG" else None)
+
+
+@command("plan")
+def plan(
+    points: Path = typer.Argument(..., help="Existing points, read as by `pvz check`."),
+    candidates: Path = typer.Argument(..., help="Candidates: id, lat, lon [, radius_m, kind]."),
+    demand: Path = typer.Option(..., "--demand", help="Demand: id, lat, lon, weight."),
+    k: int = typer.Option(..., "--k", help="Number of sites to choose (at most)."),
+    service_radius_m: float = typer.Option(..., "--service-radius-m", help="A site covers "
+                                           "demand closer than this, metres (WGS84)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output .csv: id in the order chosen."),
+    exact: str = typer.Option("auto", "--exact", help="Exact MIP (CBC): auto (small "
+                              "instances), always or never."),
+    time_limit_s: float = typer.Option(60.0, "--time-limit-s", help="Time limit of the exact "
+                                       "solver, seconds."),
+    policy: Path | None = POLICY_OPT,
+    boundaries: Path | None = BOUNDS_OPT,
+) -> None:  # fmt: skip
+    """Choose up to K candidates that cover the most demand, under the protection rule.
+
+    Candidates blocked by existing points are never chosen, nor two candidates
+    closer than the larger of their radii. OUT.csv: id, order, added_demand,
+    cumulative_demand, lat, lon. A JSON summary (covered demand, share, gap to
+    the exact optimum when it was computed) goes to stdout.
+    """
+    if k < 1:
+        raise InputError(f"--k must be at least 1, got {k}")
+    _check_reach("--service-radius-m", service_radius_m)
+    if exact not in ("auto", "always", "never"):
+        raise InputError(f"--exact must be auto, always or never, got {exact!r}")
+    if not (math.isfinite(time_limit_s) and time_limit_s > 0):
+        raise InputError(f"--time-limit-s must be positive, got {time_limit_s:g}")
+    _check_out(out, (".csv",))
+    pol = _policy(policy)
+    net, _ = load_network(points, pol, _settlements(boundaries))
+    cand = read_points(candidates, kinds=pol.kinds, allow_status=False)
+    dem = read_demand(demand, bbox=None)
+    problem = CoverageProblem.from_points(
+        dem, cand["lat"], cand["lon"], service_radius_m=service_radius_m,
+        radius_m=cand["radius_m"], network=net,
+        kind=cand["kind"].fillna(pol.default_kind) if "kind" in cand else None,
+        ids=cand["id"].tolist(),
+    )  # fmt: skip
+    heur = select_greedy(problem, k)
+    small = int(problem.allowed.sum()) <= 400 and problem.cover.nnz <= 200_000
+    best: Selection = heur
+    exact_sel: Selection | None = None
+    if exact == "always" or (exact == "auto" and small):
+        exact_sel = select_exact(problem, k, time_limit_s=time_limit_s)
+        if exact_sel.covered > heur.covered:
+            best = exact_sel
+    table = pd.DataFrame(
+        {
+            "id": best.ids,
+            "order": np.arange(1, best.chosen.size + 1),
+            "added_demand": np.round(best.gain, 6),
+            "cumulative_demand": np.round(np.cumsum(best.gain), 6),
+            "lat": cand["lat"].to_numpy(float)[best.chosen],
+            "lon": cand["lon"].to_numpy(float)[best.chosen],
+        }
+    )
+    write_table(table, out)
+    summary: dict[str, object] = {
+        "k": k, "n_chosen": int(best.chosen.size), "method": best.method,
+        "covered_demand": round(best.covered, 6), "total_demand": round(problem.total_weight, 6),
+        "share": round(best.share, 6), "n_candidates": problem.n_candidates,
+        "n_blocked": int((~problem.allowed).sum()),
+        "heuristic_covered": round(heur.covered, 6),
+        "exact_covered": None, "optimal": None, "gap": None, "out": str(out),
+    }  # fmt: skip
+    if exact_sel is not None:
+        ref = max(exact_sel.covered, heur.covered)
+        summary.update(
+            exact_covered=round(exact_sel.covered, 6),
+            optimal=exact_sel.optimal,
+            exact_status=exact_sel.status,
+            # gap of the heuristic to the exact optimum (an upper bound when not proven)
+            gap=round((ref - heur.covered) / ref, 6) if ref > 0 else 0.0,
+        )
+    typer.echo(json.dumps(summary, ensure_ascii=False))
