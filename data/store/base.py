@@ -312,6 +312,10 @@ class Store(ABC):
     def audit_entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditEntry]:
         """Audit log entries with ids greater than ``after_id``, oldest first."""
 
+    @abstractmethod
+    def last_audit_id(self) -> int:
+        """The id of the newest audit log entry (0 when empty)."""
+
 
 class _Cursor:
     """A DB-API cursor that takes ``?`` placeholders on every backend."""
@@ -457,6 +461,11 @@ class SqlStore(Store):
             ).fetchall()
         return [AuditEntry(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]))
                 for r in rows]  # fmt: skip
+
+    def last_audit_id(self) -> int:
+        with self._read() as cur:
+            row = cur.execute("SELECT MAX(id) FROM audit_log").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
 
     # ------------------------------------------------------------ keys
     def add_key(self, key: ApiKey, *, actor: str) -> bool:
@@ -643,6 +652,9 @@ class SqlStore(Store):
     def seed_points(self, points: Sequence[Point], *, actor: str, reason: str) -> int:
         if not points:
             return 0
+        stamp = to_iso(now_utc())
+        points = [p if p.created_at else replace(p, created_at=stamp, updated_at=stamp)
+                  for p in points]  # fmt: skip
         with self._write() as cur:
             cur.executemany(
                 f"INSERT INTO points ({', '.join(_POINT_COLS)}) VALUES "

@@ -1,0 +1,41 @@
+"""API fixtures: a PostGIS cluster for the PostGIS-backed API tests (skipped without it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from data.store import Store, open_store
+from data.store.pgcluster import TempPostgres, postgis_available
+from planning.protection import ProtectionPolicy
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[tuple[TempPostgres, str]]:
+    """A PostgreSQL cluster with a migrated template database (skips without PostGIS)."""
+    if not postgis_available():
+        pytest.skip("PostgreSQL + PostGIS not installed (scripts/setup-postgis.sh)")
+    with TempPostgres() as pg:
+        url = pg.create_database("pvz_template")
+        store = open_store(url, ProtectionPolicy())
+        store.close()
+        yield pg, "pvz_template"
+
+
+@pytest.fixture(params=["sqlite", "postgis"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty, migrated store on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'pvz.db'}"
+    pg, template = request.getfixturevalue("pg_template")
+    return pg.clone_database(template)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """An open store with the default policy on each backend."""
+    s = open_store(store_url, ProtectionPolicy())
+    yield s
+    s.close()
