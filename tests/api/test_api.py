@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from api.app import create_app
 from api.service import Service
@@ -47,7 +48,7 @@ class Api:
 
 
 def make_service(url: str, settlements: SettlementLookup, **overrides: Any) -> Service:
-    settings = Settings(database_url=url, bootstrap_admin_key=ADMIN, sync_interval_s=0,
+    settings = Settings(database_url=url, bootstrap_admin_key=SecretStr(ADMIN), sync_interval_s=0,
                         **overrides)  # fmt: skip
     return Service(settings, settlements=settlements)
 
@@ -365,7 +366,8 @@ def test_openapi_documents_every_route(api: Api) -> None:
     paths = spec["paths"]
     expected = ["/health", "/v1/keys", "/v1/protection/check", "/v1/protection/check-batch",
                 "/v1/points", "/v1/points/{point_id}", "/v1/applications",
-                "/v1/applications/{app_id}/approve", "/v1/applications/{app_id}/reject"]  # fmt: skip
+                "/v1/applications/{app_id}/approve",
+                "/v1/applications/{app_id}/reject"]  # fmt: skip
     for path in expected:
         assert path in paths
         for op in paths[path].values():
