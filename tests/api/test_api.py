@@ -54,9 +54,16 @@ def make_service(url: str, settlements: SettlementLookup, **overrides: Any) -> S
 
 
 @pytest.fixture
-def api(tmp_path: Path, settlements: SettlementLookup) -> Iterator[Api]:
-    service = make_service(f"sqlite:///{tmp_path / 'pvz.db'}", settlements, max_batch=1000,
-                           max_body_bytes=200_000)  # fmt: skip
+def api(
+    request: pytest.FixtureRequest, tmp_path: Path, settlements: SettlementLookup
+) -> Iterator[Api]:
+    """A client of an app on SQLite (or PostGIS: ``indirect`` parameter ``"postgis"``)."""
+    if getattr(request, "param", "sqlite") == "postgis":
+        pg, template = request.getfixturevalue("pg_template")
+        url = pg.clone_database(template)
+    else:
+        url = f"sqlite:///{tmp_path / 'pvz.db'}"
+    service = make_service(url, settlements, max_batch=1000, max_body_bytes=200_000)
     service.store.seed_points(
         [Point(id="P1", lat=MOSCOW[0], lon=MOSCOW[1], radius_m=500.0, partner_id="acme"),
          Point(id="P2", lat=59.9386, lon=30.3141, radius_m=500.0, partner_id="globex"),
@@ -158,6 +165,7 @@ def test_check(api: Api) -> None:
     assert r.json()["radius_m"] == 1000.0
 
 
+@pytest.mark.parametrize("api", ["sqlite", "postgis"], indirect=True)
 def test_check_batch(api: Api) -> None:
     cands = [{"id": "a", "lat": near(*MOSCOW, 100.0)[0], "lon": MOSCOW[1]},
              {"id": "b", "lat": 50.0, "lon": 50.0}, {"lat": 59.94, "lon": 30.3141}]  # fmt: skip
@@ -174,6 +182,7 @@ def test_check_batch(api: Api) -> None:
     assert r.json() == {"n": 0, "n_allowed": 0, "results": []}
 
 
+@pytest.mark.parametrize("api", ["sqlite", "postgis"], indirect=True)
 def test_protection_audit(api: Api) -> None:
     assert api.call("GET", "/v1/protection/audit", "expansion").json() == []
     lat, lon = near(*MOSCOW, 100.0)
@@ -207,6 +216,7 @@ def test_points_geojson_paging(api: Api) -> None:
     assert [f["id"] for f in closed["features"]] == ["P3"]
 
 
+@pytest.mark.parametrize("api", ["sqlite", "postgis"], indirect=True)
 def test_point_create_get_patch(api: Api) -> None:
     lat, lon = near(*MOSCOW, 600.0)
     r = api.call("POST", "/v1/points", "expansion",
@@ -241,6 +251,7 @@ def test_point_create_get_patch(api: Api) -> None:
 
 
 # ---------------------------------------------------------------- applications
+@pytest.mark.parametrize("api", ["sqlite", "postgis"], indirect=True)
 def test_application_flow_and_isolation(api: Api) -> None:
     lat, lon = 61.5, 61.5
     r = api.call("POST", "/v1/applications", "partner",
