@@ -14,7 +14,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["cell_keys", "count_pairs", "fill_pairs"]
+__all__ = [
+    "cell_keys",
+    "count_pairs",
+    "count_pairs_serial",
+    "fill_pairs",
+    "fill_pairs_serial",
+    "segment_order",
+]
 
 _OFF = 1 << 20
 _MASK = (1 << 21) - 1
@@ -78,9 +85,12 @@ def _scan(
     cell_m: float,
     rmax_points: float,
     band_m: float,
-    out_pos: np.ndarray,
+    gslot: np.ndarray,
+    out_slot: np.ndarray,
     out_chord: np.ndarray,
     out_flag: np.ndarray,
+    out_r: np.ndarray,
+    out_prad: np.ndarray,
     base: int,
     write: bool,
 ) -> int:
@@ -91,21 +101,24 @@ def _scan(
     rq = qrad[i]
     reach = max(rq, rmax_points) + band_m
     reach2 = reach * reach
-    cx = int(np.floor(qx / cell_m))
-    cy = int(np.floor(qy / cell_m))
-    cz = int(np.floor(qz / cell_m))
-    k = int(np.ceil(reach / cell_m))
+    # the cells a sphere of radius `reach` around q can touch, per axis
+    x0 = int(np.floor((qx - reach) / cell_m))
+    x1 = int(np.floor((qx + reach) / cell_m))
+    y0 = int(np.floor((qy - reach) / cell_m))
+    y1 = int(np.floor((qy + reach) / cell_m))
+    z0 = int(np.floor((qz - reach) / cell_m))
+    z1 = int(np.floor((qz + reach) / cell_m))
     n = 0
-    for dx in range(-k, k + 1):
-        gx = _box_gap2(qx, (cx + dx) * cell_m, (cx + dx + 1) * cell_m)
+    for ix in range(x0, x1 + 1):
+        gx = _box_gap2(qx, ix * cell_m, (ix + 1) * cell_m)
         if gx > reach2:
             continue
-        for dy in range(-k, k + 1):
-            gxy = gx + _box_gap2(qy, (cy + dy) * cell_m, (cy + dy + 1) * cell_m)
+        for iy in range(y0, y1 + 1):
+            gxy = gx + _box_gap2(qy, iy * cell_m, (iy + 1) * cell_m)
             if gxy > reach2:
                 continue
-            kmin = _key(cx + dx, cy + dy, cz - k)
-            kmax = _key(cx + dx, cy + dy, cz + k)
+            kmin = _key(ix, iy, z0)
+            kmax = _key(ix, iy, z1)
             u = _lower_bound(ukeys, kmin)
             while u < ukeys.shape[0] and ukeys[u] <= kmax:
                 iz = (ukeys[u] & _MASK) - _OFF
@@ -123,16 +136,17 @@ def _scan(
                         if d2 < hi * hi:
                             if write:
                                 lo = r - band_m
-                                out_pos[base + n] = j
+                                out_slot[base + n] = gslot[j]
                                 out_chord[base + n] = np.sqrt(d2)
                                 out_flag[base + n] = 1 if (lo > 0 and d2 < lo * lo) else 2
+                                out_r[base + n] = r
+                                out_prad[base + n] = prad[j]
                             n += 1
                 u += 1
     return n
 
 
-@njit(cache=True, parallel=True)
-def count_pairs(
+def _count_pairs(
     qxyz: np.ndarray,
     qrad: np.ndarray,
     ukeys: np.ndarray,
@@ -153,13 +167,12 @@ def count_pairs(
     for i in prange(m):
         counts[i] = _scan(
             i, qxyz, qrad, ukeys, starts, pxyz, prad, palive, cell_m, rmax_points, band_m,
-            dummy_i, dummy_f, dummy_b, 0, False,
+            dummy_i, dummy_i, dummy_f, dummy_b, dummy_f, dummy_f, 0, False,
         )  # fmt: skip
     return counts
 
 
-@njit(cache=True, parallel=True)
-def fill_pairs(
+def _fill_pairs(
     qxyz: np.ndarray,
     qrad: np.ndarray,
     ukeys: np.ndarray,
@@ -170,21 +183,72 @@ def fill_pairs(
     cell_m: float,
     rmax_points: float,
     band_m: float,
+    gslot: np.ndarray,
     offsets: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Write the pairs counted by :func:`count_pairs` at ``offsets`` (CSR layout).
 
-    Returns the sorted-point position, the chord (metres) and the flag
-    (1: inside ``R - band``, sure; 2: within the band, to be decided exactly).
+    Each query's pairs come sorted by chord, then slot. Returns per pair the
+    point's slot, the chord (metres), the flag (1: inside ``R - band``, sure;
+    2: within the band, to be decided exactly), ``R = max(r_q, r_p)`` and ``r_p``.
     """
     m = qxyz.shape[0]
     total = offsets[m]
-    out_pos = np.empty(total, dtype=np.int64)
+    out_slot = np.empty(total, dtype=np.int64)
     out_chord = np.empty(total, dtype=np.float64)
     out_flag = np.empty(total, dtype=np.int8)
+    out_r = np.empty(total, dtype=np.float64)
+    out_prad = np.empty(total, dtype=np.float64)
     for i in prange(m):
-        _scan(
+        lo = offsets[i]
+        hi = lo + _scan(
             i, qxyz, qrad, ukeys, starts, pxyz, prad, palive, cell_m, rmax_points, band_m,
-            out_pos, out_chord, out_flag, offsets[i], True,
+            gslot, out_slot, out_chord, out_flag, out_r, out_prad, lo, True,
         )  # fmt: skip
-    return out_pos, out_chord, out_flag
+        # insertion sort of the (short) segment by (chord, slot)
+        for a in range(lo + 1, hi):
+            c, s, f, r, p = out_chord[a], out_slot[a], out_flag[a], out_r[a], out_prad[a]
+            b = a - 1
+            while b >= lo and (out_chord[b] > c or (out_chord[b] == c and out_slot[b] > s)):
+                out_chord[b + 1] = out_chord[b]
+                out_slot[b + 1] = out_slot[b]
+                out_flag[b + 1] = out_flag[b]
+                out_r[b + 1] = out_r[b]
+                out_prad[b + 1] = out_prad[b]
+                b -= 1
+            out_chord[b + 1] = c
+            out_slot[b + 1] = s
+            out_flag[b + 1] = f
+            out_r[b + 1] = r
+            out_prad[b + 1] = p
+    return out_slot, out_chord, out_flag, out_r, out_prad
+
+
+#: parallel versions for batches, serial ones for single queries (no thread start-up)
+count_pairs = njit(cache=True, parallel=True)(_count_pairs)
+fill_pairs = njit(cache=True, parallel=True)(_fill_pairs)
+count_pairs_serial = njit(cache=True)(_count_pairs)
+fill_pairs_serial = njit(cache=True)(_fill_pairs)
+
+
+@njit(cache=True, parallel=True)
+def segment_order(offsets: np.ndarray, key: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """Permutation sorting each CSR segment ``[offsets[i], offsets[i+1])`` by ``(key, tie)``.
+
+    Segments are short (the conflicts of one candidate): insertion sort.
+    """
+    m = offsets.shape[0] - 1
+    perm = np.arange(offsets[m])
+    for i in prange(m):
+        lo = offsets[i]
+        hi = offsets[i + 1]
+        for a in range(lo + 1, hi):
+            v = perm[a]
+            b = a - 1
+            while b >= lo and (
+                key[perm[b]] > key[v] or (key[perm[b]] == key[v] and tie[perm[b]] > tie[v])
+            ):
+                perm[b + 1] = perm[b]
+                b -= 1
+            perm[b + 1] = v
+    return perm

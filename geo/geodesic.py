@@ -9,6 +9,8 @@ spatial index filters with it and decides borderline pairs with the geodesic.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 from pyproj import Geod
@@ -17,9 +19,11 @@ __all__ = [
     "WGS84",
     "WGS84_A_M",
     "WGS84_E2",
+    "check_latlon",
     "chord_excess_bound_m",
     "distance_m",
     "ecef_m",
+    "ecef_point_m",
     "validate_latlon",
 ]
 
@@ -109,6 +113,32 @@ def ecef_m(lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:
     out[:, 1] = (n * cphi * np.sin(lam)).ravel()
     out[:, 2] = (n * (1.0 - WGS84_E2) * sphi).ravel()
     return out
+
+
+def ecef_point_m(lat: float, lon: float) -> FloatArray:
+    """ECEF coordinates of one point on the WGS84 surface as a ``(1, 3)`` array, metres.
+
+    Same formula as :func:`ecef_m`, without array overhead (single checks).
+    """
+    phi = math.radians(lat)
+    lam = math.radians(lon)
+    sphi = math.sin(phi)
+    n = WGS84_A_M / math.sqrt(1.0 - WGS84_E2 * sphi * sphi)
+    cphi = math.cos(phi)
+    return np.array(
+        [[n * cphi * math.cos(lam), n * cphi * math.sin(lam), n * (1.0 - WGS84_E2) * sphi]]
+    )
+
+
+def check_latlon(lat: float, lon: float) -> tuple[float, float]:
+    """Validate one coordinate pair (WGS84 degrees); ``ValueError`` says what is wrong."""
+    la = float(lat)
+    lo = float(lon)
+    if not (math.isfinite(la) and -90.0 <= la <= 90.0):
+        raise ValueError(f"latitude must be a number in [-90, 90], got {la!r}")
+    if not (math.isfinite(lo) and -180.0 <= lo <= 180.0):
+        raise ValueError(f"longitude must be a number in [-180, 180], got {lo!r}")
+    return la, lo
 
 
 def chord_excess_bound_m(distance: float) -> float:

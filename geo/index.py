@@ -19,6 +19,7 @@ the grid when it grows; deletes are tombstones dropped at the next merge.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
@@ -27,7 +28,15 @@ import numpy as np
 import numpy.typing as npt
 
 from geo import _kernels
-from geo.geodesic import chord_excess_bound_m, distance_m, ecef_m, validate_latlon
+from geo.geodesic import (
+    WGS84,
+    check_latlon,
+    chord_excess_bound_m,
+    distance_m,
+    ecef_m,
+    ecef_point_m,
+    validate_latlon,
+)
 
 __all__ = ["Pairs", "PointIndex"]
 
@@ -122,8 +131,7 @@ class PointIndex:
     ) -> PointIndex:
         """Build an index from arrays (one bulk merge). Ids must be unique."""
         index = cls(**options)
-        index.insert_many(ids, lat, lon, radius_m)
-        index.merge()
+        index.insert_many(ids, lat, lon, radius_m, merge=True)
         return index
 
     def insert_many(
@@ -132,8 +140,13 @@ class PointIndex:
         lat: npt.ArrayLike,
         lon: npt.ArrayLike,
         radius_m: npt.ArrayLike,
+        *,
+        merge: bool = False,
     ) -> None:
-        """Insert points; raises ``ValueError`` on a bad coordinate, radius or duplicate id."""
+        """Insert points; raises ``ValueError`` on a bad coordinate, radius or duplicate id.
+
+        With ``merge=True`` the grid is rebuilt at once (best for bulk loads).
+        """
         id_list = list(ids)
         la, lo = validate_latlon(lat, lon)
         rad = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), la.shape).copy()
@@ -141,23 +154,25 @@ class PointIndex:
             raise ValueError(f"{len(id_list)} ids for {la.size} coordinates")
         self._check_radii(rad)
         with self._lock:
-            seen: set[Hashable] = set()
-            for pid in id_list:
-                if pid in self._slot_of or pid in seen:
-                    raise ValueError(f"duplicate point id {pid!r}")
-                seen.add(pid)
+            fresh = set(id_list)
+            if len(fresh) != len(id_list) or not self._slot_of.keys().isdisjoint(fresh):
+                seen: set[Hashable] = set()
+                for pid in id_list:
+                    if pid in self._slot_of or pid in seen:
+                        raise ValueError(f"duplicate point id {pid!r}")
+                    seen.add(pid)
             first = self._n_slots
-            self._grow(first + la.size)
-            sl = slice(first, first + la.size)
+            n = la.size
+            self._grow(first + n)
+            sl = slice(first, first + n)
             self._lat[sl], self._lon[sl], self._rad[sl] = la, lo, rad
             self._xyz[sl] = ecef_m(la, lo)
             self._gpos_of_slot[sl] = -1
-            for k, pid in enumerate(id_list):
-                self._ids.append(pid)
-                self._slot_of[pid] = first + k
-                self._pending[first + k] = None
-            self._n_slots = first + la.size
-            if len(self._pending) > _PENDING_LIMIT:
+            self._ids.extend(id_list)
+            self._slot_of.update(zip(id_list, range(first, first + n), strict=True))
+            self._pending.update(dict.fromkeys(range(first, first + n)))
+            self._n_slots = first + n
+            if merge or len(self._pending) > _PENDING_LIMIT:
                 self.merge()
 
     def insert(self, pid: Hashable, lat: float, lon: float, radius_m: float) -> None:
@@ -276,6 +291,15 @@ class PointIndex:
         -------
         Pairs sorted by query, then by distance.
         """
+        if distances and np.size(lat) == 1 and np.size(lon) == 1 and np.size(radius_m) == 1:
+            return self.query_point(
+                float(np.ravel(lat)[0]), float(np.ravel(lon)[0]), float(np.ravel(radius_m)[0])
+            )
+        return self._query_batch(lat, lon, radius_m, distances=distances)
+
+    def _query_batch(
+        self, lat: npt.ArrayLike, lon: npt.ArrayLike, radius_m: npt.ArrayLike, *, distances: bool
+    ) -> Pairs:
         la, lo = validate_latlon(lat, lon)
         rq = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), la.shape).copy()
         self._check_radii(rq)
@@ -283,29 +307,78 @@ class PointIndex:
         with self._lock:
             if self._pending and (len(self._pending) > 64 and la.size > 64):
                 self.merge()
-            q, slot, chord, flag = self._grid_pairs(qxyz, rq)
+            q, slot, chord, flag, r, prad = self._grid_pairs(qxyz, rq)
             if self._pending:
-                q2, s2, c2, f2 = self._pending_pairs(qxyz, rq)
-                q = np.concatenate([q, q2])
-                slot = np.concatenate([slot, s2])
-                chord = np.concatenate([chord, c2])
-                flag = np.concatenate([flag, f2])
-            prad = self._rad[slot]
-            plat = self._lat[slot]
-            plon = self._lon[slot]
-        r = np.maximum(prad, rq[q])
-        dist = np.full(q.size, np.nan)
-        need = np.ones(q.size, dtype=bool) if distances else flag == _kernels.BORDER
-        if need.any():
-            dist[need] = distance_m(la[q[need]], lo[q[need]], plat[need], plon[need])
-        keep = (flag == _kernels.SURE) | (dist < r)
-        q, slot, dist, r, prad = q[keep], slot[keep], dist[keep], r[keep], prad[keep]
-        order = np.lexsort((slot, dist if distances else chord[keep], q))
-        return Pairs(q[order], slot[order], dist[order], r[order], prad[order])
+                extra = self._pending_pairs(qxyz, rq)
+                merged = [np.concatenate([a, b]) for a, b in zip(
+                    (q, slot, chord, flag, r, prad), extra, strict=True)]  # fmt: skip
+                order = np.lexsort((merged[1], merged[2], merged[0]))
+                q, slot, flag = merged[0][order], merged[1][order], merged[3][order]
+                r, prad = merged[4][order], merged[5][order]
+            border = np.flatnonzero(flag == _kernels.BORDER)
+            if distances:
+                dist = distance_m(la[q], lo[q], self._lat[slot], self._lon[slot])
+            else:
+                dist = np.full(q.size, np.nan)
+                dist[border] = distance_m(
+                    la[q[border]], lo[q[border]], self._lat[slot[border]], self._lon[slot[border]]
+                )
+        # pairs within the band are decided by the geodesic; d == R is outside
+        out = border[~(dist[border] < r[border])]
+        if out.size:
+            keep = np.ones(q.size, dtype=bool)
+            keep[out] = False
+            q, slot, dist, r, prad = q[keep], slot[keep], dist[keep], r[keep], prad[keep]
+        if distances:
+            # each query's pairs are sorted by chord; the geodesic order can differ only
+            # between pairs whose distances agree to about a micrometre
+            same = q[1:] == q[:-1]
+            if np.any(same & ((dist[1:] < dist[:-1]) | (dist[1:] == dist[:-1]))):
+                offsets = np.searchsorted(q, np.arange(la.size + 1)).astype(np.int64)
+                order = _kernels.segment_order(offsets, dist, slot)
+                q, slot, dist, r, prad = q[order], slot[order], dist[order], r[order], prad[order]
+        return Pairs(q, slot, dist, r, prad)
+
+    def query_point(self, lat: float, lon: float, radius_m: float = 0.0) -> Pairs:
+        """:meth:`query` for one location, with exact distances, and less overhead.
+
+        The answer is the same as ``query([lat], [lon], [radius_m])``.
+        """
+        la, lo = check_latlon(lat, lon)
+        r_q = float(radius_m)
+        if not (math.isfinite(r_q) and 0.0 <= r_q <= self.max_radius_m):
+            raise ValueError(f"radius_m must be in [0, {self.max_radius_m:g}], got {r_q!r}")
+        with self._lock:
+            if self._pending:
+                return self._query_batch([la], [lo], [r_q], distances=True)
+            qxyz = ecef_point_m(la, lo)
+            rq = np.array([r_q])
+            args = (qxyz, rq, self._ukeys, self._starts, self._gxyz, self._grad, self._galive,
+                    self.cell_m, self._grmax, self.band_m)  # fmt: skip
+            counts = _kernels.count_pairs_serial(*args)
+            offsets = np.array([0, counts[0]], dtype=np.int64)
+            slot, _, flag, r, prad = _kernels.fill_pairs_serial(*args, self._gslot, offsets)
+            plat = self._lat[slot].tolist()
+            plon = self._lon[slot].tolist()
+        inv = WGS84.inv
+        found = []
+        for k, s in enumerate(slot.tolist()):
+            d = inv(lo, la, plon[k], plat[k])[2]  # scalar Karney: no array overhead
+            if flag[k] == _kernels.SURE or d < r[k]:
+                found.append((d, s, float(r[k]), float(prad[k])))
+        found.sort()
+        n = len(found)
+        return Pairs(
+            np.zeros(n, dtype=np.int64),
+            np.array([f[1] for f in found], dtype=np.int64),
+            np.array([f[0] for f in found], dtype=np.float64),
+            np.array([f[2] for f in found], dtype=np.float64),
+            np.array([f[3] for f in found], dtype=np.float64),
+        )
 
     def _grid_pairs(
         self, qxyz: FloatArray, rq: FloatArray
-    ) -> tuple[IntArray, IntArray, FloatArray, npt.NDArray[np.int8]]:
+    ) -> tuple[IntArray, IntArray, FloatArray, npt.NDArray[np.int8], FloatArray, FloatArray]:
         args = (
             qxyz,
             rq,
@@ -318,16 +391,19 @@ class PointIndex:
             self._grmax,
             self.band_m,
         )
-        counts = _kernels.count_pairs(*args)
+        serial = qxyz.shape[0] < 64
+        count = _kernels.count_pairs_serial if serial else _kernels.count_pairs
+        fill = _kernels.fill_pairs_serial if serial else _kernels.fill_pairs
+        counts = count(*args)
         offsets = np.zeros(counts.size + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        pos, chord, flag = _kernels.fill_pairs(*args, offsets)
+        slot, chord, flag, r, prad = fill(*args, self._gslot, offsets)
         q = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
-        return q, self._gslot[pos], chord, flag
+        return q, slot, chord, flag, r, prad
 
     def _pending_pairs(
         self, qxyz: FloatArray, rq: FloatArray
-    ) -> tuple[IntArray, IntArray, FloatArray, npt.NDArray[np.int8]]:
+    ) -> tuple[IntArray, IntArray, FloatArray, npt.NDArray[np.int8], FloatArray, FloatArray]:
         slots = np.fromiter(self._pending, dtype=np.int64, count=len(self._pending))
         d2 = ((qxyz[:, None, :] - self._xyz[slots][None, :, :]) ** 2).sum(axis=2)
         r = np.maximum(rq[:, None], self._rad[slots][None, :])
@@ -335,7 +411,14 @@ class PointIndex:
         chord = np.sqrt(d2[hit_q, hit_p])
         lo = r[hit_q, hit_p] - self.band_m
         flag = np.where((lo > 0) & (chord < lo), _kernels.SURE, _kernels.BORDER).astype(np.int8)
-        return hit_q.astype(np.int64), slots[hit_p], chord, flag
+        return (
+            hit_q.astype(np.int64),
+            slots[hit_p],
+            chord,
+            flag,
+            r[hit_q, hit_p],
+            self._rad[slots[hit_p]],
+        )
 
     def self_pairs(self, *, distances: bool = True) -> Pairs:
         """Every pair of live points a, b (``slot_a < slot_b``) with ``d < max(r_a, r_b)``.

@@ -64,6 +64,7 @@ class SettlementLookup:
             raise ValueError(f"places lack columns {sorted(missing)}")
         self.places = places.reset_index(drop=True)
         self._pop = self.places["population"].to_numpy(dtype=np.int64)
+        self._names: list[str] = self.places["name"].astype(str).tolist()
         radius = urban_radius_m(self._pop)
         self._index = PointIndex.from_points(
             range(len(self.places)),
@@ -103,6 +104,18 @@ class SettlementLookup:
         if self.polygons is not None:
             self._apply_polygons(la, lo, best, pop, name)
         return Located(best, pop, name)
+
+    def locate_point(self, lat: float, lon: float) -> tuple[int, int, str | None]:
+        """``(index, population, name)`` of one point's settlement (see :meth:`locate`)."""
+        if self.polygons is not None:
+            loc = self.locate([lat], [lon])
+            return int(loc.index[0]), int(loc.population[0]), loc.name[0]
+        pairs = self._index.query_point(lat, lon, 0.0)
+        if not len(pairs):
+            return -1, 0, None
+        pop = self._pop
+        best = min(pairs.slot.tolist(), key=lambda s: (-pop[s], s))
+        return best, int(pop[best]), self._names[best]
 
     def _apply_polygons(
         self,

@@ -9,6 +9,7 @@ blocked kind can be refused.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -94,6 +95,13 @@ class ProtectionPolicy(BaseModel):
         for tier in reversed(self.tiers):  # ascending thresholds: the last match wins
             out[pop >= tier.min_population] = tier.radius_m
         return out
+
+    def radius_for(self, population: int) -> float:
+        """Protection radius, metres, for one settlement population (0: open country)."""
+        for tier in self.tiers:  # descending thresholds: the first match wins
+            if population >= tier.min_population:
+                return tier.radius_m
+        raise AssertionError("the tiers always include min_population = 0")
 
     def protects(self, kind: npt.ArrayLike, status: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         """Whether points of these kinds and statuses are live, i.e. protect their area."""
@@ -329,14 +337,29 @@ class ProtectionNetwork:
         radius_m: float | None = None,
         exclude: Hashable | None = None,
     ) -> CheckResult:
-        """Decide one candidate: allowed or not, its radius, settlement and conflicts."""
-        batch = self.check_batch(
-            [lat], [lon],
-            kind=None if kind is None else [kind],
-            radius_m=None if radius_m is None else [radius_m],
-            exclude=exclude,
-        )  # fmt: skip
-        return batch.result(0)
+        """Decide one candidate: allowed or not, its radius, settlement and conflicts.
+
+        Same answer as ``check_batch`` on one candidate, with less overhead.
+        """
+        _, population, settlement = self.settlements.locate_point(lat, lon)
+        if radius_m is None or math.isnan(radius_m):
+            radius_m = self.policy.radius_for(population)
+        conflicts: list[Conflict] = []
+        if kind is None or kind in self.policy.blocked_kinds:
+            pairs = self.index.query_point(lat, lon, radius_m)
+            ids = self.index.ids_of(pairs.slot)
+            conflicts = [
+                Conflict(pid, float(d), float(r))
+                for pid, d, r in zip(ids, pairs.distance_m, pairs.point_radius_m, strict=True)
+                if exclude is None or pid != exclude
+            ]
+        return CheckResult(
+            allowed=not conflicts,
+            radius_m=float(radius_m),
+            settlement=settlement,
+            settlement_population=population,
+            conflicts=conflicts,
+        )
 
     def audit(self) -> AuditResult:
         """Every pair of live points closer than ``max(r_a, r_b)``, nearest first."""
