@@ -400,6 +400,8 @@ class HuffModel:
         kind: npt.ArrayLike | None = None,
         radius_m: npt.ArrayLike | None = None,
         reward_rate: float | None = None,
+        detail: bool = True,
+        chunk_size: int = 50_000,
     ) -> CandidateScores:
         """Score candidates, each against the existing network alone.
 
@@ -411,6 +413,9 @@ class HuffModel:
             protection decision (blocked ones are scored and reported, not dropped)
         kind, radius_m : the candidates' kinds and own radii, metres (for the check)
         reward_rate : share of turnover paid as reward (default :func:`default_reward_rate`)
+        detail : compute the per-point cannibalization table (False: totals only,
+            for national batches)
+        chunk_size : candidates scored at a time (bounds the memory of the pairs)
         """
         p = self.params
         la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
@@ -421,23 +426,21 @@ class HuffModel:
         else:
             feats = np.asarray(features, dtype=np.float64).reshape(n, 4)
         a = attractiveness(feats, p.weights)
-        c, i, d = reach_pairs(self.demand, la, lo, p.reach_m)
-        w = self.demand.weight[i]
-        g = a[c] * decay(d, p)
-        big_d = self.D[i]
-        inside = big_d - p.outside  # sum of A_k f_ik over the existing points
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(g > 0, g / (big_d + g), 0.0)
-            # share of cell i taken from existing points, per unit of A_j f_ij
-            factor = np.where((g > 0) & (inside > 0), g / (big_d * (big_d + g)), 0.0)
-        from_network = factor * inside
-        from_outside = share - from_network
-        reach = _sum_by(c, weights=w * (d < p.reach_m), minlength=n)
-        captured = _sum_by(c, weights=w * share, minlength=n)
-        new_units = _sum_by(c, weights=w * from_outside, minlength=n)
+        reach = np.zeros(n)
+        captured = np.zeros(n)
+        new_units = np.zeros(n)
+        parts: list[pd.DataFrame] = []
+        step = max(int(chunk_size), 1)
+        for lo_i in range(0, n, step):
+            sl = slice(lo_i, min(lo_i + step, n))
+            r_, c_, nu_, can_ = self._score_chunk(la[sl], lo[sl], a[sl], detail=detail)
+            reach[sl], captured[sl], new_units[sl] = r_, c_, nu_
+            if detail and len(can_):
+                can_["candidate"] += lo_i
+                parts.append(can_)
         turnover = p.spend_rub * captured
         new_rub = p.spend_rub * new_units
-        can = self._cannibalization(c, i, w * factor)
+        can = pd.concat(parts, ignore_index=True) if parts else _empty_cannibalization()
         rate = default_reward_rate() if reward_rate is None else float(reward_rate)
         allowed = np.ones(n, dtype=bool)
         radius = np.full(n, np.nan)
@@ -468,6 +471,28 @@ class HuffModel:
             cannibalization=can,
         )
 
+    def _score_chunk(
+        self, la: FloatArray, lo: FloatArray, a: FloatArray, *, detail: bool
+    ) -> tuple[FloatArray, FloatArray, FloatArray, pd.DataFrame]:
+        """Demand in reach, captured demand, demand won from outside, cannibalization table."""
+        p = self.params
+        n = la.size
+        c, i, d = reach_pairs(self.demand, la, lo, p.reach_m)
+        w = self.demand.weight[i]
+        g = a[c] * decay(d, p)
+        big_d = self.D[i]
+        inside = big_d - p.outside  # sum of A_k f_ik over the existing points
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(g > 0, g / (big_d + g), 0.0)
+            # share of cell i taken from existing points, per unit of A_j f_ij
+            factor = np.where((g > 0) & (inside > 0), g / (big_d * (big_d + g)), 0.0)
+        from_outside = share - factor * inside
+        reach = _sum_by(c, weights=w, minlength=n)
+        captured = _sum_by(c, weights=w * share, minlength=n)
+        new_units = _sum_by(c, weights=w * from_outside, minlength=n)
+        can = self._cannibalization(c, i, w * factor) if detail else _empty_cannibalization()
+        return reach, captured, new_units, can
+
     def _cannibalization(self, c: IntArray, i: IntArray, wfac: FloatArray) -> pd.DataFrame:
         """Loss of each existing point: ``spend * sum_i w_i A_j f_ij g_ic / (D_i (D_i + g_ic))``."""
         order = np.argsort(self.pi, kind="stable")
@@ -478,8 +503,7 @@ class HuffModel:
         c, i, wfac, counts = c[keep], i[keep], wfac[keep], counts[keep]
         total = int(counts.sum())
         if total == 0:
-            return pd.DataFrame({"candidate": np.empty(0, np.int64), "point_id": [],
-                                 "loss_rub": np.empty(0), "loss_share": np.empty(0)})  # fmt: skip
+            return _empty_cannibalization()
         rep = np.repeat(np.arange(c.size), counts)
         offs = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
         pos = starts[i][rep] + offs
@@ -500,6 +524,17 @@ class HuffModel:
                 "loss_share": share,
             }
         )
+
+
+def _empty_cannibalization() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "candidate": np.empty(0, np.int64),
+            "point_id": np.empty(0, dtype=object),
+            "loss_rub": np.empty(0),
+            "loss_share": np.empty(0),
+        }
+    )
 
 
 # ---------------------------------------------------------------------- calibration

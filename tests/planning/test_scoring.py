@@ -175,3 +175,16 @@ def test_blocked_candidate_reported_with_blocker() -> None:
     assert s.blocker_id[1] is None
     assert s.turnover_rub[0] > 0  # still scored, not dropped
     assert "blocked by P1" in s.explain(0)
+
+
+def test_chunked_scoring_equals_one_chunk() -> None:
+    dem, lat, lon, feats = _synthetic(4, "power")
+    model = HuffModel(dem, lat[:20], lon[:20], features=feats[:20])
+    one = model.score(lat[20:], lon[20:], features=feats[20:])
+    many = model.score(lat[20:], lon[20:], features=feats[20:], chunk_size=3)
+    np.testing.assert_allclose(one.turnover_rub, many.turnover_rub)
+    np.testing.assert_allclose(one.cannibalized_rub, many.cannibalized_rub)
+    pd.testing.assert_frame_equal(one.cannibalization, many.cannibalization)
+    totals = model.score(lat[20:], lon[20:], features=feats[20:], detail=False)
+    np.testing.assert_allclose(totals.net_gain_rub, one.net_gain_rub)
+    assert len(totals.cannibalization) == 0
