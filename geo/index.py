@@ -349,8 +349,6 @@ class PointIndex:
         if not (math.isfinite(r_q) and 0.0 <= r_q <= self.max_radius_m):
             raise ValueError(f"radius_m must be in [0, {self.max_radius_m:g}], got {r_q!r}")
         with self._lock:
-            if self._pending:
-                return self._query_batch([la], [lo], [r_q], distances=True)
             qxyz = ecef_point_m(la, lo)
             rq = np.array([r_q])
             args = (qxyz, rq, self._ukeys, self._starts, self._gxyz, self._grad, self._galive,
@@ -358,6 +356,10 @@ class PointIndex:
             counts = _kernels.count_pairs_serial(*args)
             offsets = np.array([0, counts[0]], dtype=np.int64)
             slot, _, flag, r, prad = _kernels.fill_pairs_serial(*args, self._gslot, offsets)
+            if self._pending:  # recent inserts, not yet in the grid: scanned directly
+                _, s2, _, f2, r2, p2 = self._pending_pairs(qxyz, rq)
+                slot, flag = np.concatenate([slot, s2]), np.concatenate([flag, f2])
+                r, prad = np.concatenate([r, r2]), np.concatenate([prad, p2])
             plat = self._lat[slot].tolist()
             plon = self._lon[slot].tolist()
         inv = WGS84.inv
@@ -366,7 +368,7 @@ class PointIndex:
             d = inv(lo, la, plon[k], plat[k])[2]  # scalar Karney: no array overhead
             if flag[k] == _kernels.SURE or d < r[k]:
                 found.append((d, s, float(r[k]), float(prad[k])))
-        found.sort()
+        found.sort()  # by distance, then slot
         n = len(found)
         return Pairs(
             np.zeros(n, dtype=np.int64),

@@ -278,8 +278,10 @@ class ProtectionNetwork:
         )
         live = self.policy.protects(k, s)
         idx = np.flatnonzero(live)
-        self.index.insert_many([ids[i] for i in idx.tolist()], la[idx], lo[idx], r[idx])
-        self.index.merge()
+        # a bulk load rebuilds the grid at once; single inserts wait in the pending buffer
+        self.index.insert_many(
+            [ids[i] for i in idx.tolist()], la[idx], lo[idx], r[idx], merge=idx.size > 1000
+        )
         return r
 
     def remove_point(self, point_id: Hashable) -> None:

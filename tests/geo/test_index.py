@@ -175,3 +175,24 @@ def test_empty_index_and_empty_query() -> None:
     idx.insert("a", 55.0, 37.0, 500.0)
     assert len(idx.query(np.empty(0), np.empty(0), 0.0)) == 0
     assert idx.query([55.0], [37.0], 0.0).slot.tolist() == [0]
+
+
+def test_single_query_equals_batch_with_pending_inserts() -> None:
+    rng = np.random.default_rng(8)
+    plat, plon = cluster(rng, 55.75, 37.62, 600, 500.0)
+    idx = PointIndex.from_points(range(500), plat[:500], plon[:500], 500.0)
+    for k in range(500, 600):  # 100 inserts stay in the pending buffer
+        idx.insert(k, plat[k], plon[k], 700.0)
+    assert idx._pending
+    qlat, qlon = cluster(rng, 55.75, 37.62, 40, 500.0)
+    batch = idx._query_batch(qlat, qlon, 300.0, distances=True)
+    for i in range(qlat.size):
+        one = idx.query_point(qlat[i], qlon[i], 300.0)
+        sel = batch.query == i
+        assert one.slot.tolist() == batch.slot[sel].tolist()
+        assert one.distance_m.tolist() == batch.distance_m[sel].tolist()
+        assert one.radius_m.tolist() == batch.radius_m[sel].tolist()
+    with pytest.raises(ValueError, match="radius_m"):
+        idx.query_point(55.0, 37.0, float("nan"))
+    with pytest.raises(ValueError, match="latitude"):
+        idx.query_point(91.0, 37.0)
