@@ -90,6 +90,34 @@ def _context(
     return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
 
 
+def _batches(
+    groups: dict[int, npt.NDArray[np.int64]], task_size: int
+) -> list[tuple[list[int], npt.NDArray[np.int64]]]:
+    """Consecutive partition cells (in H3 order, roughly spatial) grouped into tasks of
+    at least ``task_size`` rows; returns ``(cells, rows)`` per task."""
+    out: list[tuple[list[int], npt.NDArray[np.int64]]] = []
+    keys: list[int] = []
+    rows: list[npt.NDArray[np.int64]] = []
+    count = 0
+    for key in sorted(groups):
+        keys.append(key)
+        rows.append(groups[key])
+        count += groups[key].size
+        if count >= task_size:
+            out.append((keys, np.concatenate(rows)))
+            keys, rows, count = [], [], 0
+    if keys:
+        out.append((keys, np.concatenate(rows)))
+    return out
+
+
+def _context_of(
+    keys: list[int], rings: int, groups: dict[int, npt.NDArray[np.int64]]
+) -> npt.NDArray[np.int64]:
+    parts = [_context(k, rings, groups) for k in keys]
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+
+
 def _run(tasks: list[Any], client: Any, scheduler: str | None) -> list[Any]:
     import dask
 
@@ -153,13 +181,16 @@ def score_partitioned(
     reward_rate: float | None = None,
     detail: bool = True,
     resolution: int = 3,
+    task_size: int = 20_000,
     client: Any = None,
     scheduler: str | None = None,
 ) -> CandidateScores:
     """:meth:`HuffModel.score`, partitioned by coarse H3 cell with a halo, on dask.
 
     Parameters are those of :meth:`HuffModel.score`, plus ``resolution`` (of
-    the partition cells), ``client`` (a ``distributed.Client``) or
+    the partition cells), ``task_size`` (neighbouring partition cells are
+    grouped into tasks of at least this many candidates, each with the union of
+    their halos), ``client`` (a ``distributed.Client``) or
     ``scheduler`` (``"threads"``, ``"processes"``, ``"synchronous"``).
     The result equals the single-process one (rows in the input order;
     the cannibalization table sorted by candidate and point).
@@ -198,10 +229,10 @@ def score_partitioned(
     tasks = []
     members = []
     task = dask.delayed(_score_task, pure=False)
-    for key, rows in _groups(ckeys).items():
-        di = _context(key, rings, dgroups)
-        pi = _context(key, rings, pgroups)
-        li = _context(key, rings, lgroups)
+    for keys, rows in _batches(_groups(ckeys), task_size):
+        di = _context_of(keys, rings, dgroups)
+        pi = _context_of(keys, rings, pgroups)
+        li = _context_of(keys, rings, lgroups)
         tasks.append(
             task(
                 dem.subset(di), model.lat[pi], model.lon[pi], model.features[pi],
@@ -287,6 +318,7 @@ def white_cells_partitioned(
     kind: str | None = None,
     min_cell_demand: float = 0.0,
     partition_resolution: int = 3,
+    task_size: int = 20_000,
     client: Any = None,
     scheduler: str | None = None,
 ) -> Any:
@@ -314,8 +346,8 @@ def white_cells_partitioned(
     tasks = []
     members = []
     keys = partition_keys(cells.lat, cells.lon, resolution=partition_resolution)
-    for key, rows in _groups(keys).items():
-        li = _context(key, rings, lgroups)
+    for cell_keys, rows in _batches(_groups(keys), task_size):
+        li = _context_of(cell_keys, rings, lgroups)
         tasks.append(task(cells.lat[rows], cells.lon[rows], crad[rows], reach_m,
                           (llat[li], llon[li], lrad[li])))  # fmt: skip
         members.append(rows)

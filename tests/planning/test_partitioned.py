@@ -71,7 +71,7 @@ def test_partitioned_scoring_equals_single_process() -> None:
     model, net, clat, clon = _setup()
     one = model.score(clat, clon, network=net)
     assert (~one.allowed).any() and one.allowed.any()
-    many = score_partitioned(model, clat, clon, network=net, scheduler="synchronous")
+    many = score_partitioned(model, clat, clon, network=net, scheduler="synchronous", task_size=1)
     _assert_same(one, many)
     threads = score_partitioned(model, clat, clon, network=net, scheduler="threads")
     _assert_same(one, threads)
@@ -86,7 +86,7 @@ def test_partitioned_white_space_equals_single_process() -> None:
                    37.6 + rng.uniform(-1, 1, 800))  # fmt: skip
     one = find_white_cells(dem, net, reach_m=1500.0)
     many = white_cells_partitioned(dem, net, reach_m=1500.0, scheduler="synchronous",
-                                   partition_resolution=4)  # fmt: skip
+                                   partition_resolution=4, task_size=50)  # fmt: skip
     assert (one.cells == many.cells).all()
     assert (one.served == many.served).all() and (one.allowed == many.allowed).all()
     za = zones_from_cells(one)
@@ -105,5 +105,5 @@ def test_partitioned_scoring_on_local_cluster() -> None:
         ) as cluster,  # fmt: skip
         distributed.Client(cluster) as client,
     ):
-        many = score_partitioned(model, clat, clon, network=net, client=client)
+        many = score_partitioned(model, clat, clon, network=net, client=client, task_size=200)
     _assert_same(one, many)
