@@ -34,6 +34,10 @@ def serve(
         "print a fresh demo key for each role.",
     ),
     seed: int = typer.Option(42, "--seed", help="Random seed of the demo network."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Worker processes; each loads the index and "
+        "replays the others' writes from the audit log (the store decides every write).",
+    ),
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level."),
 ) -> None:  # fmt: skip
     """Serve the HTTP API (docs at /docs); PVZ_BOOTSTRAP_ADMIN_KEY creates that admin key."""
@@ -56,6 +60,12 @@ def serve(
             typer.echo(f"  {who:<25} {token}")
     typer.echo(f"serving {service.store.backend} store, {service.indexed_points} live points, "
                f"on {url} (docs: {url}/docs)")  # fmt: skip
+    if workers > 1:  # each worker opens its own service from the same settings (env)
+        service.close()
+        os.environ["PVZ_DATABASE_URL"] = settings.database_url
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level)  # fmt: skip
+        return
     app = create_app(settings, service=service)
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level)

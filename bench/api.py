@@ -1,0 +1,322 @@
+"""Benchmark of the HTTP API: single protection checks from concurrent clients, next to the
+same lookup as a raw PostGIS ``ST_DWithin`` query over the same connection type (TCP).
+
+Run: ``.venv/bin/python bench/api.py`` (about 2 minutes; ``--readme`` rewrites the
+``## API`` section of ``bench/README.md``), ``--points N --clients C --seconds S``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from data.demo import demo_network  # noqa: E402
+from data.store import Point, open_store  # noqa: E402
+from data.store.base import now_utc, to_iso  # noqa: E402
+from data.store.pgcluster import TempPostgres, postgis_available  # noqa: E402
+from planning.protection import ProtectionPolicy  # noqa: E402
+
+__all__ = ["main"]
+
+KEY = "bench-admin-key"
+
+
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    path: str
+    store: str
+    startup_s: float | None
+    n: int
+    errors: int
+    seconds: float
+    lat_ms: np.ndarray
+
+    def cells(self) -> list[str]:
+        p50, p99 = np.percentile(self.lat_ms, [50, 99]) if self.lat_ms.size else (np.nan,) * 2
+        start = f"{self.startup_s:.2f}" if self.startup_s is not None else "-"
+        return [self.path, self.store, start, f"{self.n:,}", str(self.errors),
+                f"{self.n / self.seconds:,.0f}", f"{p50:.2f}", f"{p99:.2f}"]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _points(df: pd.DataFrame) -> list[Point]:
+    stamp = to_iso(now_utc())
+    rows: list[dict[str, Any]] = df.to_dict("records")  # type: ignore[assignment]
+    return [Point(id=str(r["id"]), lat=float(r["lat"]), lon=float(r["lon"]),
+                  radius_m=float(r["radius_m"]), kind=str(r["kind"]), status=str(r["status"]),
+                  settlement=None if pd.isna(r["settlement"]) else str(r["settlement"]),
+                  created_at=stamp, updated_at=stamp) for r in rows]  # fmt: skip
+
+
+def _candidates(df: pd.DataFrame, n: int, seed: int) -> np.ndarray:
+    """Locations near existing points (0-2 km away): a mix of allowed and blocked."""
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, len(df), n)
+    dist = rng.uniform(0, 2000, n)
+    az = rng.uniform(0, 2 * np.pi, n)
+    lat = df["lat"].to_numpy()[i] + dist * np.cos(az) / 111_000
+    lon = df["lon"].to_numpy()[i] + dist * np.sin(az) / (111_000 * np.cos(np.radians(lat)))
+    lon = (lon + 180) % 360 - 180
+    return np.column_stack([np.clip(lat, -90, 90), lon])
+
+
+def _serve(url: str, port: int, workers: int) -> tuple[subprocess.Popen[bytes], float]:
+    env = {**os.environ, "PVZ_DATABASE_URL": url, "PVZ_BOOTSTRAP_ADMIN_KEY": KEY}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port),
+         "--workers", str(workers)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc, time.perf_counter() - t0
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError("pvz serve exited")
+        time.sleep(0.05)
+
+
+LOADER = r"""
+import http.client, json, sys, threading, time
+port, n_threads, seconds, key = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+cands = json.loads(sys.stdin.readline())
+lat_ms = [[] for _ in range(n_threads)]
+errors = [0] * n_threads
+ready = threading.Barrier(n_threads + 1)
+stop_at = [0.0]
+
+def worker(k):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"X-API-Key": key, "Content-Type": "application/json"}
+    ready.wait()
+    i = k
+    while time.perf_counter() < stop_at[0]:
+        lat, lon = cands[i % len(cands)]
+        i += n_threads
+        body = json.dumps({"lat": lat, "lon": lon})
+        t = time.perf_counter()
+        try:
+            conn.request("POST", "/v1/protection/check", body, headers)
+            r = conn.getresponse()
+            r.read()
+            ok = r.status == 200
+        except OSError:
+            ok = False
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        lat_ms[k].append((time.perf_counter() - t) * 1000)
+        errors[k] += not ok
+
+threads = [threading.Thread(target=worker, args=(k,)) for k in range(n_threads)]
+for t in threads:
+    t.start()
+print("ready", flush=True)
+sys.stdin.readline()
+stop_at[0] = time.perf_counter() + seconds
+ready.wait()
+for t in threads:
+    t.join()
+print(json.dumps({"lat_ms": [x for xs in lat_ms for x in xs], "errors": sum(errors)}))
+"""
+
+
+def _http_load(
+    port: int, cands: np.ndarray, clients: int, seconds: float, processes: int = 2
+) -> tuple[int, int, float, np.ndarray]:
+    """``clients`` keep-alive HTTP/1.1 clients (threads with ``http.client``, spread over
+    ``processes`` processes) sending single checks for ``seconds``."""
+    per = [clients // processes + (k < clients % processes) for k in range(processes)]
+    procs = [subprocess.Popen([sys.executable, "-c", LOADER, str(port), str(n), str(seconds), KEY],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for n in per]  # fmt: skip
+    rng = np.random.default_rng(len(procs))
+    for k, p in enumerate(procs):
+        assert p.stdin is not None and p.stdout is not None
+        pick = cands[rng.permutation(len(cands))[:20_000]].tolist()
+        p.stdin.write(json.dumps(pick) + "\n")
+        p.stdin.flush()
+        assert p.stdout.readline().strip() == "ready", k
+    t0 = time.perf_counter()
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    lat: list[float] = []
+    errors = 0
+    for p in procs:
+        out, _ = p.communicate(timeout=seconds + 120)
+        res = json.loads(out.strip().splitlines()[-1])
+        lat += res["lat_ms"]
+        errors += res["errors"]
+    return len(lat), errors, time.perf_counter() - t0, np.array(lat)
+
+
+def _postgis_load(url: str, cands: np.ndarray, clients: int, seconds: float,
+                  reach_m: float) -> tuple[int, int, float, np.ndarray]:  # fmt: skip
+    import psycopg
+
+    sql = ("SELECT id, ST_Distance(geog, q) FROM points, "
+           "(SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography AS q) c "
+           "WHERE ST_DWithin(geog, q, %s) AND kind IN ('partner', 'own') "
+           "AND status IN ('active', 'paused')")  # fmt: skip
+    out: list[list[float]] = [[] for _ in range(clients)]
+    errs = [0] * clients
+    start = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def worker(k: int) -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql, (0.0, 0.0, reach_m)).fetchall()
+            start.wait()
+            i = k
+            while time.perf_counter() < stop_at[0]:
+                lat, lon = cands[i % len(cands)]
+                i += clients
+                t = time.perf_counter()
+                try:
+                    conn.execute(sql, (float(lon), float(lat), reach_m)).fetchall()
+                except psycopg.Error:
+                    errs[k] += 1
+                out[k].append((time.perf_counter() - t) * 1000)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    stop_at[0] = time.perf_counter() + seconds + 0.5
+    start.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    lat_ms = np.concatenate([np.array(x) for x in out])
+    return lat_ms.size, sum(errs), time.perf_counter() - t0, lat_ms
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print the table (``--readme``: also write it to README)."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--points", type=int, default=250_000)
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    ap.add_argument("--readme", action="store_true")
+    args = ap.parse_args(argv)
+
+    policy = ProtectionPolicy()
+    t = time.perf_counter()
+    df = demo_network(args.points, seed=args.seed)
+    print(f"demo network: {len(df):,} points in {time.perf_counter() - t:.1f} s", flush=True)
+    points = _points(df)
+    cands = _candidates(df, 200_000, args.seed + 1)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        stores = {"sqlite": f"sqlite:///{tmp}/pvz.db"}
+        pg = TempPostgres().start() if postgis_available() else None
+        try:
+            if pg is not None:
+                stores["postgis"] = pg.create_database("bench")
+            for name, url in stores.items():
+                store = open_store(url, policy)
+                t = time.perf_counter()
+                store.seed_points(points, actor="bench", reason="bench")
+                store.close()
+                print(f"{name}: seeded in {time.perf_counter() - t:.1f} s", flush=True)
+                port = _free_port()
+                proc, startup = _serve(url, port, args.workers)
+                try:
+                    _http_load(port, cands, args.clients, 2.0)  # warm up
+                    n, errors, sec, lat = _http_load(port, cands, args.clients, args.seconds)
+                finally:
+                    _stop(proc)
+                rows.append(Row("HTTP POST /v1/protection/check", name, startup, n, errors,
+                                sec, lat))  # fmt: skip
+                print(" | ".join(rows[-1].cells()), flush=True)
+            if pg is not None:
+                _postgis_load(stores["postgis"], cands, args.clients, 2.0, policy.max_radius_m)
+                n, errors, sec, lat = _postgis_load(stores["postgis"], cands, args.clients,
+                                                    args.seconds, policy.max_radius_m)  # fmt: skip
+                rows.append(Row("raw PostGIS ST_DWithin (psycopg)", "postgis", None, n, errors,
+                                sec, lat))  # fmt: skip
+                print(" | ".join(rows[-1].cells()), flush=True)
+        finally:
+            if pg is not None:
+                pg.stop()
+    header = ["path", "store", "startup s", "requests", "errors", "per s", "p50 ms", "p99 ms"]
+    table = ["| " + " | ".join(header) + " |", "|" + "---|" * 2 + "---:|" * 6]
+    table += ["| " + " | ".join(r.cells()) + " |" for r in rows]
+    print("\n".join(table))
+    if args.readme:
+        _write_readme(args, len(df), int(policy.protects(df["kind"], df["status"]).sum()), table)
+
+
+def _write_readme(args: argparse.Namespace, n: int, live: int, table: list[str]) -> None:
+    load = os.getloadavg()[0]
+    section = f"""## API
+
+`.venv/bin/python bench/api.py` (about 2 minutes; `--readme` rewrites this section):
+`pvz serve` (one uvicorn worker) on a store of {n:,} demo points ({live:,} live, i.e. a
+protecting kind and status; `data.demo.demo_network(seed={args.seed})`), then single
+`POST /v1/protection/check` requests from {args.clients} concurrent keep-alive clients
+(httpx, asyncio, one process) on 127.0.0.1 for {args.seconds:.0f} s after a 2 s warm-up.
+Candidates lie 0-2 km from random demo points, so some are allowed and some blocked.
+The peer is the same lookup as a raw PostGIS query over TCP from {args.clients} psycopg
+connections (one thread each): `ST_DWithin(geog, point, 1000)` on the GiST-indexed
+geography column, live kinds and statuses, returning ids and `ST_Distance` (the prefilter
+of the rule without the exact `max(r_p, r_c)` decision or any HTTP). *startup s*: from
+launching `pvz serve` to the first `200` of `/health` (imports, migrations, loading the
+index). Clients and server share the machine's 2 cores.
+
+Machine: {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()};
+load average before the run {load:.2f}.
+
+{chr(10).join(table)}
+"""
+    readme = ROOT / "bench" / "README.md"
+    text = readme.read_text() if readme.exists() else "# Benchmarks\n"
+    pattern = re.compile(r"^## API\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: section + "\n", text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    readme.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
