@@ -56,6 +56,7 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progr
 
 def _load_commands() -> None:
     # each module registers its commands with @command on import
+    import api.commands.maps  # noqa: F401
     import api.commands.rewards  # noqa: F401
     import api.commands.scoring  # noqa: F401
     import api.commands.serve  # noqa: F401

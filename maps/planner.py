@@ -1,0 +1,427 @@
+"""Planner maps: one self-contained, offline HTML map of a region or the whole country.
+
+:func:`build_map` returns a ``folium.Map`` (it displays in Jupyter);
+:func:`save_map` writes it as a single HTML file that loads nothing from the
+network unless a tile URL was asked for. Points are drawn on a canvas from one
+compact blob (:mod:`maps.encoding`), so 250,000 points stay under 15 MB and
+interactive; protection circles are geodesic (Vincenty's direct formula on
+WGS84 in the browser, checked against ``pyproj.Geod`` in the tests) and drawn
+from zoom 12 on, for the points in view.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from data.errors import InputError
+from data.places import load_places
+from geo.settlements import SettlementLookup, urban_radius_m
+from maps.assets import load_outline
+from maps.encoding import encode_features
+from maps.layers import GeoJsonOverlay, HeatOverlay, Legend, LinesCanvas, OfflineMap, PointsCanvas
+from planning.protection import ProtectionNetwork, ProtectionPolicy
+
+__all__ = [
+    "KIND_COLORS",
+    "OSM_ATTRIBUTION",
+    "OSM_TILES",
+    "SCORE_COLUMNS",
+    "build_map",
+    "region_bbox",
+    "save_map",
+]
+
+BBox = tuple[float, float, float, float]
+
+#: colour of each point kind; ``closed`` points are grey, ``paused`` ones get an orange ring
+KIND_COLORS = {"partner": "#1f77b4", "own": "#2ca02c", "postamat": "#9467bd"}
+_OTHER_COLOR = "#8c564b"
+_CLOSED_COLOR = "#b0b0b0"
+_PAUSED_STROKE = "#ff7f0e"
+#: candidate score bins, low to high (viridis)
+_SCORE_COLORS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
+_BLOCKED = {"label": "blocked", "color": "#111111", "stroke": "#d62728"}
+#: candidate columns that can colour candidates, first present wins
+SCORE_COLUMNS = ("score", "net_gain_rub", "turnover_rub", "reward_rub", "captured_demand")
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+_POINT_FACTS = {
+    "kind": "kind", "status": "status", "radius_m": "radius, m", "settlement": "settlement",
+    "opened_on": "opened", "area_m2": "area, m2", "waiting_zone": "waiting zone",
+    "fitting_rooms": "fitting rooms", "rating": "rating", "turnover_rub": "turnover, RUB/month",
+    "monthly_turnover_rub": "turnover, RUB/month", "reward_rub": "reward, RUB/month",
+    "partner_id": "partner",
+}  # fmt: skip
+_CANDIDATE_FACTS = {
+    "score": "score", "turnover_rub": "expected turnover, RUB/month",
+    "reward_rub": "expected reward, RUB/month", "net_gain_rub": "net gain, RUB/month",
+    "captured_demand": "captured demand", "cannibalized_rub": "cannibalized, RUB/month",
+    "radius_m": "radius, m", "blocker_id": "blocked by", "blocker_distance_m": "at, m",
+}  # fmt: skip
+_RUSSIA_BOUNDS = [[41.0, 19.0], [78.0, 191.0]]
+
+
+def _norm(text: str) -> str:
+    return str(text).strip().lower().replace("ё", "е")
+
+
+def region_bbox(name: str) -> BBox:
+    """A box around the settlement called ``name`` (Latin or Cyrillic, case-insensitive).
+
+    The most populous match wins; the box extends ``max(2 R, 10 km)`` around
+    its centre, ``R`` its nominal urban radius (geo.settlements). Raises
+    :class:`InputError` with close matches when no settlement has that name.
+    """
+    places = load_places()
+    key = _norm(name)
+    hit = places[(places["name"].map(_norm) == key) | (places["name_ru"].map(_norm) == key)]
+    if hit.empty:
+        names = sorted(set(places["name"]) | set(places["name_ru"]))
+        close = difflib.get_close_matches(name, names, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise InputError(f"no settlement called {name!r}{hint}", column="region")
+    row = hit.iloc[0]  # places are sorted by population, descending
+    pad_m = max(2.0 * float(urban_radius_m(row["population"])), 10_000.0)
+    lat, lon = float(row["lat"]), float(row["lon"])
+    dlat = pad_m / 111_000.0
+    dlon = pad_m / (111_000.0 * max(math.cos(math.radians(lat)), 0.05))
+    minlon, maxlon = lon - dlon, lon + dlon
+    minlon = minlon + 360 if minlon < -180 else minlon
+    maxlon = maxlon - 360 if maxlon > 180 else maxlon
+    return minlon, max(lat - dlat, -90.0), maxlon, min(lat + dlat, 90.0)
+
+
+def _in_box(lat: npt.ArrayLike, lon: npt.ArrayLike, bbox: BBox | None) -> npt.NDArray[np.bool_]:
+    la = np.asarray(lat, dtype=np.float64)
+    lo = np.asarray(lon, dtype=np.float64)
+    if bbox is None:
+        return np.ones(la.size, dtype=bool)
+    minlon, minlat, maxlon, maxlat = bbox
+    inlat = (la >= minlat) & (la <= maxlat)
+    if minlon <= maxlon:
+        return inlat & (lo >= minlon) & (lo <= maxlon)
+    return inlat & ((lo >= minlon) | (lo <= maxlon))  # across the antimeridian
+
+
+def _unwrap(lon: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    lo = np.asarray(lon, dtype=np.float64)
+    return np.where(lo < -100.0, lo + 360.0, lo)
+
+
+def _facts(df: pd.DataFrame, facts: dict[str, str]) -> dict[str, pd.Series]:
+    cols: dict[str, pd.Series] = {"id": df["id"]}
+    for col in facts:
+        if col in df.columns and df[col].notna().any():
+            s = df[col]
+            if col.endswith(("_rub", "_m")) and pd.api.types.is_numeric_dtype(s):
+                s = s.round(1 if col.endswith("_m") else 0)
+            cols[col] = s
+    return cols
+
+
+def _point_classes(df: pd.DataFrame) -> tuple[list[dict[str, str]], npt.NDArray[np.int64]]:
+    kind = df["kind"].fillna("partner").astype(str) if "kind" in df else pd.Series(
+        ["partner"] * len(df), index=df.index)  # fmt: skip
+    status = df["status"].fillna("active").astype(str) if "status" in df else pd.Series(
+        ["active"] * len(df), index=df.index)  # fmt: skip
+    combo = kind + " · " + status
+    labels = sorted(combo.unique().tolist())
+    classes = []
+    for lab in labels:
+        k, s = lab.split(" · ", 1)
+        entry = {"label": lab, "color": _CLOSED_COLOR if s == "closed" else
+                 KIND_COLORS.get(k, _OTHER_COLOR)}  # fmt: skip
+        if s == "paused":
+            entry["stroke"] = _PAUSED_STROKE
+        classes.append(entry)
+    code = {lab: i for i, lab in enumerate(labels)}
+    return classes, combo.map(code).to_numpy(dtype=np.int64)
+
+
+def _candidate_decision(
+    cand: pd.DataFrame,
+    points: pd.DataFrame,
+    network: ProtectionNetwork | None,
+    policy: ProtectionPolicy,
+    settlements: SettlementLookup,
+) -> pd.DataFrame:
+    """Candidates with ``allowed``, ``blocker_id``, ``blocker_distance_m`` (computed if absent)."""
+    if "allowed" in cand.columns:
+        out = cand.copy()
+        out["allowed"] = out["allowed"].map(
+            lambda v: str(v).strip().lower() in ("true", "1", "yes", "1.0")
+        )
+        return out
+    net = network or _network(points, policy, settlements)
+    kind = cand["kind"].fillna(policy.default_kind) if "kind" in cand else None
+    radius = cand.get("radius_m", None)
+    res = net.check_batch(cand["lat"], cand["lon"], kind=kind, radius_m=radius)
+    table = res.to_frame(cand["id"].tolist())
+    out = cand.copy()
+    out["allowed"] = table["allowed"].to_numpy()
+    out["radius_m"] = table["radius_m"].to_numpy()
+    out["blocker_id"] = table["nearest_id"].to_numpy()
+    out["blocker_distance_m"] = table["nearest_distance_m"].to_numpy()
+    return out
+
+
+def _network(points: pd.DataFrame, policy: ProtectionPolicy, settlements: SettlementLookup
+             ) -> ProtectionNetwork:  # fmt: skip
+    live = points
+    if "status" in points:
+        live = points[points["status"].fillna(policy.default_status).isin(policy.statuses)]
+    if "kind" in live:
+        live = live[live["kind"].fillna(policy.default_kind).isin(policy.kinds)]
+    net = ProtectionNetwork(policy, settlements)
+    net.add_points(
+        live["id"].tolist(), live["lat"], live["lon"],
+        radius_m=live.get("radius_m", None),
+        kind=live["kind"].fillna(policy.default_kind) if "kind" in live else None,
+        status=live["status"].fillna(policy.default_status) if "status" in live else None,
+    )  # fmt: skip
+    return net
+
+
+def _candidate_layer(cand: pd.DataFrame) -> tuple[PointsCanvas, list[tuple[str, str, str]]]:
+    metric = next((c for c in SCORE_COLUMNS if c in cand.columns), None)
+    allowed = cand["allowed"].to_numpy(dtype=bool)
+    classes: list[dict[str, str]] = []
+    cls = np.zeros(len(cand), dtype=np.int64)
+    if metric is not None and allowed.any():
+        val = pd.to_numeric(cand[metric], errors="coerce").to_numpy(dtype=np.float64)
+        ok = val[allowed & np.isfinite(val)]
+        edges = np.unique(np.quantile(ok, np.linspace(0, 1, len(_SCORE_COLORS) + 1))) if ok.size \
+            else np.array([0.0, 1.0])  # fmt: skip
+        nb = max(len(edges) - 1, 1)
+        colors = _SCORE_COLORS[-nb:] if nb < len(_SCORE_COLORS) else _SCORE_COLORS
+        for b in range(nb):
+            lo, hi = edges[b], edges[min(b + 1, len(edges) - 1)]
+            classes.append({"label": f"{metric} {lo:,.4g} – {hi:,.4g}", "color": colors[b]})
+        bins = np.clip(np.searchsorted(edges, np.nan_to_num(val, nan=edges[0]), side="right") - 1,
+                       0, nb - 1)  # fmt: skip
+        cls = bins
+    else:
+        classes.append({"label": "allowed", "color": "#17becf"})
+    blocked_code = len(classes)
+    classes.append(dict(_BLOCKED))
+    cls = np.where(allowed, cls, blocked_code)
+    facts = _facts(cand, _CANDIDATE_FACTS)
+    cols: dict[str, Any] = {"id": facts.pop("id"),
+                            "decision": np.where(allowed, "allowed", "blocked")}  # fmt: skip
+    cols.update(facts)
+    labels = {k: _CANDIDATE_FACTS.get(k, k) for k in cols}
+    blob = encode_features(cand["lat"], cand["lon"], classes=classes, cls=cls,
+                           radius_m=cand.get("radius_m", None),
+                           columns=cols, labels=labels, title="Candidate")  # fmt: skip
+    layer = PointsCanvas(blob, name=f"Candidates ({len(cand):,})", size=5, shape="diamond",
+                         circles_min_zoom=13, max_circles=500)  # fmt: skip
+    legend = [(c["label"], c["color"], "square") for c in classes]
+    return layer, legend
+
+
+def _round_coords(obj: Any, digits: int) -> Any:
+    if isinstance(obj, list):
+        if obj and isinstance(obj[0], int | float):
+            lon = obj[0] + 360.0 if obj[0] < -100.0 else obj[0]
+            return [round(lon, digits), round(obj[1], digits)]
+        return [_round_coords(x, digits) for x in obj]
+    return obj
+
+
+def _zones_geojson(zones: gpd.GeoDataFrame) -> dict[str, Any]:
+    gdf = zones.to_crs("EPSG:4326") if zones.crs is not None else zones
+    keep = [c for c in ("rank", "demand", "n_cells", "area_km2", "best_lat", "best_lon",
+                        "best_site_demand") if c in gdf.columns]  # fmt: skip
+    gdf = gdf[[*keep, "geometry"]].copy()
+    for c in ("demand", "area_km2", "best_site_demand"):
+        if c in gdf:
+            gdf[c] = gdf[c].astype(float).round(1)
+    data: dict[str, Any] = json.loads(gdf.to_json(drop_id=True))
+    for f in data["features"]:
+        if f.get("geometry"):
+            f["geometry"]["coordinates"] = _round_coords(f["geometry"]["coordinates"], 5)
+    return data
+
+
+def _demand_heat(bbox: BBox | None) -> list[list[float]]:
+    from planning.demand import settlement_demand
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dem = settlement_demand(load_places(), resolution=6 if bbox is None else 8, bbox=bbox)
+    if len(dem) == 0:
+        return []
+    w = np.sqrt(dem.weight / max(float(dem.weight.max()), 1e-9))  # sqrt: towns stay visible
+    lon = _unwrap(dem.lon)
+    return [[round(float(a), 4), round(float(b), 4), round(float(c), 3)]
+            for a, b, c in zip(dem.lat, lon, w, strict=True) if c > 0.01]  # fmt: skip
+
+
+def _bounds(lat: npt.ArrayLike, lon: npt.ArrayLike, bbox: BBox | None) -> list[list[float]]:
+    if bbox is not None:
+        minlon, minlat, maxlon, maxlat = bbox
+        if minlon > maxlon:
+            maxlon += 360.0
+        return [[minlat, float(_unwrap(minlon))], [maxlat, float(maxlon if maxlon > 180 else
+                                                                   _unwrap(maxlon))]]  # fmt: skip
+    la = np.asarray(lat, dtype=np.float64)
+    if la.size == 0:
+        return _RUSSIA_BOUNDS
+    lo = _unwrap(lon)
+    return [[float(la.min()), float(lo.min())], [float(la.max()), float(lo.max())]]
+
+
+def build_map(
+    points: pd.DataFrame,
+    *,
+    candidates: pd.DataFrame | None = None,
+    whitespace: gpd.GeoDataFrame | None = None,
+    audit: pd.DataFrame | bool | None = None,
+    region: str | None = None,
+    bbox: BBox | None = None,
+    tiles: str | None = None,
+    attribution: str | None = None,
+    demand: bool = True,
+    policy: ProtectionPolicy | None = None,
+    settlements: SettlementLookup | None = None,
+) -> folium.Map:
+    """A planner map of the network (a ``folium.Map``; ``m`` displays in Jupyter).
+
+    Parameters
+    ----------
+    points : the network: ``id, lat, lon`` (WGS84 degrees) and any of ``radius_m``
+        (metres), ``kind``, ``status``, ``settlement``, ``opened_on``, ``area_m2``,
+        ``waiting_zone``, ``fitting_rooms``, ``rating``, ``turnover_rub``, ``reward_rub``
+    candidates : ``id, lat, lon`` and optionally the columns of ``pvz score``
+        (``allowed``, ``blocker_id``, ``blocker_distance_m``, ``turnover_rub``,
+        ``reward_rub``, ...); without ``allowed`` the protection rule decides
+    whitespace : white-space zones (``pvz whitespace`` / ``planning.whitespace``)
+    audit : pairs ``a_id, b_id, distance_m, radius_m``, or True to audit ``points``
+    region : a settlement name (Latin or Cyrillic): crop and zoom to it
+    bbox : ``(minlon, minlat, maxlon, maxlat)`` degrees: crop and zoom to it
+    tiles : a tile URL template (``"osm"``: OpenStreetMap) for online use; None: offline only
+    attribution : attribution of ``tiles`` (OpenStreetMap's by default)
+    demand : add the demand heat layer (settlement populations on H3 cells)
+    policy, settlements : the protection rule (defaults: the default policy, bundled places)
+    """
+    if region is not None and bbox is not None:
+        raise InputError("give either a region or a bbox, not both")
+    if region is not None:
+        bbox = region_bbox(region)
+    policy = policy or ProtectionPolicy()
+    settlements = settlements or SettlementLookup(load_places())
+    pts = points.reset_index(drop=True)
+    inside = _in_box(pts["lat"], pts["lon"], bbox)
+    view = pts[inside].reset_index(drop=True)
+
+    m = OfflineMap(location=[61.5, 100.0], zoom_start=3, prefer_canvas=True, control_scale=True,
+                   world_copy_jump=False)  # fmt: skip
+    if tiles:
+        url = OSM_TILES if tiles.lower() in ("osm", "openstreetmap") else tiles
+        folium.TileLayer(url, attr=attribution or OSM_ATTRIBUTION, name="Tiles (online)",
+                         max_zoom=19).add_to(m)  # fmt: skip
+    GeoJsonOverlay(load_outline(), name="Outline (offline)", style={
+        "color": "#7a8a99", "weight": 1, "fillColor": "#f7f5ef", "fillOpacity": 1 if not tiles
+        else 0.0, "opacity": 0.9}).add_to(m)  # fmt: skip
+
+    legend: list[tuple[str, list[tuple[str, str, str]]]] = []
+    notes = ["Protection circles are geodesic (WGS84) and appear from zoom 12."]
+    if demand:
+        heat = _demand_heat(bbox)
+        if heat:
+            HeatOverlay(heat, name="Demand heat", show=False).add_to(m)
+    if whitespace is not None and len(whitespace):
+        ws = whitespace
+        if bbox is not None and {"best_lat", "best_lon"} <= set(ws.columns):
+            ws = ws[_in_box(ws["best_lat"], ws["best_lon"], bbox)]
+        GeoJsonOverlay(_zones_geojson(ws), name=f"White space ({len(ws):,} zones)", style={
+            "color": "#e6550d", "weight": 1.5, "fillColor": "#fd8d3c", "fillOpacity": 0.35},
+            popup_fields={"rank": "rank", "demand": "demand", "n_cells": "cells",
+                          "area_km2": "area, km2", "best_lat": "best site lat",
+                          "best_lon": "best site lon", "best_site_demand": "best site demand"},
+            title="White-space zone").add_to(m)  # fmt: skip
+        legend.append(("White space", [("zone with unserved demand", "#fd8d3c", "square")]))
+
+    classes, cls = _point_classes(view)
+    facts = _facts(view, _POINT_FACTS)
+    blob = encode_features(view["lat"], view["lon"], classes=classes, cls=cls,
+                           radius_m=view.get("radius_m", None),
+                           columns=facts, labels=_POINT_FACTS, title="Pickup point")  # fmt: skip
+    PointsCanvas(blob, name=f"Points ({len(view):,})").add_to(m)
+    legend.insert(0, ("Points (kind · status)", [(c["label"], c["color"], "dot")
+                                                 for c in classes]))  # fmt: skip
+    if any(c.get("stroke") for c in classes):
+        notes.append("Paused points have an orange ring; closed points are grey.")
+
+    network: ProtectionNetwork | None = None
+    if audit is not None and audit is not False:
+        if isinstance(audit, pd.DataFrame):
+            pairs = audit
+        else:
+            network = _network(pts, policy, settlements)
+            pairs = network.audit().to_frame()
+        where = pts.set_index(pts["id"].astype(str))[["lat", "lon"]]
+        pairs = pairs[pairs["a_id"].astype(str).isin(where.index)
+                      & pairs["b_id"].astype(str).isin(where.index)]  # fmt: skip
+        a = where.loc[pairs["a_id"].astype(str).tolist()].to_numpy()
+        b = where.loc[pairs["b_id"].astype(str).tolist()].to_numpy()
+        keep = _in_box(a[:, 0], a[:, 1], bbox) | _in_box(b[:, 0], b[:, 1], bbox)
+        lines = []
+        for (la, lo), (lb, lob), (_, r) in zip(a[keep], b[keep], pairs[keep].iterrows(),
+                                              strict=True):  # fmt: skip
+            html = (
+                f"<b>Conflict</b><br>{r['a_id']} – {r['b_id']}<br>distance "
+                f"{float(r['distance_m']):,.1f} m &lt; radius {float(r['radius_m']):,.0f} m"
+            )
+            lines.append([round(la, 6), round(lo, 6), round(lb, 6), round(lob, 6), html])
+        LinesCanvas(lines, name=f"Audit conflicts ({len(lines):,})").add_to(m)
+        legend.append(("Audit", [("pair closer than its radius", "#d62728", "line")]))
+
+    if candidates is not None and len(candidates):
+        cand = candidates.reset_index(drop=True)
+        cand = cand[_in_box(cand["lat"], cand["lon"], bbox)].reset_index(drop=True)
+        if len(cand):
+            cand = _candidate_decision(cand, pts, network, policy, settlements)
+            layer, entries = _candidate_layer(cand)
+            layer.add_to(m)
+            legend.append(("Candidates", entries))
+
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.add_child(Legend(legend, notes))
+    m.fit_bounds(_bounds(view["lat"], view["lon"], bbox))
+    return m
+
+
+def save_map(m: folium.Map, path: str | Path) -> int:
+    """Write ``m`` as one HTML file, atomically; returns its size in bytes.
+
+    Raises :class:`InputError` for an output that is not ``.html``/``.htm``.
+    """
+    out = Path(path)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"the map is HTML: use a .html output, got {out.name!r}", source=str(out))
+    html = m.get_root().render()
+    data = html.encode("utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(data)
