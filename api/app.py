@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import create_key
 from api.errors import install_error_handlers
 from api.routes import applications, audit, health, keys, points, protection
+from api.routes import map as map_ui
 from api.service import Service
 from api.settings import Settings, get_settings
 
@@ -134,7 +136,8 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, keys, protection, points, applications, audit):
+    for module in (health, keys, protection, points, applications, audit, map_ui):
         app.include_router(module.router)
+    app.mount(map_ui.STATIC_URL, StaticFiles(directory=map_ui.STATIC_DIR), name="map-static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
