@@ -12,7 +12,7 @@ from fastapi.security import APIKeyHeader
 
 from api.service import Service
 from data.errors import AuthenticationError, InputError, PermissionDeniedError
-from data.store import ApiKey
+from data.store import ApiKey, Store
 from data.store.base import now_utc, to_iso
 
 __all__ = [
@@ -55,14 +55,15 @@ def hash_key(token: str) -> str:
 
 
 def create_key(
-    service: Service,
+    service: Service | Store,
     role: str,
     *,
     partner_id: str | None = None,
     token: str | None = None,
     actor: str = "system",
 ) -> tuple[str, ApiKey]:
-    """Create (store hashed) a key; returns the token and its record.
+    """Create (store hashed) a key in a service's store (or a store); returns the token and
+    its record.
 
     ``token`` given: that exact key (bootstrap, demo); already stored: nothing changes.
     """
@@ -76,7 +77,8 @@ def create_key(
     digest = hash_key(token)
     record = ApiKey(key_hash=digest, key_id=f"k-{digest[:12]}", role=role, partner_id=partner_id,
                     created_at=to_iso(now_utc()), created_by=actor)  # fmt: skip
-    service.store.add_key(record, actor=actor)
+    store = service.store if isinstance(service, Service) else service
+    store.add_key(record, actor=actor)
     return token, record
 
 

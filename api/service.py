@@ -171,6 +171,11 @@ class Service:
             self._index_application(self.store.get_application(entity_id))
 
     @property
+    def reservation_count(self) -> int:
+        """Live reservations in the in-memory index."""
+        return len(self._reserved)
+
+    @property
     def indexed_points(self) -> int:
         """Live points in the in-memory index (reservations excluded)."""
         return len(self.network.index) - len(self._reserved)
@@ -179,7 +184,7 @@ class Service:
     def check(self, lat: float, lon: float, *, kind: str | None = None) -> CheckResult:
         """The fast pre-check of one candidate against live points and reservations."""
         self._check_kind(kind)
-        validate_latlon(lat, lon)
+        _valid_latlon(lat, lon)
         self.sync()
         return self.network.check(lat, lon, kind=kind)
 
@@ -189,7 +194,7 @@ class Service:
         """The fast pre-check of many candidates."""
         for k in set(kind or []):
             self._check_kind(k)
-        validate_latlon(lat, lon)
+        _valid_latlon(lat, lon)
         self.sync()
         return self.network.check_batch(lat, lon, kind=kind)
 
@@ -203,7 +208,7 @@ class Service:
                              column="status")  # fmt: skip
 
     def _locate(self, lat: float, lon: float) -> tuple[float, str | None]:
-        validate_latlon(lat, lon)
+        _valid_latlon(lat, lon)
         loc = self.settlements.locate([lat], [lon])
         radius = float(self.policy.radius_for_population(loc.population)[0])
         name = loc.name[0]
@@ -318,6 +323,14 @@ class Service:
     def close(self) -> None:
         """Close the store's connections."""
         self.store.close()
+
+
+def _valid_latlon(lat: Any, lon: Any) -> None:
+    """:func:`geo.geodesic.validate_latlon`, raising :class:`InputError`."""
+    try:
+        validate_latlon(lat, lon)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _iso_date(value: Any) -> str | None:

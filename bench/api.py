@@ -48,6 +48,7 @@ class Row:
     path: str
     store: str
     startup_s: float | None
+    startup1_s: float | None
     n: int
     errors: int
     seconds: float
@@ -56,7 +57,8 @@ class Row:
     def cells(self) -> list[str]:
         p50, p99 = np.percentile(self.lat_ms, [50, 99]) if self.lat_ms.size else (np.nan,) * 2
         start = f"{self.startup_s:.2f}" if self.startup_s is not None else "-"
-        return [self.path, self.store, start, f"{self.n:,}", str(self.errors),
+        start1 = f"{self.startup1_s:.2f}" if self.startup1_s is not None else "-"
+        return [self.path, self.store, start1, start, f"{self.n:,}", str(self.errors),
                 f"{self.n / self.seconds:,.0f}", f"{p50:.2f}", f"{p99:.2f}"]  # fmt: skip
 
 
@@ -259,27 +261,30 @@ def main(argv: list[str] | None = None) -> None:
                 store.close()
                 print(f"{name}: seeded in {time.perf_counter() - t:.1f} s", flush=True)
                 port = _free_port()
+                proc, startup1 = _serve(url, port, 1)
+                _stop(proc)
                 proc, startup = _serve(url, port, args.workers)
                 try:
                     _http_load(port, cands, args.clients, 2.0)  # warm up
                     n, errors, sec, lat = _http_load(port, cands, args.clients, args.seconds)
                 finally:
                     _stop(proc)
-                rows.append(Row("HTTP POST /v1/protection/check", name, startup, n, errors,
-                                sec, lat))  # fmt: skip
+                rows.append(Row(f"HTTP POST /v1/protection/check, {args.workers} workers", name,
+                                startup, startup1, n, errors, sec, lat))  # fmt: skip
                 print(" | ".join(rows[-1].cells()), flush=True)
             if pg is not None:
                 _postgis_load(stores["postgis"], cands, args.clients, 2.0, policy.max_radius_m)
                 n, errors, sec, lat = _postgis_load(stores["postgis"], cands, args.clients,
                                                     args.seconds, policy.max_radius_m)  # fmt: skip
-                rows.append(Row("raw PostGIS ST_DWithin (psycopg)", "postgis", None, n, errors,
-                                sec, lat))  # fmt: skip
+                rows.append(Row("raw PostGIS ST_DWithin (psycopg)", "postgis", None, None, n,
+                                errors, sec, lat))  # fmt: skip
                 print(" | ".join(rows[-1].cells()), flush=True)
         finally:
             if pg is not None:
                 pg.stop()
-    header = ["path", "store", "startup s", "requests", "errors", "per s", "p50 ms", "p99 ms"]
-    table = ["| " + " | ".join(header) + " |", "|" + "---|" * 2 + "---:|" * 6]
+    header = ["path", "store", "startup s, 1 worker", f"startup s, {args.workers} workers",
+              "requests", "errors", "per s", "p50 ms", "p99 ms"]  # fmt: skip
+    table = ["| " + " | ".join(header) + " |", "|" + "---|" * 2 + "---:|" * 7]
     table += ["| " + " | ".join(r.cells()) + " |" for r in rows]
     print("\n".join(table))
     if args.readme:
@@ -291,17 +296,21 @@ def _write_readme(args: argparse.Namespace, n: int, live: int, table: list[str])
     section = f"""## API
 
 `.venv/bin/python bench/api.py` (about 2 minutes; `--readme` rewrites this section):
-`pvz serve` (one uvicorn worker) on a store of {n:,} demo points ({live:,} live, i.e. a
-protecting kind and status; `data.demo.demo_network(seed={args.seed})`), then single
-`POST /v1/protection/check` requests from {args.clients} concurrent keep-alive clients
-(httpx, asyncio, one process) on 127.0.0.1 for {args.seconds:.0f} s after a 2 s warm-up.
+`pvz serve --workers {args.workers}` (uvicorn) on a store of {n:,} demo points
+({live:,} live, i.e. a protecting kind and status;
+`data.demo.demo_network(seed={args.seed})`), then single `POST /v1/protection/check`
+requests from {args.clients} concurrent keep-alive clients
+on 127.0.0.1 for {args.seconds:.0f} s after a 2 s warm-up.
 Candidates lie 0-2 km from random demo points, so some are allowed and some blocked.
 The peer is the same lookup as a raw PostGIS query over TCP from {args.clients} psycopg
 connections (one thread each): `ST_DWithin(geog, point, 1000)` on the GiST-indexed
 geography column, live kinds and statuses, returning ids and `ST_Distance` (the prefilter
 of the rule without the exact `max(r_p, r_c)` decision or any HTTP). *startup s*: from
-launching `pvz serve` to the first `200` of `/health` (imports, migrations, loading the
-index). Clients and server share the machine's 2 cores.
+launching `pvz serve` to the first `200` of `/health` (imports of the whole CLI,
+migrations, loading the index), with one worker and with the benchmarked number. The
+load comes from 2 processes of {args.clients // 2} threads each (`http.client`,
+keep-alive); clients and server share the machine's 2 cores, so the server gets
+about half of it.
 
 Machine: {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()};
 load average before the run {load:.2f}.

@@ -45,27 +45,33 @@ def serve(
 
     from api.app import create_app
     from api.auth import create_key
-    from api.service import Service
+    from api.service import Service, load_policy
+    from data.store import open_store
 
     settings = _settings(database_url)
-    service = Service(settings)
     url = f"http://{host}:{port}"
+    # several workers: each loads its own index; the parent only prepares the store
+    store = open_store(settings.database_url, load_policy(settings))
+    service: Service | None = None
+    if workers == 1 or (demo and store.count_points() == 0):
+        service = Service(settings, store=store)
     if demo:
-        added = service.seed_demo(demo, seed=seed)
-        typer.echo(f"demo network: {added} points added, {service.store.count_points()} stored")
+        added = service.seed_demo(demo, seed=seed) if service is not None else 0
+        typer.echo(f"demo network: {added} points added, {store.count_points()} stored")
         typer.echo("demo keys (send as X-API-Key):")
         for role, partner in (("admin", None), ("expansion", None), ("partner", "demo-partner")):
-            token, _ = create_key(service, role, partner_id=partner, actor="demo")
+            token, _ = create_key(store, role, partner_id=partner, actor="demo")
             who = f"{role} ({partner})" if partner else role
             typer.echo(f"  {who:<25} {token}")
-    typer.echo(f"serving {service.store.backend} store, {service.indexed_points} live points, "
-               f"on {url} (docs: {url}/docs)")  # fmt: skip
+    typer.echo(f"serving {store.backend} store, {store.count_points(live_only=True)} live "
+               f"points, on {url} (docs: {url}/docs)")  # fmt: skip
     if workers > 1:  # each worker opens its own service from the same settings (env)
-        service.close()
+        store.close()
         os.environ["PVZ_DATABASE_URL"] = settings.database_url
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level=log_level)  # fmt: skip
         return
+    assert service is not None
     app = create_app(settings, service=service)
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level)

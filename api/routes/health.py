@@ -17,4 +17,4 @@ router = APIRouter(tags=["health"])
 async def health(service: Service = Depends(get_service)) -> Health:
     """The service is up; how many live points and reservations it serves from memory."""
     return Health(backend=service.store.backend, live_points=service.indexed_points,
-                  reservations=len(service._reserved))  # fmt: skip
+                  reservations=service.reservation_count)  # fmt: skip

@@ -110,7 +110,7 @@ async def audit(
     def run() -> list[dict[str, object]]:
         service.sync(force=True)
         res = service.network.audit()
-        reserved = service._reserved
+        reserved = set(service._reserved)
         return [{"a_id": str(a), "b_id": str(b), "distance_m": round(float(d), 3),
                  "radius_m": float(r)}
                 for a, b, d, r in zip(res.a_id, res.b_id, res.distance_m, res.radius_m,
