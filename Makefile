@@ -29,6 +29,7 @@ test: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	./scripts/setup-postgis.sh
+	./scripts/setup-chromium.sh
 	$(BIN)/pytest -q -n 2
 
 ## test-fast: the quick subset for local work

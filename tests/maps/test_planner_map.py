@@ -1,0 +1,161 @@
+"""Planner HTML maps: content, the CLI, and the page in headless Chromium with no network."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import Watched, shot
+from typer.testing import CliRunner
+
+from api.cli import _load_commands, app
+from data.demo import demo_network
+from geo.geodesic import WGS84
+from maps.encoding import encode_column
+from maps.planner import build_map, region_bbox, save_map
+from planning.protection import ProtectionPolicy
+
+_EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//|"""
+                       r"""@import|<link[^>]+stylesheet[^>]+http""", re.I)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def network() -> pd.DataFrame:
+    return demo_network(3000, seed=11, violations=7)
+
+
+@pytest.fixture(scope="module")
+def map_file(tmp_path_factory: pytest.TempPathFactory, network: pd.DataFrame) -> Path:
+    cand = network.sample(40, random_state=3).reset_index(drop=True)
+    cand = cand.assign(id="C" + cand["id"], lat=cand["lat"] + 0.004)[["id", "lat", "lon"]]
+    cand["turnover_rub"] = np.linspace(1e5, 9e5, len(cand))
+    m = build_map(network, candidates=cand, audit=True)
+    path = tmp_path_factory.mktemp("maps") / "map.html"
+    save_map(m, path)
+    return path
+
+
+def test_html_is_self_contained(map_file: Path) -> None:
+    html = map_file.read_text()
+    # leaflet's attribution link to leafletjs.com is a link, not a load; nothing else may be
+    loads = [m.group(0) for m in _EXTERNAL.finditer(html) if "leafletjs.com" not in
+             html[m.start():m.start() + 60]]  # fmt: skip
+    assert loads == []
+    assert "cdn.jsdelivr" not in html and "code.jquery" not in html and "bootstrapcdn" not in html
+    assert "L.pvz.points" in html and "L.heatLayer" in html
+
+
+def test_encoding_columns() -> None:
+    ids = encode_column("id", [f"P{i:06d}" for i in range(100)])
+    assert ids["enc"] == "idnum" and ids["prefix"] == "P" and ids["width"] == 6
+    cats = encode_column("kind", ["partner", "own"] * 50)
+    assert cats["enc"] == "codes" and cats["values"] == ["partner", "own"]
+    free = encode_column("name", [f"x{i}y" for i in range(100)])
+    assert free["enc"] == "list"
+    flags = encode_column("w", [True, False, None, float("nan")] * 20)
+    assert flags["values"] == ["yes", "no", ""]
+
+
+def test_region_bbox_cyrillic_latin_and_unknown() -> None:
+    a, b = region_bbox("Казань"), region_bbox("kazan")
+    assert a == b and a[0] < 49.1 < a[2] and a[1] < 55.8 < a[3]
+    from data.errors import InputError
+
+    with pytest.raises(InputError, match="no settlement"):
+        region_bbox("Atlantis")
+
+
+def test_opens_offline_with_all_features(watched: Watched, map_file: Path,
+                                         network: pd.DataFrame) -> None:  # fmt: skip
+    page = watched.page
+    page.goto(map_file.as_uri())
+    page.wait_for_function("window.L && window.pvzLayers && window.pvzLayers.length >= 4")
+    layers = page.evaluate("window.pvzLayers.map(l => [l.options.name, l.count(), l.drawn])")
+    by = {name.split(" (")[0]: (n, drawn) for name, n, drawn in layers}
+    assert by["Points"] == (len(network), len(network))
+    assert by["Audit conflicts"][0] >= 7 and by["Audit conflicts"][1] == by["Audit conflicts"][0]
+    assert by["Candidates"] == (40, 40)
+    assert page.evaluate("typeof L.heatLayer") == "function"
+    shot(page, "planner_map_national")
+    assert watched.blocked == [], watched.blocked
+    assert watched.errors == [], watched.errors
+
+
+def test_popup_and_geodesic_circles(watched: Watched, map_file: Path,
+                                    network: pd.DataFrame) -> None:  # fmt: skip
+    page = watched.page
+    page.goto(map_file.as_uri())
+    page.wait_for_function("window.pvzLayers && window.pvzLayers.length >= 4")
+    p = network[network["status"] == "active"].iloc[0]
+    page.evaluate(
+        "(() => { const m = Object.values(window).find(v => v instanceof L.Map);"
+        f" window._m = m; m.setView([{p.lat}, {p.lon}], 15, {{animate: false}}); }})()"
+    )
+    pts = "window.pvzLayers.find(l => l.options.name.startsWith('Points'))"
+    assert page.evaluate(f"{pts}.circlesDrawn") > 0
+    # the JS geodesic circle agrees with pyproj's Geod.fwd to a millimetre
+    for az in (0.0, 45.0, 90.0, 200.0):
+        got = page.evaluate(f"PvzGeo.direct({p.lat}, {p.lon}, {az}, {p.radius_m})")
+        lon2, lat2, _ = WGS84.fwd(p.lon, p.lat, az, p.radius_m)
+        assert WGS84.inv(got[1], got[0], lon2, lat2)[2] < 1e-3
+    xy = page.evaluate(f"(() => {{ const c = window._m.latLngToContainerPoint([{p.lat}, "
+                       f"{p.lon}]); return [c.x, c.y]; }})()")  # fmt: skip
+    page.mouse.click(xy[0], xy[1])
+    popup = page.wait_for_selector(".leaflet-popup-content")
+    text = popup.inner_text()
+    assert str(p["id"]) in text and str(p["settlement"]) in text and "radius" in text
+    shot(page, "planner_map_zoomed")
+    assert watched.blocked == [] and watched.errors == []
+
+
+def test_chukotka_across_the_antimeridian() -> None:
+    df = pd.DataFrame({"id": ["E", "W"], "lat": [64.73, 64.73], "lon": [177.5, -178.0],
+                       "radius_m": [1000.0, 1000.0]})  # fmt: skip
+    m = build_map(df, bbox=(170.0, 60.0, -170.0, 70.0), demand=False)
+    bounds = m.to_dict()  # renders without error; both points kept by the wrapped box
+    assert bounds
+    html = m.get_root().render()
+    assert '"n":2' in html
+
+
+runner = CliRunner()
+
+
+def test_cli_writes_map_and_rejects_bad_input(tmp_path: Path, network: pd.DataFrame) -> None:
+    _load_commands()
+    pts = tmp_path / "pts.csv"
+    network.to_csv(pts, index=False)
+    out = tmp_path / "kazan.html"
+    r = runner.invoke(app, ["map", str(pts), "--region", "Kazan", "--audit", "--no-demand",
+                            "-o", str(out)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert out.stat().st_size > 100_000
+    for args, msg in (
+        (["--region", "Atlantis"], "no settlement"),
+        (["--bbox", "1,2,3"], "bbox"),
+        (["--region", "Kazan", "--bbox", "40,50,41,51"], "either"),
+        (["--whitespace", str(tmp_path / "missing.geojson")], "not found"),
+    ):
+        r = runner.invoke(app, ["map", str(pts), *args, "-o", str(tmp_path / "x.html")])
+        assert r.exit_code == 2 and msg in r.output, (args, r.output)
+    r = runner.invoke(app, ["map", str(pts), "-o", str(tmp_path / "x.png")])
+    assert r.exit_code == 2 and "html" in r.output
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_whitespace_layer_from_zones(tmp_path: Path, network: pd.DataFrame) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    zones = gpd.GeoDataFrame({"rank": [1, 2], "demand": [1000.0, 500.0], "n_cells": [3, 1],
+                              "area_km2": [2.2, 0.7], "best_lat": [55.75, 55.8],
+                              "best_lon": [37.6, 37.7], "best_site_demand": [800.0, 500.0]},
+                             geometry=[box(37.55, 55.7, 37.65, 55.8), box(37.68, 55.78, 37.72,
+                                                                          55.82)],
+                             crs="EPSG:4326")  # fmt: skip
+    m = build_map(network, whitespace=zones, demand=False, policy=ProtectionPolicy())
+    html = m.get_root().render()
+    assert "White space (2 zones)" in html and "best site demand" in html
