@@ -99,10 +99,10 @@ class Service:
             self._cursor = last
             self._seen.clear()
             self._seen_set.clear()
-            for e in self.store.audit_entries(after_id=max(0, last - 1000), limit=1000):
-                if e.id <= last:  # already in what was just loaded
-                    self._seen.append(e.id)
-                    self._seen_set.add(e.id)
+            for entry_id, _, _ in self.store.changes_since(max(0, last - 1000), limit=1000):
+                if entry_id <= last:  # already in what was just loaded
+                    self._seen.append(entry_id)
+                    self._seen_set.add(entry_id)
             self._last_sync = time.monotonic()
             log.info("index loaded: %d live points, %d reservations", len(ids),
                      len(self._reserved))  # fmt: skip
@@ -144,19 +144,19 @@ class Service:
             # ids from a sequence may commit out of order: look back over a window
             after = max(0, self._cursor - 1000)
             while True:
-                entries = self.store.audit_entries(after_id=after, limit=5000)
-                if not entries:
+                changes = self.store.changes_since(after, limit=5000)
+                if not changes:
                     break
-                for e in entries:
-                    if e.id in self._seen_set or e.id <= self._cursor - 1000:
+                for entry_id, entity, entity_id in changes:
+                    if entry_id in self._seen_set or entry_id <= self._cursor - 1000:
                         continue
-                    self._apply(e.entity, e.entity_id)
+                    self._apply(entity, entity_id)
                     if len(self._seen) == self._seen.maxlen:
                         self._seen_set.discard(self._seen[0])
-                    self._seen.append(e.id)
-                    self._seen_set.add(e.id)
-                    self._cursor = max(self._cursor, e.id)
-                after = entries[-1].id
+                    self._seen.append(entry_id)
+                    self._seen_set.add(entry_id)
+                    self._cursor = max(self._cursor, entry_id)
+                after = changes[-1][0]
             self._expire()
             self._last_sync = time.monotonic()
 

@@ -313,6 +313,11 @@ class Store(ABC):
         """Audit log entries with ids greater than ``after_id``, oldest first."""
 
     @abstractmethod
+    def changes_since(self, after_id: int, *, limit: int = 5000) -> list[tuple[int, str, str]]:
+        """``(audit id, entity, entity id)`` of the entries after ``after_id``, oldest first
+        (the light form of :meth:`audit_entries` that workers poll)."""
+
+    @abstractmethod
     def last_audit_id(self) -> int:
         """The id of the newest audit log entry (0 when empty)."""
 
@@ -461,6 +466,14 @@ class SqlStore(Store):
             ).fetchall()
         return [AuditEntry(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]))
                 for r in rows]  # fmt: skip
+
+    def changes_since(self, after_id: int, *, limit: int = 5000) -> list[tuple[int, str, str]]:
+        with self._read() as cur:
+            rows = cur.execute(
+                "SELECT id, entity, entity_id FROM audit_log WHERE id > ? ORDER BY id LIMIT ?",
+                [after_id, limit],
+            ).fetchall()
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     def last_audit_id(self) -> int:
         with self._read() as cur:
