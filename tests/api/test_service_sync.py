@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,18 @@ def test_two_workers_stay_in_step(
     finally:
         a.close()
         b.close()
+
+
+def test_reservation_expires_in_the_index(tmp_path: Path, settlements: SettlementLookup) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'pvz.db'}",
+                        reservation_days=0.3 / 86_400)  # 0.3 s  # fmt: skip
+    svc = Service(settings, settlements=settlements)
+    try:
+        app = svc.submit_application({"lat": 60.0, "lon": 30.0}, partner_id="x", actor="t")
+        assert app.allowed and not svc.check(60.001, 30.0).allowed
+        time.sleep(0.5)
+        assert svc.check(60.001, 30.0).allowed and svc.reservation_count == 0
+        later = svc.submit_application({"lat": 60.001, "lon": 30.0}, partner_id="y", actor="t")
+        assert later.allowed  # the store agrees: an expired reservation protects nothing
+    finally:
+        svc.close()
