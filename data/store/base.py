@@ -385,6 +385,11 @@ class SqlStore(Store):
     # ------------------------------------------------------------ connections
     def _conn(self) -> Any:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(conn, "closed", False):  # psycopg: server went away
+            with self._conns_lock:
+                if conn in self._all_conns:
+                    self._all_conns.remove(conn)
+            conn = None
         if conn is None:
             conn = self._connect()
             self._local.conn = conn
@@ -418,8 +423,9 @@ class SqlStore(Store):
         try:
             yield cur
         except BaseException:
-            raw.execute("ROLLBACK")
-            raw.close()
+            with contextlib.suppress(Exception):  # a broken connection cannot roll back
+                raw.execute("ROLLBACK")
+                raw.close()
             raise
         raw.execute("COMMIT")
         raw.close()

@@ -220,3 +220,12 @@ def test_live_points_arrays(store: Store) -> None:
     ids, lat, lon, rad, kind = store.live_points()
     assert ids == ["A"] and np.allclose([lat[0], lon[0], rad[0]], [1.0, 2.0, 700.0])
     assert kind == ["partner"]
+
+
+def test_reconnects_after_a_lost_connection(store: Store) -> None:
+    if store.backend != "postgis":
+        pytest.skip("a SQLite file cannot go away")
+    store.create_point(pt("P1", *MOSCOW), actor="t")
+    store._conn().close()  # type: ignore[attr-defined]  # as if the server had restarted
+    assert store.get_point("P1").id == "P1"
+    store.create_point(pt("P2", 10.0, 10.0), actor="t")
