@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -76,6 +77,8 @@ class Service:
         self.policy = policy or load_policy(settings)
         self.settlements = settlements or load_settlements(settings)
         self.store = store or open_store(settings.database_url, self.policy)
+        #: optional candidate scorer (set by the scoring module): application -> score
+        self.scorer: Callable[[Application], float | None] | None = None
         self._lock = threading.RLock()
         self._last_sync = 0.0
         self._seen: deque[int] = deque(maxlen=20_000)
@@ -278,6 +281,17 @@ class Service:
             )
         finally:
             self.sync(force=True)
+
+    def score_application(self, app: Application) -> float | None:
+        """The candidate score of an application, or None while no scorer is configured."""
+        if self.scorer is None:
+            return None
+        try:
+            score = self.scorer(app)
+        except Exception:  # a scoring failure must not fail the onboarding answer
+            log.exception("scoring application %s failed", app.id)
+            return None
+        return float(score) if score is not None and np.isfinite(score) else None
 
     def approve_application(
         self, app_id: str, *, actor: str, reason: str | None = None

@@ -22,11 +22,11 @@ router = APIRouter(prefix="/v1/applications", tags=["applications"], responses=E
 AppId = Path(min_length=1, max_length=100, description="application id", examples=["A-1a2b3c"])
 
 
-def _out(a: Application) -> ApplicationOut:
+def _out(a: Application, score: float | None = None) -> ApplicationOut:
     d = asdict(a)
     d["conflicts"] = [{"point_id": str(c.point_id), "distance_m": round(c.distance_m, 3),
                        "radius_m": c.radius_m} for c in a.conflicts]  # fmt: skip
-    return ApplicationOut(**d, score=None)
+    return ApplicationOut(**d, score=score)
 
 
 def _visible(caller: Caller, a: Application) -> Application:
@@ -47,7 +47,7 @@ async def post_application(
     assert caller.partner_id is not None
     app = await run_in_threadpool(service.submit_application, body.model_dump(),
                                   partner_id=caller.partner_id, actor=caller.actor)  # fmt: skip
-    return _out(app)
+    return _out(app, await run_in_threadpool(service.score_application, app))
 
 
 @router.get("", response_model=ApplicationList, summary="List applications")

@@ -385,3 +385,18 @@ def test_openapi_documents_every_route(api: Api) -> None:
             ok = [c for c in op["responses"] if c.startswith("2")]
             assert ok and "content" in op["responses"][ok[0]], (path, op)
     assert api.call("GET", "/docs", None).status_code == 200
+
+
+def test_application_score_hook(api: Api) -> None:
+    body = {"lat": 62.5, "lon": 62.5}
+    assert api.call("POST", "/v1/applications", "partner", json=body).json()["score"] is None
+    api.service.scorer = lambda app: 0.75 if app.partner_id == "acme" else float("nan")
+    assert api.call("POST", "/v1/applications", "partner", json=body).json()["score"] == 0.75
+    assert api.call("POST", "/v1/applications", "other", json=body).json()["score"] is None
+
+    def broken(app: Any) -> float:
+        raise RuntimeError("model not ready")
+
+    api.service.scorer = broken
+    r = api.call("POST", "/v1/applications", "partner", json={"lat": 63.5, "lon": 63.5})
+    assert r.status_code == 201 and r.json()["score"] is None and r.json()["allowed"]
