@@ -422,10 +422,13 @@ class SqlStore(Store):
         self._begin_write(cur, lock_at)
         try:
             yield cur
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(Exception):  # a broken connection cannot roll back
                 raw.execute("ROLLBACK")
                 raw.close()
+            if any(c.__name__ == "IntegrityError" for c in type(exc).__mro__):
+                # e.g. two writers racing to insert the same id: the database refused one
+                raise ConflictError(f"conflicts with the stored data: {exc}") from exc
             raise
         raw.execute("COMMIT")
         raw.close()

@@ -229,3 +229,10 @@ def test_reconnects_after_a_lost_connection(store: Store) -> None:
     store._conn().close()  # type: ignore[attr-defined]  # as if the server had restarted
     assert store.get_point("P1").id == "P1"
     store.create_point(pt("P2", 10.0, 10.0), actor="t")
+
+
+def test_integrity_errors_are_conflicts(store: Store) -> None:
+    store.seed_points([pt("P1", 1.0, 1.0)], actor="t", reason="t")
+    with pytest.raises(ConflictError):  # the database's unique key, not a Python check
+        store.seed_points([pt("P1", 2.0, 2.0)], actor="t", reason="t")
+    assert store.get_point("P1").lat == 1.0 and store.count_points() == 1
