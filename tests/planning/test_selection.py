@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from data.places import load_places
 from geo.geodesic import distance_m
@@ -136,3 +138,25 @@ def test_bad_arrays() -> None:
         select_greedy(p, -1)
     with pytest.raises(ValueError):
         select_min_sites(p, 1.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    k=st.integers(1, 12),
+    sep=st.floats(0.5, 4.0),
+    share=st.floats(0.05, 0.9),
+)
+def test_no_chosen_set_violates_the_rule(seed: int, k: int, sep: float, share: float) -> None:
+    rng = np.random.default_rng(seed)
+    nd, nc = 80, 25
+    dxy = rng.uniform(0, 10, (nd, 2))
+    cxy = rng.uniform(0, 10, (nc, 2))
+    cost = np.linalg.norm(dxy[:, None] - cxy[None], axis=2)
+    conf = (np.linalg.norm(cxy[:, None] - cxy[None], axis=2) < sep) & ~np.eye(nc, dtype=bool)
+    p = CoverageProblem.from_cost_matrix(cost, rng.uniform(0, 5, nd), 2.0, conflicts=conf,
+                                         allowed=rng.random(nc) > 0.2)  # fmt: skip
+    for sel in (select_greedy(p, k), select_greedy(p, k, swaps=False),
+                select_min_sites(p, share)):  # fmt: skip
+        assert violations(p, sel.chosen) == []
+        assert sel.covered == pytest.approx(p.covered_weight(sel.chosen))
