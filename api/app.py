@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,11 +21,6 @@ from api.settings import Settings, get_settings
 __all__ = ["BodyLimit", "bootstrap", "create_app"]
 
 log = logging.getLogger(__name__)
-
-# numba's OpenMP threads busy-wait after each parallel kernel (index merges, batch checks)
-# and then starve the serial single-point checks of a server 10-fold; let them sleep
-# (must be set before the OpenMP runtime starts, i.e. before the first parallel kernel)
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 DESCRIPTION = """
 Partner pickup-point network planning: the competition-protection rule (no other point

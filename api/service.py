@@ -21,38 +21,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from api.loaders import load_policy, load_settlements
 from api.settings import Settings
 from data.errors import InputError
-from data.places import load_places
 from data.store import Application, Point, Store, open_store
 from data.store.base import new_id, now_utc, to_iso
 from geo.geodesic import validate_latlon
 from geo.settlements import SettlementLookup
 from planning.protection import BatchCheck, CheckResult, ProtectionNetwork, ProtectionPolicy
 
-__all__ = ["Service", "load_policy", "load_settlements"]
+__all__ = ["Service"]
 
 log = logging.getLogger(__name__)
-
-
-def load_policy(settings: Settings) -> ProtectionPolicy:
-    """The protection policy from ``settings.policy_path``, or the default one."""
-    if settings.policy_path is None:
-        return ProtectionPolicy()
-    try:
-        return ProtectionPolicy.from_toml(settings.policy_path)
-    except FileNotFoundError:
-        raise InputError("file not found", source=str(settings.policy_path)) from None
-    except Exception as exc:  # tomllib.TOMLDecodeError, pydantic.ValidationError
-        raise InputError(f"not a valid protection policy: {exc}",
-                         source=str(settings.policy_path)) from None  # fmt: skip
-
-
-def load_settlements(settings: Settings) -> SettlementLookup:
-    """The settlement lookup (GeoNames radius rule, or boundary polygons if configured)."""
-    if settings.boundaries_path is None:
-        return SettlementLookup(load_places())
-    return SettlementLookup.from_polygon_file(load_places(), settings.boundaries_path)
 
 
 class Service:
@@ -74,8 +54,8 @@ class Service:
         settlements: SettlementLookup | None = None,
     ) -> None:
         self.settings = settings
-        self.policy = policy or load_policy(settings)
-        self.settlements = settlements or load_settlements(settings)
+        self.policy = policy or load_policy(settings.policy_path)
+        self.settlements = settlements or load_settlements(settings.boundaries_path)
         self.store = store or open_store(settings.database_url, self.policy)
         #: optional candidate scorer (set by the scoring module): application -> score
         self.scorer: Callable[[Application], float | None] | None = None

@@ -9,8 +9,9 @@ import geopandas as gpd
 import typer
 
 from api.cli import command
-from api.commands.protection import BOUNDS_OPT, POLICY_OPT, _policy, _settlements
+from api.commands.protection import BOUNDS_OPT, POLICY_OPT
 from api.commands.scoring import parse_bbox
+from api.loaders import load_policy, load_settlements
 from data.errors import InputError
 from data.io import read_points
 
@@ -66,12 +67,12 @@ def map_cmd(
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"the map is HTML: use a .html output, got {out.name!r}", source=str(out))
     box = parse_bbox(bbox)
-    pol = _policy(policy)
+    pol = load_policy(policy)
     pts = read_points(points)
     cand = read_points(candidates, allow_status=False) if candidates is not None else None
     zones = _read_zones(whitespace) if whitespace is not None else None
     m = build_map(pts, candidates=cand, whitespace=zones, audit=audit, region=region, bbox=box,
                   tiles=tiles, demand=not no_demand, policy=pol,
-                  settlements=_settlements(boundaries))  # fmt: skip
+                  settlements=load_settlements(boundaries))  # fmt: skip
     size = save_map(m, out)
     typer.echo(f"{len(pts)} points -> {out} ({size / 1e6:.1f} MB)")

@@ -10,10 +10,9 @@ import pandas as pd
 import typer
 
 from api.cli import command
+from api.loaders import load_policy, load_settlements
 from data.demo import demo_candidates, demo_network
-from data.errors import InputError
 from data.io import read_points, write_table
-from data.places import load_places
 from geo.settlements import SettlementLookup
 from planning.protection import ProtectionNetwork, ProtectionPolicy
 
@@ -26,26 +25,6 @@ BOUNDS_OPT = typer.Option(
     None, "--boundaries", help="Settlement boundary polygons (GeoPackage/GeoJSON with name, "
     "population); containment in them takes precedence over the GeoNames radius rule.",
 )  # fmt: skip
-
-
-def _policy(path: Path | None) -> ProtectionPolicy:
-    if path is None:
-        return ProtectionPolicy()
-    try:
-        return ProtectionPolicy.from_toml(path)
-    except FileNotFoundError:
-        raise InputError("file not found", source=str(path)) from None
-    except Exception as exc:  # tomllib.TOMLDecodeError, pydantic.ValidationError
-        raise InputError(f"not a valid protection policy: {exc}", source=str(path)) from None
-
-
-def _settlements(path: Path | None) -> SettlementLookup:
-    if path is None:
-        return SettlementLookup(load_places())
-    try:
-        return SettlementLookup.from_polygon_file(load_places(), path)
-    except Exception as exc:
-        raise InputError(f"not usable as settlement boundaries: {exc}", source=str(path)) from None
 
 
 def load_network(
@@ -80,8 +59,8 @@ def check(
     settlement tiers. Output columns: id, allowed, radius_m, n_conflicts,
     nearest_id, nearest_distance_m, conflict_ids (';'-joined, nearest first).
     """
-    pol = _policy(policy)
-    net, _ = load_network(points, pol, _settlements(boundaries))
+    pol = load_policy(policy)
+    net, _ = load_network(points, pol, load_settlements(boundaries))
     cand = read_points(candidates, kinds=pol.kinds, allow_status=False)
     res = net.check_batch(
         cand["lat"], cand["lon"],
@@ -111,7 +90,7 @@ def audit(
     Output columns: a_id, b_id, distance_m (WGS84 geodesic), radius_m (max of
     the two radii), nearest pairs first.
     """
-    net, _ = load_network(points, _policy(policy), _settlements(boundaries))
+    net, _ = load_network(points, load_policy(policy), load_settlements(boundaries))
     res = net.audit()
     write_table(res.to_frame(), out)
     typer.echo(f"{len(net.index)} live points audited: {len(res)} violating pairs -> {out}")

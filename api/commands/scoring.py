@@ -13,7 +13,8 @@ import pandas as pd
 import typer
 
 from api.cli import command
-from api.commands.protection import BOUNDS_OPT, POLICY_OPT, _policy, _settlements, load_network
+from api.commands.protection import BOUNDS_OPT, POLICY_OPT, load_network
+from api.loaders import load_policy, load_settlements
 from data.errors import InputError
 from data.io import _atomic_path, read_points, read_table, write_table
 from data.places import load_places
@@ -148,8 +149,8 @@ def score(
     if reward_rate is not None and not (math.isfinite(reward_rate) and 0 <= reward_rate <= 1):
         raise InputError(f"--reward-rate must be in [0, 1], got {reward_rate:g}")
     _check_out(out, (".csv", ".geojson", ".json", ".gpkg"))
-    pol = _policy(policy)
-    net, pts = load_network(points, pol, _settlements(boundaries))
+    pol = load_policy(policy)
+    net, pts = load_network(points, pol, load_settlements(boundaries))
     cand = read_points(candidates, kinds=pol.kinds, allow_status=False)
     cand_feats = _features(cand, str(candidates))
     serving = _served_by(pts, pol)
@@ -219,8 +220,8 @@ def whitespace(
     _check_reach("--reach-m", reach_m)
     _check_out(out, (".geojson", ".json", ".gpkg"))
     box = parse_bbox(bbox)
-    pol = _policy(policy)
-    net, _ = load_network(points, pol, _settlements(boundaries))
+    pol = load_policy(policy)
+    net, _ = load_network(points, pol, load_settlements(boundaries))
     dem = read_demand(demand, bbox=box)
     if box is not None and demand is not None:
         from planning.demand import _in_bbox
@@ -273,8 +274,8 @@ def plan(
     if not (math.isfinite(time_limit_s) and time_limit_s > 0):
         raise InputError(f"--time-limit-s must be positive, got {time_limit_s:g}")
     _check_out(out, (".csv",))
-    pol = _policy(policy)
-    net, _ = load_network(points, pol, _settlements(boundaries))
+    pol = load_policy(policy)
+    net, _ = load_network(points, pol, load_settlements(boundaries))
     cand = read_points(candidates, kinds=pol.kinds, allow_status=False)
     dem = read_demand(demand, bbox=None)
     problem = CoverageProblem.from_points(

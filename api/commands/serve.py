@@ -45,13 +45,14 @@ def serve(
 
     from api.app import create_app
     from api.auth import create_key
-    from api.service import Service, load_policy
+    from api.loaders import load_policy
+    from api.service import Service
     from data.store import open_store
 
     settings = _settings(database_url)
     url = f"http://{host}:{port}"
     # several workers: each loads its own index; the parent only prepares the store
-    store = open_store(settings.database_url, load_policy(settings))
+    store = open_store(settings.database_url, load_policy(settings.policy_path))
     service: Service | None = None
     if workers == 1 or (demo and store.count_points() == 0):
         service = Service(settings, store=store)
