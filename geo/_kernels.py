@@ -11,8 +11,15 @@ Each kernel compares squared chord lengths with ``(R +- band)**2`` where
 
 from __future__ import annotations
 
-import numpy as np
-from numba import njit, prange
+import os
+
+# numba's OpenMP threads busy-wait after each parallel kernel and would starve the
+# serial single-point checks that follow (10-fold in a server); let them sleep. This
+# must be set before the OpenMP runtime starts, i.e. before the first parallel kernel.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+from numba import njit, prange  # noqa: E402
 
 __all__ = [
     "cell_keys",
