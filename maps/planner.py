@@ -260,8 +260,7 @@ def _zones_geojson(zones: gpd.GeoDataFrame) -> dict[str, Any]:
 def _demand_heat(bbox: BBox | None) -> list[list[float]]:
     from planning.demand import settlement_demand
 
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dem = settlement_demand(load_places(), resolution=6 if bbox is None else 8, bbox=bbox)
+    dem = settlement_demand(load_places(), resolution=6 if bbox is None else 8, bbox=bbox)
     if len(dem) == 0:
         return []
     w = np.sqrt(dem.weight / max(float(dem.weight.max()), 1e-9))  # sqrt: towns stay visible

@@ -159,7 +159,10 @@ def settlement_demand(
         inside = d <= r
         inside[disk == centre] = True
         sigma = sigma_share * r
-        w = np.exp(-0.5 * (d[inside] / sigma) ** 2)
+        z2 = (d[inside] / sigma) ** 2
+        # shifted by the nearest cell so the largest weight is 1: the same weights after
+        # normalising, without underflow to 0/0 when a tiny place's only cell is far off
+        w = np.exp(-0.5 * (z2 - z2.min()))
         cells_out.append(disk[inside])
         w_out.append(p * w / w.sum())
     if not cells_out:

@@ -59,3 +59,15 @@ def test_missing_columns_and_zero_total() -> None:
         demand_from_frame(pd.DataFrame({"id": ["a"], "lat": [1.0]}))
     with pytest.raises(InputError, match="sum to zero"):
         demand_from_frame(pd.DataFrame({"id": ["a"], "lat": [1.0], "lon": [1.0], "weight": [0]}))
+
+
+@pytest.mark.parametrize("resolution", [3, 5, 7])
+def test_tiny_place_far_from_its_cell_centre_keeps_its_population(resolution: int) -> None:
+    # a village of 500 (urban radius 379 m) in a coarse cell: its only cell centre may lie
+    # tens of sigmas away, where exp(-d^2 / 2 sigma^2) underflows; the weight must survive
+    places = pd.DataFrame(
+        {"name": ["v", "w"], "lat": [60.013, 45.2], "lon": [30.027, 40.4], "population": [500, 501]}
+    )
+    dem = settlement_demand(places, resolution=resolution)
+    assert np.isfinite(dem.weight).all()
+    assert dem.weight.sum() == pytest.approx(1001)
