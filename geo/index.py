@@ -284,14 +284,15 @@ class PointIndex:
         ----------
         lat, lon : array-like, WGS84 degrees of the queries
         radius_m : float or array-like, each query's own radius, metres
-        distances : if False, pairs decided by the chord alone carry NaN distance
-            (faster for counting); pairs in the band always carry the geodesic.
+        distances : if False, pairs decided by the chord alone may carry NaN distance
+            (faster for counting); pairs in the band always carry the geodesic, and
+            so does every pair of a single query (scalar fast path).
 
         Returns
         -------
         Pairs sorted by query, then by distance.
         """
-        if distances and np.size(lat) == 1 and np.size(lon) == 1 and np.size(radius_m) == 1:
+        if np.size(lat) == 1 and np.size(lon) == 1 and np.size(radius_m) == 1:
             return self.query_point(
                 float(np.ravel(lat)[0]), float(np.ravel(lon)[0]), float(np.ravel(radius_m)[0])
             )
