@@ -25,8 +25,10 @@ __all__ = [
     "cell_keys",
     "count_pairs",
     "count_pairs_serial",
+    "drop_pairs",
     "fill_pairs",
     "fill_pairs_serial",
+    "nan_array",
     "segment_order",
 ]
 
@@ -192,15 +194,16 @@ def _fill_pairs(
     band_m: float,
     gslot: np.ndarray,
     offsets: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Write the pairs counted by :func:`count_pairs` at ``offsets`` (CSR layout).
 
     Each query's pairs come sorted by chord, then slot. Returns per pair the
-    point's slot, the chord (metres), the flag (1: inside ``R - band``, sure;
-    2: within the band, to be decided exactly), ``R = max(r_q, r_p)`` and ``r_p``.
+    query, the point's slot, the chord (metres), the flag (1: inside ``R - band``,
+    sure; 2: within the band, to be decided exactly), ``R = max(r_q, r_p)`` and ``r_p``.
     """
     m = qxyz.shape[0]
     total = offsets[m]
+    out_q = np.empty(total, dtype=np.int64)
     out_slot = np.empty(total, dtype=np.int64)
     out_chord = np.empty(total, dtype=np.float64)
     out_flag = np.empty(total, dtype=np.int8)
@@ -212,6 +215,7 @@ def _fill_pairs(
             i, qxyz, qrad, ukeys, starts, pxyz, prad, palive, cell_m, rmax_points, band_m,
             gslot, out_slot, out_chord, out_flag, out_r, out_prad, lo, True,
         )  # fmt: skip
+        out_q[lo:hi] = i
         # insertion sort of the (short) segment by (chord, slot)
         for a in range(lo + 1, hi):
             c, s, f, r, p = out_chord[a], out_slot[a], out_flag[a], out_r[a], out_prad[a]
@@ -228,7 +232,7 @@ def _fill_pairs(
             out_flag[b + 1] = f
             out_r[b + 1] = r
             out_prad[b + 1] = p
-    return out_slot, out_chord, out_flag, out_r, out_prad
+    return out_q, out_slot, out_chord, out_flag, out_r, out_prad
 
 
 #: parallel versions for batches, serial ones for single queries (no thread start-up)
@@ -259,3 +263,40 @@ def segment_order(offsets: np.ndarray, key: np.ndarray, tie: np.ndarray) -> np.n
                 b -= 1
             perm[b + 1] = v
     return perm
+
+
+@njit(cache=True)
+def drop_pairs(
+    drop: np.ndarray,
+    q: np.ndarray,
+    slot: np.ndarray,
+    dist: np.ndarray,
+    r: np.ndarray,
+    prad: np.ndarray,
+) -> int:
+    """Remove the pairs at the sorted positions ``drop``, in place; returns the new length.
+
+    In place on purpose: a handful of band pairs leave arrays of millions, and
+    fresh copies would cost more than the shift.
+    """
+    n = q.shape[0]
+    w = 0
+    k = 0
+    for i in range(n):
+        if k < drop.shape[0] and drop[k] == i:
+            k += 1
+            continue
+        if w != i:
+            q[w] = q[i]
+            slot[w] = slot[i]
+            dist[w] = dist[i]
+            r[w] = r[i]
+            prad[w] = prad[i]
+        w += 1
+    return w
+
+
+@njit(cache=True)
+def nan_array(n: int) -> np.ndarray:
+    """A float64 array of ``n`` NaN (allocated by numba, like the pair arrays)."""
+    return np.full(n, np.nan)

@@ -320,16 +320,15 @@ class PointIndex:
             if distances:
                 dist = distance_m(la[q], lo[q], self._lat[slot], self._lon[slot])
             else:
-                dist = np.full(q.size, np.nan)
+                dist = _kernels.nan_array(q.size)
                 dist[border] = distance_m(
                     la[q[border]], lo[q[border]], self._lat[slot[border]], self._lon[slot[border]]
                 )
         # pairs within the band are decided by the geodesic; d == R is outside
         out = border[~(dist[border] < r[border])]
         if out.size:
-            keep = np.ones(q.size, dtype=bool)
-            keep[out] = False
-            q, slot, dist, r, prad = q[keep], slot[keep], dist[keep], r[keep], prad[keep]
+            n = _kernels.drop_pairs(out, q, slot, dist, r, prad)
+            q, slot, dist, r, prad = q[:n], slot[:n], dist[:n], r[:n], prad[:n]
         if distances:
             # each query's pairs are sorted by chord; the geodesic order can differ only
             # between pairs whose distances agree to about a micrometre
@@ -356,7 +355,7 @@ class PointIndex:
                     self.cell_m, self._grmax, self.band_m)  # fmt: skip
             counts = _kernels.count_pairs_serial(*args)
             offsets = np.array([0, counts[0]], dtype=np.int64)
-            slot, _, flag, r, prad = _kernels.fill_pairs_serial(*args, self._gslot, offsets)
+            _, slot, _, flag, r, prad = _kernels.fill_pairs_serial(*args, self._gslot, offsets)
             if self._pending:  # recent inserts, not yet in the grid: scanned directly
                 _, s2, _, f2, r2, p2 = self._pending_pairs(qxyz, rq)
                 slot, flag = np.concatenate([slot, s2]), np.concatenate([flag, f2])
@@ -400,9 +399,7 @@ class PointIndex:
         counts = count(*args)
         offsets = np.zeros(counts.size + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        slot, chord, flag, r, prad = fill(*args, self._gslot, offsets)
-        q = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
-        return q, slot, chord, flag, r, prad
+        return fill(*args, self._gslot, offsets)
 
     def _pending_pairs(
         self, qxyz: FloatArray, rq: FloatArray
