@@ -13,8 +13,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import create_key
 from api.errors import install_error_handlers
+from api.network_model import attach as attach_network_model
 from api.routes import applications, audit, health, keys, points, protection
 from api.routes import map as map_ui
+from api.routes import planning as planning_routes
 from api.service import Service
 from api.settings import Settings, get_settings
 
@@ -115,6 +117,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         if settings.demo_points:
             svc.seed_demo(settings.demo_points, seed=settings.demo_seed)
         bootstrap(svc, settings)
+        attach_network_model(svc)  # the application scorer; models are built on first use
         app.state.service = svc
         app.state.key_cache = {}
         try:
@@ -132,6 +135,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     install_error_handlers(app)
     for module in (health, keys, protection, points, applications, audit, map_ui):
         app.include_router(module.router)
+    app.include_router(planning_routes.router)
     app.mount(map_ui.STATIC_URL, StaticFiles(directory=map_ui.STATIC_DIR), name="map-static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -301,7 +301,16 @@ class ApplicationOut(BaseModel):
     allowed: bool = Field(description="the protection decision at submission")
     conflicts: list[ConflictOut] = Field(description="blocking points at submission")
     reserved_until: str | None = Field(description="the spot is protected until (ISO UTC)")
-    score: float | None = Field(None, description="candidate score, when scoring is available")
+    score: float | None = Field(
+        None, description="candidate score: expected monthly turnover over that of the "
+        "network's median point (1.0 = typical), when scoring is available",
+    )  # fmt: skip
+    expected_turnover_rub: str | None = Field(
+        None, description="expected monthly turnover, RUB (decimal string)", examples=["61250.00"]
+    )
+    expected_reward_rub: str | None = Field(
+        None, description="expected monthly reward, RUB (decimal string)", examples=["3062.50"]
+    )
     address: str | None = None
     area_m2: float | None = None
     waiting_zone: bool | None = None

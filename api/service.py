@@ -15,7 +15,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -30,9 +32,25 @@ from geo.geodesic import validate_latlon
 from geo.settlements import SettlementLookup
 from planning.protection import BatchCheck, CheckResult, ProtectionNetwork, ProtectionPolicy
 
-__all__ = ["Service"]
+__all__ = ["ApplicationScore", "Service"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ApplicationScore:
+    """What a scorer says about an application (see :attr:`Service.scorer`).
+
+    Attributes
+    ----------
+    score : the candidate score (None: not available)
+    expected_turnover_rub, expected_reward_rub : expected monthly turnover and
+        reward, RUB (None: not available)
+    """
+
+    score: float | None
+    expected_turnover_rub: Decimal | None = None
+    expected_reward_rub: Decimal | None = None
 
 
 class Service:
@@ -57,8 +75,9 @@ class Service:
         self.policy = policy or load_policy(settings.policy_path)
         self.settlements = settlements or load_settlements(settings.boundaries_path)
         self.store = store or open_store(settings.database_url, self.policy)
-        #: optional candidate scorer (set by the scoring module): application -> score
-        self.scorer: Callable[[Application], float | None] | None = None
+        #: optional candidate scorer (set by :mod:`api.network_model`): application -> a
+        #: score, or an :class:`ApplicationScore` with the expected turnover and reward
+        self.scorer: Callable[[Application], float | ApplicationScore | None] | None = None
         self._lock = threading.RLock()
         self._last_sync = 0.0
         self._seen: deque[int] = deque(maxlen=20_000)
@@ -262,16 +281,24 @@ class Service:
         finally:
             self.sync(force=True)
 
-    def score_application(self, app: Application) -> float | None:
-        """The candidate score of an application, or None while no scorer is configured."""
+    def score_application(self, app: Application) -> ApplicationScore | None:
+        """The score of an application, or None while no scorer is configured or it fails.
+
+        A non-finite score becomes None (the expected turnover and reward are kept).
+        """
         if self.scorer is None:
             return None
         try:
-            score = self.scorer(app)
+            got = self.scorer(app)
         except Exception:  # a scoring failure must not fail the onboarding answer
             log.exception("scoring application %s failed", app.id)
             return None
-        return float(score) if score is not None and np.isfinite(score) else None
+        if got is None:
+            return None
+        card = got if isinstance(got, ApplicationScore) else ApplicationScore(float(got))
+        if card.score is not None and not np.isfinite(card.score):
+            card = ApplicationScore(None, card.expected_turnover_rub, card.expected_reward_rub)
+        return card
 
     def approve_application(
         self, app_id: str, *, actor: str, reason: str | None = None

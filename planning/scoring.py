@@ -43,7 +43,7 @@ import pandas as pd
 
 from geo.index import PointIndex
 from planning.demand import Demand
-from planning.protection import ProtectionNetwork
+from planning.protection import ProtectionNetwork, ProtectionPolicy
 
 __all__ = [
     "FEATURES",
@@ -59,6 +59,7 @@ __all__ = [
     "default_reward_rate",
     "features_from_frame",
     "reach_pairs",
+    "served_points",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -642,3 +643,16 @@ def calibrate(
         success=ok,
         message=msg,
     )
+
+
+def served_points(points: pd.DataFrame, policy: ProtectionPolicy) -> pd.DataFrame:
+    """The points that serve customers: any kind, status not closed.
+
+    A point serves when its status is one of the policy's protecting statuses
+    (a missing status counts as the policy's default); without a ``status``
+    column every point serves. The index is reset.
+    """
+    if "status" not in points:
+        return points.reset_index(drop=True)
+    status = points["status"].fillna(policy.default_status)
+    return points[status.isin(policy.protecting_statuses)].reset_index(drop=True)

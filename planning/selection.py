@@ -31,7 +31,7 @@ import heapq
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -45,11 +45,13 @@ from planning.scoring import reach_pairs
 __all__ = [
     "CoverageProblem",
     "Selection",
+    "SitePlan",
     "improve_by_swaps",
     "select_exact",
     "select_greedy",
     "select_min_sites",
     "select_min_sites_exact",
+    "select_sites",
     "violations",
 ]
 
@@ -601,3 +603,63 @@ def violations(problem: CoverageProblem, chosen: npt.ArrayLike) -> list[tuple[in
     sub = sp.triu(problem.conflicts[ch][:, ch], k=1).tocoo()
     out += [(int(ch[a]), int(ch[b])) for a, b in zip(sub.row, sub.col, strict=True)]
     return out
+
+
+#: an instance is solved exactly under ``exact="auto"`` up to these sizes
+EXACT_MAX_ALLOWED = 400
+EXACT_MAX_COVER_NNZ = 200_000
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """The chosen sites with the heuristic and, where it ran, the exact model.
+
+    Attributes
+    ----------
+    best : the better of the two selections (the heuristic when the exact
+        model did not run or found no better set)
+    heuristic : lazy greedy with swaps
+    exact : the CBC solution, or None when the exact model did not run
+    gap : relative gap of the heuristic to the exact objective,
+        ``(ref - heuristic) / ref`` with ``ref`` the better of the two (an upper
+        bound on the true gap when the solver was stopped); None when the exact
+        model did not run
+    """
+
+    best: Selection
+    heuristic: Selection
+    exact: Selection | None
+    gap: float | None
+
+
+def select_sites(
+    problem: CoverageProblem,
+    k: int,
+    *,
+    exact: Literal["auto", "always", "never"] = "auto",
+    time_limit_s: float = 60.0,
+) -> SitePlan:
+    """Choose up to ``k`` sites: lazy greedy with swaps, then the exact MIP on small instances.
+
+    Parameters
+    ----------
+    problem : the coverage problem (protection rule in ``allowed`` and ``conflicts``)
+    k : most sites to choose
+    exact : ``"auto"`` runs CBC when at most :data:`EXACT_MAX_ALLOWED` candidates
+        are allowed and the cover matrix has at most :data:`EXACT_MAX_COVER_NNZ`
+        entries; ``"always"``, ``"never"``
+    time_limit_s : time limit of the exact solver, seconds
+    """
+    heur = select_greedy(problem, k)
+    small = (int(problem.allowed.sum()) <= EXACT_MAX_ALLOWED
+             and problem.cover.nnz <= EXACT_MAX_COVER_NNZ)  # fmt: skip
+    exact_sel: Selection | None = None
+    best = heur
+    gap: float | None = None
+    if exact == "always" or (exact == "auto" and small):
+        exact_sel = select_exact(problem, k, time_limit_s=time_limit_s)
+        if exact_sel.covered > heur.covered:
+            best = exact_sel
+        ref = max(exact_sel.covered, heur.covered)
+        gap = (ref - heur.covered) / ref if ref > 0 else 0.0
+    return SitePlan(best=best, heuristic=heur, exact=exact_sel, gap=gap)

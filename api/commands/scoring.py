@@ -19,9 +19,14 @@ from data.errors import InputError
 from data.io import _atomic_path, read_points, read_table, write_table
 from data.places import load_places
 from planning.demand import DEFAULT_RESOLUTION, Demand, demand_from_frame, settlement_demand
-from planning.protection import ProtectionPolicy
-from planning.scoring import HuffModel, HuffParams, calibrate, features_from_frame
-from planning.selection import CoverageProblem, Selection, select_exact, select_greedy
+from planning.scoring import (
+    HuffModel,
+    HuffParams,
+    calibrate,
+    features_from_frame,
+    served_points,
+)
+from planning.selection import CoverageProblem, select_sites
 from planning.whitespace import find_whitespace
 
 __all__ = ["parse_bbox", "plan", "read_demand", "score", "whitespace"]
@@ -73,14 +78,6 @@ def _around(frames: list[pd.DataFrame], pad_m: float) -> tuple[float, float, flo
         min(lon.max() + lon_pad, 180.0),
         min(lat.max() + lat_pad, 90.0),
     )
-
-
-def _served_by(pts: pd.DataFrame, policy: ProtectionPolicy) -> pd.DataFrame:
-    """Points that serve customers: any kind, status not closed (protecting statuses or blank)."""
-    if "status" not in pts:
-        return pts
-    status = pts["status"].fillna(policy.default_status)
-    return pts[status.isin(policy.protecting_statuses)].reset_index(drop=True)
 
 
 def _turnover(pts: pd.DataFrame, source: str) -> np.ndarray | None:
@@ -153,7 +150,7 @@ def score(
     net, pts = load_network(points, pol, load_settlements(boundaries))
     cand = read_points(candidates, kinds=pol.kinds, allow_status=False)
     cand_feats = _features(cand, str(candidates))
-    serving = _served_by(pts, pol)
+    serving = served_points(pts, pol)
     if serving.empty:
         raise InputError("no open points to model (all closed)", source=str(points))
     point_feats = _features(serving, str(points))
@@ -284,14 +281,9 @@ def plan(
         kind=cand["kind"].fillna(pol.default_kind) if "kind" in cand else None,
         ids=cand["id"].tolist(),
     )  # fmt: skip
-    heur = select_greedy(problem, k)
-    small = int(problem.allowed.sum()) <= 400 and problem.cover.nnz <= 200_000
-    best: Selection = heur
-    exact_sel: Selection | None = None
-    if exact == "always" or (exact == "auto" and small):
-        exact_sel = select_exact(problem, k, time_limit_s=time_limit_s)
-        if exact_sel.covered > heur.covered:
-            best = exact_sel
+    sites = select_sites(problem, k, exact=exact,  # type: ignore[arg-type]
+                         time_limit_s=time_limit_s)  # fmt: skip
+    best, heur, exact_sel = sites.best, sites.heuristic, sites.exact
     table = pd.DataFrame(
         {
             "id": best.ids,
@@ -312,12 +304,11 @@ def plan(
         "exact_covered": None, "optimal": None, "gap": None, "out": str(out),
     }  # fmt: skip
     if exact_sel is not None:
-        ref = max(exact_sel.covered, heur.covered)
         summary.update(
             exact_covered=round(exact_sel.covered, 6),
             optimal=exact_sel.optimal,
             exact_status=exact_sel.status,
             # gap of the heuristic to the exact optimum (an upper bound when not proven)
-            gap=round((ref - heur.covered) / ref, 6) if ref > 0 else 0.0,
+            gap=round(sites.gap, 6) if sites.gap is not None else None,
         )
     typer.echo(json.dumps(summary, ensure_ascii=False))

@@ -11,7 +11,7 @@ from api.auth import EXPANSION, PARTNER, Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
 from api.routes.points import decode_cursor, encode_cursor
 from api.schemas import ApplicationCreate, ApplicationList, ApplicationOut, Decision
-from api.service import Service
+from api.service import ApplicationScore, Service
 from data.errors import InputError, NotFoundError
 from data.store import Application
 
@@ -22,11 +22,16 @@ router = APIRouter(prefix="/v1/applications", tags=["applications"], responses=E
 AppId = Path(min_length=1, max_length=100, description="application id", examples=["A-1a2b3c"])
 
 
-def _out(a: Application, score: float | None = None) -> ApplicationOut:
+def _out(a: Application, score: ApplicationScore | None = None) -> ApplicationOut:
     d = asdict(a)
     d["conflicts"] = [{"point_id": str(c.point_id), "distance_m": round(c.distance_m, 3),
                        "radius_m": c.radius_m} for c in a.conflicts]  # fmt: skip
-    return ApplicationOut(**d, score=score)
+    if score is None:
+        return ApplicationOut(**d)
+    turnover, reward = score.expected_turnover_rub, score.expected_reward_rub
+    return ApplicationOut(**d, score=score.score,
+                          expected_turnover_rub=None if turnover is None else str(turnover),
+                          expected_reward_rub=None if reward is None else str(reward))  # fmt: skip
 
 
 def _visible(caller: Caller, a: Application) -> Application:

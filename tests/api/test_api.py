@@ -389,6 +389,7 @@ def test_openapi_documents_every_route(api: Api) -> None:
 
 def test_application_score_hook(api: Api) -> None:
     body = {"lat": 62.5, "lon": 62.5}
+    api.service.scorer = None  # the app sets the network model's scorer (test_api_planning.py)
     assert api.call("POST", "/v1/applications", "partner", json=body).json()["score"] is None
     api.service.scorer = lambda app: 0.75 if app.partner_id == "acme" else float("nan")
     assert api.call("POST", "/v1/applications", "partner", json=body).json()["score"] == 0.75

@@ -127,3 +127,25 @@ def test_settlement_search_cyrillic_and_latin(watched: Watched, live_api: LiveAp
     page.wait_for_function("Math.abs(window.pvzUi.map.getCenter().lat - 55.04) < 0.2")
     assert page.evaluate("window.pvzUi.whitespace") in (True, False)
     assert watched.blocked == []
+
+
+def test_application_score_and_white_space_layer(watched: Watched, live_api: LiveApi) -> None:
+    p = _a_point(live_api)
+    lon2, lat2, _ = WGS84.fwd(p.lon, p.lat, 45.0, 2000.0)
+    app = _submit(live_api, float(lat2), float(lon2))
+    assert app["expected_turnover_rub"] is not None and app["score"] is not None, app
+    page = _open(watched, live_api, "expansion")
+    page.wait_for_function("window.pvzUi.scoring === true && window.pvzUi.whitespace === true")
+    page.click(f"#queue-list li[data-id='{app['id']}']")
+    score = page.wait_for_selector("#app-check .score").inner_text()
+    assert f"expected turnover, RUB: {app['expected_turnover_rub']}" in score, score
+    assert f"expected reward, RUB: {app['expected_reward_rub']}" in score, score
+    # the white-space layer is offered now that GET /v1/whitespace exists; turn it on
+    page.evaluate("void window.pvzUi.map.setView([55.75, 37.62], 8, {animate: false})")
+    page.locator(".leaflet-control-layers label", has_text="White space").locator("input").check()
+    page.wait_for_function("window.pvzUi.whiteZones > 0", timeout=20_000)
+    drawn = page.evaluate("window.pvzUi.map.hasLayer(window.pvzUi.whiteLayer) && "
+                          "window.pvzUi.whiteLayer.getLayers().length")  # fmt: skip
+    assert drawn == page.evaluate("window.pvzUi.whiteZones") > 0
+    shot(page, "map_ui_score_whitespace")
+    assert watched.blocked == [] and watched.errors == [], (watched.blocked, watched.errors)

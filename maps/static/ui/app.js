@@ -8,7 +8,9 @@
   var MIN_ZOOM_POINTS = 7, MAX_POINTS = 5000, PAGE = 1000, MIN_ZOOM_CIRCLES = 12;
   var esc = L.pvz.escapeHtml;
   var $ = function (id) { return document.getElementById(id); };
-  var ui = window.pvzUi = { pointsById: {}, loads: 0, lastCheck: null, whitespace: null };
+  var ui = window.pvzUi = { pointsById: {}, loads: 0, lastCheck: null, whitespace: null,
+    scoring: null, lastScore: null, whiteZones: null };
+  var checkSeq = 0;
 
   /* ------------------------------------------------------------ messages and the API */
   function message(text, kind, keep) {
@@ -74,8 +76,13 @@
   var pointsLayer = L.layerGroup().addTo(map);
   var circlesLayer = L.layerGroup().addTo(map);
   var checkLayer = L.layerGroup().addTo(map);
-  var whiteLayer = L.geoJSON(null, { style: { color: "#e6550d", weight: 1.5,
-    fillColor: "#fd8d3c", fillOpacity: 0.35 } });
+  var whiteLayer = ui.whiteLayer = L.geoJSON(null, { style: { color: "#e6550d", weight: 1.5,
+    fillColor: "#fd8d3c", fillOpacity: 0.35 }, onEachFeature: function (f, layer) {
+      var p = f.properties || {};
+      layer.bindTooltip("White space #" + esc(p.rank) + ": " +
+        Math.round(p.demand || 0).toLocaleString() + " people, best site " +
+        Number(p.best_lat).toFixed(4) + ", " + Number(p.best_lon).toFixed(4));
+    } });
   var heatLayer = L.heatLayer([], { radius: 18, blur: 20, max: 1.0, minOpacity: 0.25 });
   var overlays = { "Points": pointsLayer, "Protection circles": circlesLayer,
     "Demand heat": heatLayer, "Check result": checkLayer };
@@ -182,23 +189,26 @@
       .catch(function (e) { demandLoaded = false; fail("Demand heat")(e); });
   }
 
-  /* The white-space layer is offered only when the API serves GET /v1/whitespace (its OpenAPI
-   * document says so); asking the document avoids a 404 in the console. */
+  /* The white-space layer is offered only when the API serves GET /v1/whitespace, and scores
+   * are asked for only when it serves POST /v1/candidates/score (its OpenAPI document says so);
+   * asking the document avoids a 404 in the console. */
   function probeWhitespace() {
     api("GET", "/openapi.json").then(function (doc) {
-      var op = doc && doc.paths && doc.paths["/v1/whitespace"];
-      ui.whitespace = !!(op && op.get);
+      var paths = (doc && doc.paths) || {};
+      ui.whitespace = !!(paths["/v1/whitespace"] && paths["/v1/whitespace"].get);
+      ui.scoring = !!(paths["/v1/candidates/score"] && paths["/v1/candidates/score"].post);
       if (ui.whitespace) control.addOverlay(whiteLayer, "White space");
-    }).catch(function () { ui.whitespace = false; });
+    }).catch(function () { ui.whitespace = false; ui.scoring = false; });
   }
 
   function loadWhitespace() {
     if (!ui.whitespace || !map.hasLayer(whiteLayer)) return;
     var bbox = viewBbox();
     if (!bbox) return;
-    api("GET", "/v1/whitespace?bbox=" + bbox).then(function (fc) {
+    api("GET", "/v1/whitespace?limit=200&bbox=" + bbox).then(function (fc) {
       whiteLayer.clearLayers();
       whiteLayer.addData(fc);
+      ui.whiteZones = fc.features.length;
     }).catch(fail("White space"));
   }
 
@@ -213,7 +223,7 @@
 
   var SCORE_KEYS = [["score", "score"], ["expected_turnover_rub", "expected turnover, RUB"],
     ["turnover_rub", "expected turnover, RUB"], ["expected_reward_rub", "expected reward, RUB"],
-    ["reward_rub", "expected reward, RUB"]];
+    ["reward_rub", "expected reward, RUB"], ["net_gain_rub", "net gain for the network, RUB"]];
 
   function scoreRows(obj) {
     var out = "";
@@ -231,8 +241,37 @@
     return out;
   }
 
+  /* The expected monthly turnover and reward of a location (POST /v1/candidates/score),
+   * appended to ``target`` unless a newer check replaced it. A key that may not score (a
+   * partner's) turns scoring off quietly. */
+  function scoreAt(lat, lon, features, target, seq) {
+    if (!ui.scoring || !target) return Promise.resolve(null);
+    var cand = { lat: lat, lon: wrapLon(lon) };
+    ["area_m2", "waiting_zone", "fitting_rooms", "rating"].forEach(function (k) {
+      if (features && features[k] !== null && features[k] !== undefined) cand[k] = features[k];
+    });
+    return api("POST", "/v1/candidates/score", { candidates: [cand] }).then(function (res) {
+      var r = res.results[0];
+      if (seq !== checkSeq) return r;
+      ui.lastScore = r;
+      var div = document.createElement("div");
+      div.className = "score";
+      var losers = r.cannibalization.slice(0, 3).map(function (c) {
+        return esc(c.point_id) + " −" + esc(c.loss_rub);
+      }).join(", ");
+      div.innerHTML = scoreRows(r) + (losers ? "<div>takes from: " + losers + " RUB</div>" : "");
+      target.appendChild(div);
+      return r;
+    }).catch(function (err) {
+      if (err && err.status === 403) { ui.scoring = false; return null; }
+      fail("Score")(err);
+      return null;
+    });
+  }
+
   function checkAt(lat, lon, opts) {
     opts = opts || {};
+    var seq = ++checkSeq;
     var body = { lat: lat, lon: wrapLon(lon) };
     return api("POST", "/v1/protection/check", body).then(function (res) {
       var conflicts = res.conflicts.filter(function (c) { return c.point_id !== opts.self; });
@@ -258,6 +297,7 @@
           }).join("") + "</table>";
       }
       (opts.target || $("check-result")).innerHTML = html;
+      scoreAt(lat, lon, opts.features, opts.target || $("check-result"), seq);
       conflicts.slice(0, 20).forEach(function (c) {
         locate(c.point_id).then(function (p) {
           if (!p) return;
@@ -314,7 +354,7 @@
       "</div>" + scoreRows(a) + "<div id='app-check'></div>" +
       "<button id='approve'>Approve</button><input id='reject-reason' placeholder='reason'>" +
       "<button id='reject'>Reject</button>";
-    checkAt(a.lat, a.lon, { self: a.id, target: $("app-check") });
+    checkAt(a.lat, a.lon, { self: a.id, target: $("app-check"), features: a });
     $("approve").addEventListener("click", function () { decide(a, "approve"); });
     $("reject").addEventListener("click", function () { decide(a, "reject"); });
   }

@@ -1,0 +1,200 @@
+"""``/v1/candidates/score``, ``/v1/whitespace``, ``/v1/plan``: scoring and site selection."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import EXPANSION, Caller, get_service
+from api.errors import ERROR_RESPONSES
+from api.network_model import ScoredBatch, network_model, rub
+from api.routes.points import parse_bbox
+from api.schemas_planning import (
+    PlanRequest,
+    PlanResponse,
+    ScoreCandidate,
+    ScoreRequest,
+    ScoreResponse,
+    WhitespaceCollection,
+)
+from api.service import Service
+from data.errors import PayloadTooLargeError
+from planning.demand import Demand
+from planning.scoring import FEATURE_DEFAULTS, FEATURES
+
+__all__ = ["PLAN_MAX_CANDIDATES", "router", "score_body"]
+
+router = APIRouter(prefix="/v1", tags=["planning"], responses=ERROR_RESPONSES)
+
+#: most candidates in one plan request (also at most ``max_batch``)
+PLAN_MAX_CANDIDATES = 5000
+#: time limit of the exact model in a plan request, seconds
+PLAN_EXACT_TIME_LIMIT_S = 10.0
+
+
+def _too_many(n: int, limit: int, what: str) -> None:
+    if n > limit:
+        raise PayloadTooLargeError(f"{n} {what}; at most {limit} per request", column=what)
+
+
+def _name(x: object) -> str | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
+
+
+def _features(c: ScoreCandidate) -> list[float]:
+    given = (c.area_m2, c.waiting_zone, c.fitting_rooms, c.rating)
+    return [FEATURE_DEFAULTS[f] if v is None else float(v)
+            for f, v in zip(FEATURES, given, strict=True)]  # fmt: skip
+
+
+def score_body(ids: list[str | None], batch: ScoredBatch) -> dict[str, object]:
+    """The JSON body of a scored batch (money as decimal strings, RUB per month)."""
+    s, chk = batch.scores, batch.check
+    off = chk.pairs.offsets(len(chk))
+    pid = [str(x) for x in chk.point_ids]
+    dist = np.round(chk.pairs.distance_m, 3).tolist()
+    prad = chk.pairs.point_radius_m.tolist()
+    can = s.cannibalization.sort_values(["candidate", "loss_rub"], ascending=[True, False])
+    losses: dict[int, list[dict[str, object]]] = {}
+    for c, p, loss, share in zip(can["candidate"].tolist(), can["point_id"].tolist(),
+                                 can["loss_rub"].tolist(), can["loss_share"].tolist(),
+                                 strict=True):  # fmt: skip
+        losses.setdefault(c, []).append({"point_id": str(p), "loss_rub": str(rub(loss)),
+                                         "loss_share": round(share, 6)})  # fmt: skip
+    point_ids = list(batch.model.point_ids)
+    results = []
+    for i in range(len(s)):
+        results.append({
+            "id": ids[i], "allowed": bool(chk.allowed[i]), "radius_m": float(chk.radius_m[i]),
+            "settlement": _name(chk.settlement[i]),
+            "blockers": [{"point_id": pid[k], "distance_m": dist[k], "radius_m": prad[k]}
+                         for k in range(int(off[i]), int(off[i + 1]))],
+            "attractiveness": round(float(s.attractiveness[i]), 6),
+            "demand_in_reach": round(float(s.demand_in_reach[i]), 3),
+            "captured_demand": round(float(s.captured_demand[i]), 3),
+            "expected_turnover_rub": str(rub(s.turnover_rub[i])),
+            "expected_reward_rub": str(rub(s.reward_rub[i])),
+            "new_demand_rub": str(rub(s.new_demand_rub[i])),
+            "cannibalized_rub": str(rub(s.cannibalized_rub[i])),
+            "net_gain_rub": str(rub(s.net_gain_rub[i])),
+            "cannibalization": losses.get(i, []),
+            "explanation": s.explain(i, point_ids=point_ids).split("\n"),
+        })  # fmt: skip
+    return {"n": len(s), "n_allowed": int(chk.allowed.sum()), "reward_rate": s.reward_rate,
+            "results": results}  # fmt: skip
+
+
+@router.post("/candidates/score", response_model=ScoreResponse, summary="Score candidates")
+async def score_candidates(
+    body: ScoreRequest,
+    caller: Caller = Depends(EXPANSION),
+    service: Service = Depends(get_service),
+) -> JSONResponse:
+    """Expected monthly turnover and reward of each candidate from a Huff model of the live
+    network over the settlements' population, the turnover it takes from each existing point
+    (cannibalization), the net gain for the network, the protection decision with every
+    blocker, and the score term by term. Up to ``max_batch`` candidates."""
+    _too_many(len(body.candidates), service.settings.max_batch, "candidates")
+    cands = body.candidates
+    lat = np.array([c.lat for c in cands], dtype=np.float64)
+    lon = np.array([c.lon for c in cands], dtype=np.float64)
+    feats = np.array([_features(c) for c in cands], dtype=np.float64).reshape(-1, 4)
+    kinds = [c.kind or service.policy.default_kind for c in cands]
+    ids = [c.id for c in cands]
+    model = network_model(service)
+
+    def run() -> dict[str, object]:
+        batch = model.score(lat, lon, features=feats, kind=kinds)
+        body = score_body(ids, batch)
+        m = batch.model
+        p = m.params
+        body["model"] = {"points": int(m.lat.size), "demand_cells": len(m.demand),
+                         "decay": p.decay, "beta": p.beta, "reach_m": p.reach_m,
+                         "spend_rub": p.spend_rub, "calibrated": False}  # fmt: skip
+        return body
+
+    return JSONResponse(await run_in_threadpool(run))
+
+
+@router.get("/whitespace", response_model=WhitespaceCollection, summary="White-space zones")
+async def whitespace(
+    bbox: str | None = Query(
+        None,
+        max_length=200,
+        description="minlon,minlat,maxlon,maxlat (WGS84 degrees); default: the whole country",
+    ),
+    limit: int = Query(100, ge=1, le=1000, description="most zones, best first"),
+    reach_m: float = Query(
+        1500.0, gt=0, le=50_000, description="a point serves demand closer than this, metres"
+    ),
+    caller: Caller = Depends(EXPANSION),
+    service: Service = Depends(get_service),
+) -> JSONResponse:
+    """Zones (merged H3 cells) with demand and no point within ``reach_m``, where a new point
+    is allowed by the protection rule, ranked by the demand inside them, each with its best
+    site. Demand outside ``bbox`` is left out (a zone at the box's edge is cut there)."""
+    box = parse_bbox(bbox)
+    model = network_model(service)
+    return JSONResponse(await run_in_threadpool(model.whitespace, box, limit=limit,
+                                                reach_m=reach_m))  # fmt: skip
+
+
+@router.post("/plan", response_model=PlanResponse, summary="Choose sites")
+async def plan(
+    body: PlanRequest,
+    caller: Caller = Depends(EXPANSION),
+    service: Service = Depends(get_service),
+) -> JSONResponse:
+    """Choose up to ``k`` candidates that cover the most demand within ``service_radius_m``
+    (maximal covering), never a candidate blocked by the live network, never two closer than
+    the larger of their radii. Lazy greedy with swaps; on small instances also the exact
+    model (CBC), whose objective and gap are reported. Up to 5,000 candidates and
+    ``max_batch`` demand points."""
+    limit = min(PLAN_MAX_CANDIDATES, service.settings.max_batch)
+    _too_many(len(body.candidates), limit, "candidates")
+    if body.demand is not None:
+        _too_many(len(body.demand), service.settings.max_batch, "demand")
+    cands = body.candidates
+    lat = np.array([c.lat for c in cands], dtype=np.float64)
+    lon = np.array([c.lon for c in cands], dtype=np.float64)
+    radius = np.array([np.nan if c.radius_m is None else c.radius_m for c in cands], np.float64)
+    kinds = [c.kind or service.policy.default_kind for c in cands]
+    ids = [c.id if c.id is not None else f"c{i + 1}" for i, c in enumerate(cands)]
+    demand = None
+    if body.demand is not None:
+        demand = Demand(
+            np.array([f"d{i + 1}" for i in range(len(body.demand))], dtype=object),
+            np.array([d.lat for d in body.demand], dtype=np.float64),
+            np.array([d.lon for d in body.demand], dtype=np.float64),
+            np.array([d.weight for d in body.demand], dtype=np.float64),
+        )
+    model = network_model(service)
+
+    def run() -> dict[str, object]:
+        sites, problem = model.plan(
+            lat, lon, k=body.k, service_radius_m=body.service_radius_m, ids=ids, kind=kinds,
+            radius_m=radius, demand=demand, time_limit_s=PLAN_EXACT_TIME_LIMIT_S,
+        )  # fmt: skip
+        best = sites.best
+        cum = np.cumsum(best.gain)
+        chosen = [{"id": str(best.ids[n]), "order": n + 1, "lat": float(lat[j]),
+                   "lon": float(lon[j]), "added_demand": round(float(best.gain[n]), 6),
+                   "cumulative_demand": round(float(cum[n]), 6)}
+                  for n, j in enumerate(best.chosen.tolist())]  # fmt: skip
+        ex = sites.exact
+        return {
+            "k": body.k, "n_candidates": problem.n_candidates,
+            "n_blocked": int((~problem.allowed).sum()), "chosen": chosen,
+            "covered_demand": round(best.covered, 6),
+            "total_demand": round(problem.total_weight, 6), "share": round(best.share, 6),
+            "method": best.method, "heuristic_covered": round(sites.heuristic.covered, 6),
+            "exact_covered": None if ex is None else round(ex.covered, 6),
+            "optimal": None if ex is None else ex.optimal,
+            "gap": None if sites.gap is None else round(sites.gap, 6),
+        }  # fmt: skip
+
+    return JSONResponse(await run_in_threadpool(run))
