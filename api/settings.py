@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     policy_path: Path | None = Field(
         default=None, description="protection policy TOML (tiers, kinds)"
     )
+    reward_policy_path: Path | None = Field(
+        default=None, description="reward policy TOML (rates, cap, cohorts, bonus tiers)"
+    )
     boundaries_path: Path | None = Field(
         default=None,
         description="settlement boundary polygons (GeoPackage/GeoJSON) instead of GeoNames",

@@ -522,9 +522,12 @@ def parse_orders_frame(raw: pd.DataFrame, *, source: str | None = None) -> pd.Da
             _price_problem(str(price.iloc[row - 1])), source=source, row=row, column="price_rub"
         )
     parts = price.str.partition(".")
-    whole = parts[0].astype("int64").to_numpy()
-    frac = parts[2].str.ljust(2, "0").mask(parts[2] == "", "00").astype("int64").to_numpy()
-    out["price_kop"] = whole * 100 + frac
+    if len(raw) == 0:  # a header-only file: partition gives a frame without columns
+        out["price_kop"] = np.zeros(0, dtype=np.int64)
+    else:
+        whole = parts[0].astype("int64").to_numpy()
+        frac = parts[2].str.ljust(2, "0").mask(parts[2] == "", "00").astype("int64").to_numpy()
+        out["price_kop"] = whole * 100 + frac
     status = _strip(raw, "status")
     codes = _STATUS_INDEX.get_indexer(pd.Index(status.to_numpy(dtype=object), dtype=object))
     row = _first_bad(codes < 0, raw)

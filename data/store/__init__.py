@@ -1,14 +1,33 @@
-"""The store: points, applications, API keys and the audit log, in SQLite or PostGIS."""
+"""The store: points, applications, orders, API keys and the audit log, in SQLite or PostGIS."""
 
 from __future__ import annotations
 
 from urllib.parse import urlparse
 
 from data.errors import InputError
-from data.store.base import ApiKey, Application, AuditEntry, Point, SqlStore, Store
+from data.store.base import (
+    ApiKey,
+    Application,
+    AuditEntry,
+    OrderIngest,
+    OrderLine,
+    Point,
+    SqlStore,
+    Store,
+)
 from planning.protection import ProtectionPolicy
 
-__all__ = ["ApiKey", "Application", "AuditEntry", "Point", "SqlStore", "Store", "open_store"]
+__all__ = [
+    "ApiKey",
+    "Application",
+    "AuditEntry",
+    "OrderIngest",
+    "OrderLine",
+    "Point",
+    "SqlStore",
+    "Store",
+    "open_store",
+]
 
 
 def open_store(url: str, policy: ProtectionPolicy, *, migrate: bool = True) -> Store:

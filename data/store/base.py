@@ -1,11 +1,12 @@
 """The repository interface of the store and the SQL shared by its backends.
 
-The store holds points, partner applications (with their reservations), API
-keys (hashed) and an append-only audit log. Every write that can break the
-competition-protection rule re-checks the rule *inside* its write transaction
-against the rows in the database, after taking a lock that serialises writers
-near the same spot (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: advisory locks on
-grid cells), so the invariant holds across threads, processes and workers.
+The store holds points, partner applications (with their reservations), issued
+orders (for reward statements), API keys (hashed) and an append-only audit log.
+Every write that can break the competition-protection rule re-checks the rule
+*inside* its write transaction against the rows in the database, after taking a
+lock that serialises writers near the same spot (SQLite: ``BEGIN IMMEDIATE``;
+PostgreSQL: advisory locks on grid cells), so the invariant holds across
+threads, processes and workers.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,8 @@ __all__ = [
     "ApiKey",
     "Application",
     "AuditEntry",
+    "OrderIngest",
+    "OrderLine",
     "Point",
     "SqlStore",
     "Store",
@@ -107,6 +110,8 @@ class Point:
     rating: float | None = None
     created_at: str = ""
     updated_at: str = ""
+    closed_days_2020: int | None = None
+    """days closed in April-May 2020 (pandemic extension of the double reward rate)"""
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,40 @@ class ApiKey:
 
 
 @dataclass(frozen=True)
+class OrderLine:
+    """One issued (returned, cancelled) item as stored, keyed by ``order_id``.
+
+    Parameters
+    ----------
+    order_id : unique id of the line
+    point_id : the point that issued it
+    issued_on : day of issue, ISO ``YYYY-MM-DD``
+    price_kop : item price, integer kopecks, ``>= 0``
+    status : ``issued``, ``returned`` or ``cancelled``
+    """
+
+    order_id: str
+    point_id: str
+    issued_on: str
+    price_kop: int
+    status: str
+
+
+@dataclass(frozen=True)
+class OrderIngest:
+    """What an order upload did: counts of distinct order ids.
+
+    ``received`` counts the lines sent; exact repeats of a line inside one upload count
+    once in ``created + updated + unchanged``.
+    """
+
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """One line of the append-only audit log: who, when, what, why."""
 
@@ -180,7 +219,11 @@ _POINT_COLS = [f.name for f in fields(Point)]
 _APP_COLS = [f.name for f in fields(Application)]
 _KEY_COLS = [f.name for f in fields(ApiKey)]
 _PATCHABLE = {"status", "address", "opened_on", "area_m2", "waiting_zone", "fitting_rooms",
-              "rating", "partner_id"}  # fmt: skip
+              "rating", "partner_id", "closed_days_2020"}  # fmt: skip
+_ORDER_COLS = [f.name for f in fields(OrderLine)]
+_ORDER_STATUSES = ("issued", "returned", "cancelled")
+#: ids per ``IN (...)`` query (SQLite allows 999 parameters in old builds)
+_IN_CHUNK = 500
 
 
 def _conflicts_json(conflicts: Sequence[Conflict]) -> str:
@@ -306,6 +349,37 @@ class Store(ABC):
     @abstractmethod
     def reject_application(self, app_id: str, *, actor: str, reason: str) -> Application:
         """Reject a pending application; its reservation ends."""
+
+    # ------------------------------------------------------------ orders
+    @abstractmethod
+    def upsert_orders(
+        self, orders: Sequence[OrderLine], *, actor: str, source: str | None = None
+    ) -> OrderIngest:
+        """Store order lines idempotently by ``order_id``, all or nothing (one transaction).
+
+        A new id is inserted; a known id with the same content is left alone; a known id
+        whose status changed is updated and the change is logged in the audit log (who,
+        when, before, after). Nothing is written when any line is refused:
+
+        - :class:`InputError` (naming the 1-based row in ``orders`` and the column) for an
+          unknown point, a point without an opening date, an item issued before its point
+          opened, a price below zero, an unknown status, or an order id repeated in
+          ``orders`` with different content;
+        - :class:`ConflictError` naming the order when a known order comes with another
+          point, day or price (a stored order's money facts are never rewritten; only its
+          status moves).
+
+        Parameters
+        ----------
+        orders : the lines, in upload order
+        actor : who uploads, for the audit log
+        source : the upload's name for error messages (a file name, ``body``)
+        """
+
+    @abstractmethod
+    def list_orders(self, point_id: str, *, issued_from: str, issued_to: str) -> list[OrderLine]:
+        """A point's order lines issued in ``[issued_from, issued_to]`` (ISO days, inclusive),
+        ordered by day, then order id."""
 
     # ------------------------------------------------------------ audit
     @abstractmethod
@@ -887,6 +961,164 @@ class SqlStore(Store):
                         entity_id=app_id, reason=reason, at=stamp)  # fmt: skip
         return replace(app, status="rejected", decided_at=stamp, decided_by=actor,
                        decision_reason=reason)  # fmt: skip
+
+    # ------------------------------------------------------------ orders
+    def upsert_orders(
+        self, orders: Sequence[OrderLine], *, actor: str, source: str | None = None
+    ) -> OrderIngest:
+        distinct = _distinct_orders(orders, source)
+        if not distinct:
+            return OrderIngest(received=len(orders), created=0, updated=0, unchanged=0)
+        stamp = to_iso(now_utc())
+        with self._write() as cur:
+            opened = self._opening_days(cur, {o.point_id for _, o in distinct.values()})
+            for row, o in distinct.values():
+                _check_point(o, row, opened, source)
+            stored = self._stored_orders(cur, list(distinct))
+            new: list[OrderLine] = []
+            changed: list[tuple[OrderLine, OrderLine]] = []
+            for row, o in distinct.values():
+                old = stored.get(o.order_id)
+                if old is None:
+                    new.append(o)
+                elif old != o:
+                    if (old.point_id, old.issued_on, old.price_kop) != (
+                        o.point_id, o.issued_on, o.price_kop
+                    ):  # fmt: skip
+                        raise ConflictError(_order_clash(old, o, row, source))
+                    changed.append((old, o))
+            if new:
+                cur.executemany(
+                    f"INSERT INTO orders ({', '.join(_ORDER_COLS)}, created_at, updated_at) "
+                    f"VALUES ({', '.join('?' * (len(_ORDER_COLS) + 2))})",
+                    [[*(getattr(o, c) for c in _ORDER_COLS), stamp, stamp] for o in new],
+                )
+            if changed:
+                cur.executemany(
+                    "UPDATE orders SET status = ?, updated_at = ? WHERE order_id = ?",
+                    [[o.status, stamp, o.order_id] for _, o in changed],
+                )
+            for old, o in changed:
+                self._audit(cur, actor=actor, action="order.status_changed", entity="order",
+                            entity_id=o.order_id, at=stamp,
+                            detail={"point_id": o.point_id, "before": old.status,
+                                    "after": o.status, "source": source})  # fmt: skip
+            if new or changed:
+                self._audit(cur, actor=actor, action="orders.ingested", entity="order",
+                            entity_id="*", at=stamp,
+                            detail={"received": len(orders), "created": len(new),
+                                    "updated": len(changed), "source": source})  # fmt: skip
+        return OrderIngest(
+            received=len(orders),
+            created=len(new),
+            updated=len(changed),
+            unchanged=len(distinct) - len(new) - len(changed),
+        )
+
+    def list_orders(self, point_id: str, *, issued_from: str, issued_to: str) -> list[OrderLine]:
+        with self._read() as cur:
+            rows = cur.execute(
+                f"SELECT {', '.join(_ORDER_COLS)} FROM orders WHERE point_id = ? "
+                "AND issued_on >= ? AND issued_on <= ? ORDER BY issued_on, order_id",
+                [point_id, issued_from, issued_to],
+            ).fetchall()
+        return [_order(r) for r in rows]
+
+    def _opening_days(self, cur: _Cursor, point_ids: set[str]) -> dict[str, str | None]:
+        """``point id -> opened_on`` (ISO day or None) of the stored ones among ``point_ids``."""
+        ids = sorted(point_ids)
+        out: dict[str, str | None] = {}
+        for i in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[i : i + _IN_CHUNK]
+            rows = cur.execute(
+                f"SELECT id, opened_on FROM points WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            out.update({str(r[0]): None if r[1] is None else str(r[1]) for r in rows})
+        return out
+
+    def _stored_orders(self, cur: _Cursor, order_ids: list[str]) -> dict[str, OrderLine]:
+        out: dict[str, OrderLine] = {}
+        for i in range(0, len(order_ids), _IN_CHUNK):
+            chunk = order_ids[i : i + _IN_CHUNK]
+            rows = cur.execute(
+                f"SELECT {', '.join(_ORDER_COLS)} FROM orders "
+                f"WHERE order_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            out.update({str(r[0]): _order(r) for r in rows})
+        return out
+
+
+def _order(row: Sequence[Any]) -> OrderLine:
+    return OrderLine(str(row[0]), str(row[1]), str(row[2]), int(row[3]), str(row[4]))
+
+
+def _rub(amount_kop: int) -> str:
+    whole, kop = divmod(amount_kop, 100)
+    return f"{whole}.{kop:02d}"
+
+
+def _distinct_orders(
+    orders: Sequence[OrderLine], source: str | None
+) -> dict[str, tuple[int, OrderLine]]:
+    """``order id -> (first 1-based row, line)``; checks each line's own fields and refuses an
+    id repeated with different content (exact repeats collapse)."""
+    out: dict[str, tuple[int, OrderLine]] = {}
+    for row, o in enumerate(orders, start=1):
+        if not o.order_id or not o.point_id:
+            raise InputError("empty id", source=source, row=row,
+                             column="order_id" if not o.order_id else "point_id")  # fmt: skip
+        if o.status not in _ORDER_STATUSES:
+            raise InputError(f"unknown status {o.status!r}; expected one of "
+                             f"{', '.join(_ORDER_STATUSES)}", source=source, row=row,
+                             column="status")  # fmt: skip
+        if isinstance(o.price_kop, bool) or not isinstance(o.price_kop, int) or o.price_kop < 0:
+            raise InputError(f"price must be whole kopecks >= 0, got {o.price_kop!r}",
+                             source=source, row=row, column="price_rub")  # fmt: skip
+        if not _is_iso_day(o.issued_on):
+            raise InputError(f"{o.issued_on!r} is not an existing date YYYY-MM-DD",
+                             source=source, row=row, column="issued_on")  # fmt: skip
+        seen = out.get(o.order_id)
+        if seen is None:
+            out[o.order_id] = (row, o)
+        elif seen[1] != o:
+            raise InputError(f"order id {o.order_id!r} appears twice with different content "
+                             f"(first at row {seen[0]})", source=source, row=row,
+                             column="order_id")  # fmt: skip
+    return out
+
+
+def _is_iso_day(text: str) -> bool:
+    if not isinstance(text, str) or len(text) != 10 or text[4] != "-" or text[7] != "-":
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_point(o: OrderLine, row: int, opened: dict[str, str | None], source: str | None) -> None:
+    if o.point_id not in opened:
+        raise InputError(f"unknown point {o.point_id!r}", source=source, row=row,
+                         column="point_id")  # fmt: skip
+    day = opened[o.point_id]
+    if day is None:
+        raise InputError(f"point {o.point_id!r} has no opening date (opened_on); set it "
+                         "before uploading its orders", source=source, row=row,
+                         column="point_id")  # fmt: skip
+    if o.issued_on < day:
+        raise InputError(f"issued before point {o.point_id!r} opened ({day})", source=source,
+                         row=row, column="issued_on")  # fmt: skip
+
+
+def _order_clash(old: OrderLine, new: OrderLine, row: int, source: str | None) -> str:
+    where = f"{source}, row {row}" if source else f"row {row}"
+    return (f"{where}: order {new.order_id!r} is stored as point {old.point_id}, issued "
+            f"{old.issued_on}, price {_rub(old.price_kop)} RUB; got point {new.point_id}, "
+            f"issued {new.issued_on}, price {_rub(new.price_kop)} RUB. A stored order's point, "
+            "day and price never change; only its status may")  # fmt: skip
 
 
 def _as_tuples(conflicts: Sequence[Conflict]) -> list[tuple[object, float, float]]:

@@ -9,6 +9,22 @@ from __future__ import annotations
 
 __all__ = ["POSTGIS_MIGRATIONS", "SQLITE_MIGRATIONS"]
 
+# version 2: issued orders (reward statements) and a point's pandemic closure count.
+# Money is integer kopecks; dates are ISO text (YYYY-MM-DD sorts as time does).
+_ORDERS = """
+ALTER TABLE points ADD COLUMN closed_days_2020 INTEGER;
+CREATE TABLE orders (
+    order_id   TEXT PRIMARY KEY,
+    point_id   TEXT NOT NULL REFERENCES points (id),
+    issued_on  TEXT NOT NULL,
+    price_kop  BIGINT NOT NULL CHECK (price_kop >= 0),
+    status     TEXT NOT NULL CHECK (status IN ('issued', 'returned', 'cancelled')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX orders_point_day ON orders (point_id, issued_on, order_id);
+"""
+
 _TABLES = """
 CREATE TABLE points (
     id            TEXT PRIMARY KEY,
@@ -90,6 +106,7 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 """,
+    _ORDERS,
 ]
 
 POSTGIS_MIGRATIONS: list[str] = [
@@ -113,4 +130,5 @@ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
 FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 """,
+    _ORDERS,
 ]

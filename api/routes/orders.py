@@ -1,0 +1,159 @@
+"""``POST /v1/orders``: ingest issued orders (admin), idempotent by order id, all or nothing.
+
+The body is a JSON list of order lines or a ``text/csv`` file with the columns of the CLI's
+ORDERS file (``order_id, point_id, issued_on, price_rub, status``). Both go through
+:func:`planning.rewards.parse_orders_frame`, so errors read the same as the CLI's and name
+the 1-based data row; the store then checks the points and the stored orders inside one
+transaction (:meth:`data.store.Store.upsert_orders`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from api.auth import ADMIN, Caller, get_service
+from api.errors import ERROR_RESPONSES
+from api.schemas_rewards import OrderIn, OrderIngestOut
+from api.service import Service
+from data.errors import InputError
+from data.store import OrderLine
+from planning.rewards import parse_orders_frame
+
+__all__ = [
+    "ORDER_COLUMNS",
+    "order_lines_from_frame",
+    "read_orders_csv",
+    "read_orders_json",
+    "router",
+]
+
+router = APIRouter(prefix="/v1", tags=["rewards"], responses=ERROR_RESPONSES)
+
+#: the columns of an order line, in CSV order
+ORDER_COLUMNS = ["order_id", "point_id", "issued_on", "price_rub", "status"]
+#: how the error messages name the uploaded body
+SOURCE = "body"
+
+_lines = TypeAdapter(list[OrderIn])
+
+_CSV_TYPES = {"text/csv", "application/csv", "text/plain"}
+_REQUEST_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {"type": "array", "items": OrderIn.model_json_schema()},
+            "example": [
+                {"order_id": "O-1001", "point_id": "P000001", "issued_on": "2020-10-14",
+                 "price_rub": "1000.00", "status": "issued"},
+                {"order_id": "O-1002", "point_id": "P000001", "issued_on": "2020-10-15",
+                 "price_rub": "5000.00", "status": "returned"},
+            ],
+        },
+        "text/csv": {
+            "schema": {"type": "string"},
+            "example": "order_id,point_id,issued_on,price_rub,status\n"
+            "O-1001,P000001,2020-10-14,1000.00,issued\n",
+        },
+    },
+}  # fmt: skip
+
+
+def read_orders_csv(body: bytes, *, source: str = SOURCE) -> pd.DataFrame:
+    """A CSV body (UTF-8, header row) as a table of strings; errors name the data row."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text: {exc}", source=source) from None
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+    except pd.errors.EmptyDataError:
+        raise InputError("empty CSV (no header)", source=source) from None
+    except pd.errors.ParserError as exc:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if m:  # the parser counts lines; rows are data rows (header excluded)
+            raise InputError(f"expected {m.group(1)} fields, saw {m.group(3)} (quote values "
+                             "that contain a comma)", source=source,
+                             row=int(m.group(2)) - 1) from None  # fmt: skip
+        raise InputError(f"not a readable CSV: {exc}", source=source) from None
+
+
+def read_orders_json(body: bytes) -> pd.DataFrame:
+    """A JSON list of :class:`~api.schemas_rewards.OrderIn` as a table of strings.
+
+    Raises
+    ------
+    RequestValidationError
+        (422) when the body is not such a list; ``loc`` is ``body, index, field``.
+    """
+    try:
+        data = json.loads(body) if body.strip() else None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid JSON: {exc}", source=SOURCE) from None
+    try:
+        lines = _lines.validate_python(data)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+    return pd.DataFrame([line.model_dump() for line in lines], columns=ORDER_COLUMNS, dtype=str)
+
+
+def order_lines_from_frame(frame: pd.DataFrame) -> list[OrderLine]:
+    """Store records from a frame of :func:`~planning.rewards.parse_orders_frame` (kopecks)."""
+    days = frame["issued_on"].dt.strftime("%Y-%m-%d").tolist()
+    return [
+        OrderLine(order_id=str(o), point_id=str(p), issued_on=d, price_kop=int(k), status=str(s))
+        for o, p, d, k, s in zip(
+            frame["order_id"].tolist(), frame["point_id"].tolist(), days,
+            frame["price_kop"].tolist(), frame["status"].astype(str).tolist(), strict=True,
+        )
+    ]  # fmt: skip
+
+
+@router.post(
+    "/orders",
+    response_model=OrderIngestOut,
+    summary="Ingest order lines (JSON list or CSV), idempotent by order id",
+    openapi_extra={"requestBody": _REQUEST_BODY},
+)
+async def post_orders(
+    request: Request,
+    caller: Caller = Depends(ADMIN),
+    service: Service = Depends(get_service),
+) -> OrderIngestOut:
+    """Store order lines: all or nothing, idempotent by ``order_id``.
+
+    A new id is stored; a known id with the same content changes nothing (sending the
+    same file twice changes nothing); a known id with another ``status`` is updated and
+    the change is logged in the audit log. 422 (naming the row, nothing stored) for a
+    negative or non-numeric price, an unknown status, a day that does not exist, an
+    unknown point, a point without an opening date, an item issued before its point
+    opened, or an id repeated with different content; 409 when a known order comes with
+    another point, day or price (only the status of a stored order may change).
+    Send ``Content-Type: application/json`` or ``text/csv``.
+    """
+    ctype = request.headers.get("content-type", "application/json").split(";")[0]
+    ctype = ctype.strip().lower()
+    body = await request.body()
+    if ctype in _CSV_TYPES:
+        raw = read_orders_csv(body)
+    elif ctype == "application/json" or ctype.endswith("+json"):
+        raw = read_orders_json(body)
+    else:
+        raise HTTPException(415, f"send application/json or text/csv, not {ctype!r}")
+    frame = parse_orders_frame(raw, source=SOURCE)
+    lines = order_lines_from_frame(frame)
+    result = await run_in_threadpool(
+        service.store.upsert_orders, lines, actor=caller.actor, source=SOURCE
+    )
+    return OrderIngestOut(received=result.received, created=result.created,
+                          updated=result.updated, unchanged=result.unchanged)  # fmt: skip

@@ -1,0 +1,160 @@
+"""``GET /v1/points/{id}/rewards?month=YYYY-MM``: a point's monthly reward statement.
+
+The statement is computed from the stored point and its stored orders by the same pure
+function as the CLI (:func:`planning.rewards.build_statements`) and returned exactly as
+:func:`planning.rewards.statement_to_dict` shapes it for ``pvz rewards``. A point without
+orders in the month gets a zero statement (no lines) rather than a 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Caller, get_caller, get_service
+from api.errors import ERROR_RESPONSES
+from api.schemas_rewards import StatementOut
+from api.service import Service
+from data.errors import ConflictError, InputError, NotFoundError
+from data.store import OrderLine, Point
+from planning.reward_policy import RewardPolicy, policy_from_toml
+from planning.rewards import (
+    OrderRecord,
+    PointRecord,
+    Statement,
+    build_statements,
+    double_rate_end,
+    month_bounds,
+    statement_to_dict,
+)
+
+__all__ = ["load_reward_policy", "point_statement", "router"]
+
+router = APIRouter(prefix="/v1", tags=["rewards"], responses=ERROR_RESPONSES)
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+@lru_cache(maxsize=8)
+def load_reward_policy(path: Path | None) -> RewardPolicy:
+    """The reward policy in ``path`` (TOML), or the programme's defaults; cached per path."""
+    if path is None:
+        return RewardPolicy()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the reward policy: {exc}", source=str(path)) from None
+    return policy_from_toml(text, source=str(path))
+
+
+def _month(month: str) -> tuple[str, dt.date, dt.date]:
+    month = month.strip()
+    try:
+        first, last = month_bounds(month)
+    except ValueError as exc:  # InputError is a ValueError too; 9999-12 has no next month
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"month out of range: {month!r}", column="month") from None
+    return month, first, last
+
+
+def point_statement(
+    point: Point, orders: list[OrderLine], month: str, *, policy: RewardPolicy
+) -> dict[str, Any]:
+    """The statement of one stored point for ``month``, as :func:`statement_to_dict` gives it.
+
+    Parameters
+    ----------
+    point : the stored point (needs ``opened_on``; ``closed_days_2020`` and ``rating``
+        are used when set)
+    orders : the point's stored order lines (``price_kop`` integer kopecks); lines
+        outside ``month`` are ignored
+    month : ``YYYY-MM``
+    policy : the reward programme
+
+    Returns
+    -------
+    ``point_id, month, turnover_rub, reward_rub, double_rate_days, lines, old_scheme_rub``
+    with money as RUB decimal strings; a zero statement without lines when the point has
+    no orders and no reward in the month.
+
+    Raises
+    ------
+    InputError
+        for a month that is not ``YYYY-MM``.
+    ConflictError
+        when the stored point cannot be computed: no opening date, or stored data the
+        engine refuses (e.g. an opening date moved after stored orders).
+    """
+    month, first, last = _month(month)
+    if not point.opened_on:
+        raise ConflictError(f"point {point.id!r} has no opening date (opened_on); set it to "
+                            "compute its rewards")  # fmt: skip
+    closed = int(point.closed_days_2020 or 0)
+    try:
+        opened = dt.date.fromisoformat(point.opened_on)
+        record = PointRecord(
+            point_id=point.id,
+            opened_on=opened,
+            closed_days_2020=closed,
+            rating=None if point.rating is None else Decimal(repr(float(point.rating))),
+        )
+        lines = [OrderRecord(order_id=o.order_id, point_id=o.point_id,
+                             issued_on=dt.date.fromisoformat(o.issued_on), price_kop=o.price_kop,
+                             status=o.status) for o in orders]  # fmt: skip
+        statements = build_statements([record], lines, month, policy=policy)
+    except (InputError, ValueError) as exc:
+        raise ConflictError(f"the stored data of point {point.id!r} cannot be computed: "
+                            f"{getattr(exc, 'message', exc)}") from None  # fmt: skip
+    if statements:
+        return statement_to_dict(statements[0])
+    opened_day = (opened - _EPOCH).days
+    end_day = int(double_rate_end([opened_day], [closed], policy=policy)[0])
+    first_day, last_day = (first - _EPOCH).days, (last - _EPOCH).days
+    days = max(0, min(end_day, last_day + 1) - max(opened_day, first_day))
+    empty = Statement(point_id=point.id, month=month, turnover_kop=0, reward_kop=0,
+                      double_rate_days=days, lines=(), old_scheme_kop=0,
+                      new_scheme_kop=0)  # fmt: skip
+    return statement_to_dict(empty)
+
+
+def _statement(service: Service, caller: Caller, point_id: str, month: str) -> dict[str, Any]:
+    month, first, last = _month(month)
+    point = service.store.get_point(point_id)
+    if caller.role == "partner" and point.partner_id != caller.partner_id:
+        raise NotFoundError(f"no point with id {point_id!r}")  # others' points do not exist
+    orders = service.store.list_orders(
+        point_id, issued_from=first.isoformat(), issued_to=last.isoformat()
+    )
+    policy = load_reward_policy(service.settings.reward_policy_path)
+    return point_statement(point, orders, month, policy=policy)
+
+
+@router.get(
+    "/points/{point_id}/rewards",
+    response_model=StatementOut,
+    summary="A point's reward statement for a month",
+)
+async def get_rewards(
+    point_id: str = PathParam(min_length=1, max_length=100, description="point id",
+                              examples=["P000001"]),
+    month: str = Query(..., max_length=20, description="statement month, YYYY-MM",
+                       examples=["2020-10"]),
+    caller: Caller = Depends(get_caller),
+    service: Service = Depends(get_service),
+) -> StatementOut:  # fmt: skip
+    """The month's statement: one line per order line of the point (issued items earn a
+    percent of the price or the capped amount, doubled in the first months after opening;
+    returns and cancellations earn 0.00), then any bonus lines; ``reward_rub`` is their
+    sum. The same JSON as ``pvz rewards`` writes for the point. Admin and expansion see
+    every point, a partner its own (others' are 404). 422 for a bad month; 409 when the
+    point has no opening date."""
+    body = await run_in_threadpool(_statement, service, caller, point_id, month)
+    return StatementOut(**body)
