@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import create_key
 from api.errors import install_error_handlers
 from api.network_model import attach as attach_network_model
-from api.routes import applications, audit, health, keys, points, protection
+from api.routes import applications, audit, health, keys, orders, points, protection, rewards
 from api.routes import map as map_ui
 from api.routes import planning as planning_routes
 from api.service import Service
@@ -133,7 +133,8 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, keys, protection, points, applications, audit, map_ui):
+    for module in (health, keys, protection, points, applications, orders, rewards, audit,
+                   map_ui):  # fmt: skip
         app.include_router(module.router)
     app.include_router(planning_routes.router)
     app.mount(map_ui.STATIC_URL, StaticFiles(directory=map_ui.STATIC_DIR), name="map-static")
