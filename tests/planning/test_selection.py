@@ -21,6 +21,7 @@ from planning.selection import (
     select_greedy,
     select_min_sites,
     select_min_sites_exact,
+    select_sites,
     violations,
 )
 
@@ -160,3 +161,17 @@ def test_no_chosen_set_violates_the_rule(seed: int, k: int, sep: float, share: f
                 select_min_sites(p, share)):  # fmt: skip
         assert violations(p, sel.chosen) == []
         assert sel.covered == pytest.approx(p.covered_weight(sel.chosen))
+
+
+def test_select_sites_reports_the_gap_and_keeps_the_better_set() -> None:
+    # 3 candidates, 4 demand cells; 0 and 1 conflict; 1 is the best single site
+    cover = np.array([[1, 1, 0, 0], [0, 1, 1, 1], [0, 0, 0, 1]])
+    problem = CoverageProblem.from_arrays([5.0, 1.0, 1.0, 4.0], cover,
+                                          conflicts=[[0, 1, 0], [1, 0, 0], [0, 0, 0]])  # fmt: skip
+    plan = select_sites(problem, 2)
+    assert plan.exact is not None and plan.exact.optimal
+    assert plan.best.covered == max(plan.heuristic.covered, plan.exact.covered) == 10.0
+    assert plan.gap is not None and 0.0 <= plan.gap <= 1e-12
+    assert violations(problem, plan.best.chosen) == []
+    never = select_sites(problem, 2, exact="never")
+    assert never.exact is None and never.gap is None and never.best is never.heuristic
