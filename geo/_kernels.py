@@ -155,7 +155,96 @@ def _scan(
     return n
 
 
-def _count_pairs(
+@njit(cache=True)
+def _count_one(
+    i: int,
+    qxyz: np.ndarray,
+    qrad: np.ndarray,
+    ukeys: np.ndarray,
+    starts: np.ndarray,
+    pxyz: np.ndarray,
+    prad: np.ndarray,
+    palive: np.ndarray,
+    cell_m: float,
+    rmax_points: float,
+    band_m: float,
+) -> int:
+    di = np.empty(0, dtype=np.int64)
+    df = np.empty(0, dtype=np.float64)
+    db = np.empty(0, dtype=np.int8)
+    return _scan(
+        i, qxyz, qrad, ukeys, starts, pxyz, prad, palive, cell_m, rmax_points, band_m,
+        di, di, df, db, df, df, 0, False,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _fill_one(
+    i: int,
+    qxyz: np.ndarray,
+    qrad: np.ndarray,
+    ukeys: np.ndarray,
+    starts: np.ndarray,
+    pxyz: np.ndarray,
+    prad: np.ndarray,
+    palive: np.ndarray,
+    cell_m: float,
+    rmax_points: float,
+    band_m: float,
+    gslot: np.ndarray,
+    lo: int,
+    out_q: np.ndarray,
+    out_slot: np.ndarray,
+    out_chord: np.ndarray,
+    out_flag: np.ndarray,
+    out_r: np.ndarray,
+    out_prad: np.ndarray,
+) -> None:
+    """Write query ``i``'s pairs from ``lo`` on, sorted by (chord, slot)."""
+    hi = lo + _scan(
+        i, qxyz, qrad, ukeys, starts, pxyz, prad, palive, cell_m, rmax_points, band_m,
+        gslot, out_slot, out_chord, out_flag, out_r, out_prad, lo, True,
+    )  # fmt: skip
+    out_q[lo:hi] = i
+    # insertion sort of the (short) segment by (chord, slot)
+    for a in range(lo + 1, hi):
+        c, s, f, r, p = out_chord[a], out_slot[a], out_flag[a], out_r[a], out_prad[a]
+        b = a - 1
+        while b >= lo and (out_chord[b] > c or (out_chord[b] == c and out_slot[b] > s)):
+            out_chord[b + 1] = out_chord[b]
+            out_slot[b + 1] = out_slot[b]
+            out_flag[b + 1] = out_flag[b]
+            out_r[b + 1] = out_r[b]
+            out_prad[b + 1] = out_prad[b]
+            b -= 1
+        out_chord[b + 1] = c
+        out_slot[b + 1] = s
+        out_flag[b + 1] = f
+        out_r[b + 1] = r
+        out_prad[b + 1] = p
+
+
+@njit(cache=True)
+def _alloc_pairs(
+    total: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return (
+        np.empty(total, dtype=np.int64),
+        np.empty(total, dtype=np.int64),
+        np.empty(total, dtype=np.float64),
+        np.empty(total, dtype=np.int8),
+        np.empty(total, dtype=np.float64),
+        np.empty(total, dtype=np.float64),
+    )
+
+
+# The parallel versions serve batches, the serial ones single queries (no thread start-up).
+# They are distinct functions on purpose: numba's on-disk cache is keyed by the function,
+# so one Python function compiled both ways would load either version for both.
+
+
+@njit(cache=True, parallel=True)
+def count_pairs(
     qxyz: np.ndarray,
     qrad: np.ndarray,
     ukeys: np.ndarray,
@@ -167,21 +256,41 @@ def _count_pairs(
     rmax_points: float,
     band_m: float,
 ) -> np.ndarray:
-    """Number of candidate pairs (chord below ``R + band``) for each query."""
+    """Number of candidate pairs (chord below ``R + band``) of each query (threads)."""
     m = qxyz.shape[0]
     counts = np.zeros(m, dtype=np.int64)
-    dummy_i = np.empty(0, dtype=np.int64)
-    dummy_f = np.empty(0, dtype=np.float64)
-    dummy_b = np.empty(0, dtype=np.int8)
     for i in prange(m):
-        counts[i] = _scan(
-            i, qxyz, qrad, ukeys, starts, pxyz, prad, palive, cell_m, rmax_points, band_m,
-            dummy_i, dummy_i, dummy_f, dummy_b, dummy_f, dummy_f, 0, False,
-        )  # fmt: skip
+        counts[i] = _count_one(
+            i, qxyz, qrad, ukeys, starts, pxyz, prad, palive, cell_m, rmax_points, band_m
+        )
     return counts
 
 
-def _fill_pairs(
+@njit(cache=True)
+def count_pairs_serial(
+    qxyz: np.ndarray,
+    qrad: np.ndarray,
+    ukeys: np.ndarray,
+    starts: np.ndarray,
+    pxyz: np.ndarray,
+    prad: np.ndarray,
+    palive: np.ndarray,
+    cell_m: float,
+    rmax_points: float,
+    band_m: float,
+) -> np.ndarray:
+    """:func:`count_pairs` on the calling thread."""
+    m = qxyz.shape[0]
+    counts = np.zeros(m, dtype=np.int64)
+    for i in range(m):
+        counts[i] = _count_one(
+            i, qxyz, qrad, ukeys, starts, pxyz, prad, palive, cell_m, rmax_points, band_m
+        )
+    return counts
+
+
+@njit(cache=True, parallel=True)
+def fill_pairs(
     qxyz: np.ndarray,
     qrad: np.ndarray,
     ukeys: np.ndarray,
@@ -195,51 +304,46 @@ def _fill_pairs(
     gslot: np.ndarray,
     offsets: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Write the pairs counted by :func:`count_pairs` at ``offsets`` (CSR layout).
+    """Write the pairs counted by :func:`count_pairs` at ``offsets`` (CSR layout; threads).
 
     Each query's pairs come sorted by chord, then slot. Returns per pair the
     query, the point's slot, the chord (metres), the flag (1: inside ``R - band``,
     sure; 2: within the band, to be decided exactly), ``R = max(r_q, r_p)`` and ``r_p``.
     """
     m = qxyz.shape[0]
-    total = offsets[m]
-    out_q = np.empty(total, dtype=np.int64)
-    out_slot = np.empty(total, dtype=np.int64)
-    out_chord = np.empty(total, dtype=np.float64)
-    out_flag = np.empty(total, dtype=np.int8)
-    out_r = np.empty(total, dtype=np.float64)
-    out_prad = np.empty(total, dtype=np.float64)
+    out = _alloc_pairs(int(offsets[m]))
     for i in prange(m):
-        lo = offsets[i]
-        hi = lo + _scan(
+        _fill_one(
             i, qxyz, qrad, ukeys, starts, pxyz, prad, palive, cell_m, rmax_points, band_m,
-            gslot, out_slot, out_chord, out_flag, out_r, out_prad, lo, True,
+            gslot, offsets[i], out[0], out[1], out[2], out[3], out[4], out[5],
         )  # fmt: skip
-        out_q[lo:hi] = i
-        # insertion sort of the (short) segment by (chord, slot)
-        for a in range(lo + 1, hi):
-            c, s, f, r, p = out_chord[a], out_slot[a], out_flag[a], out_r[a], out_prad[a]
-            b = a - 1
-            while b >= lo and (out_chord[b] > c or (out_chord[b] == c and out_slot[b] > s)):
-                out_chord[b + 1] = out_chord[b]
-                out_slot[b + 1] = out_slot[b]
-                out_flag[b + 1] = out_flag[b]
-                out_r[b + 1] = out_r[b]
-                out_prad[b + 1] = out_prad[b]
-                b -= 1
-            out_chord[b + 1] = c
-            out_slot[b + 1] = s
-            out_flag[b + 1] = f
-            out_r[b + 1] = r
-            out_prad[b + 1] = p
-    return out_q, out_slot, out_chord, out_flag, out_r, out_prad
+    return out
 
 
-#: parallel versions for batches, serial ones for single queries (no thread start-up)
-count_pairs = njit(cache=True, parallel=True)(_count_pairs)
-fill_pairs = njit(cache=True, parallel=True)(_fill_pairs)
-count_pairs_serial = njit(cache=True)(_count_pairs)
-fill_pairs_serial = njit(cache=True)(_fill_pairs)
+@njit(cache=True)
+def fill_pairs_serial(
+    qxyz: np.ndarray,
+    qrad: np.ndarray,
+    ukeys: np.ndarray,
+    starts: np.ndarray,
+    pxyz: np.ndarray,
+    prad: np.ndarray,
+    palive: np.ndarray,
+    cell_m: float,
+    rmax_points: float,
+    band_m: float,
+    gslot: np.ndarray,
+    offsets: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`fill_pairs` on the calling thread."""
+    m = qxyz.shape[0]
+    out = _alloc_pairs(int(offsets[m]))
+    for i in range(m):
+        _fill_one(
+            i, qxyz, qrad, ukeys, starts, pxyz, prad, palive, cell_m, rmax_points, band_m,
+            gslot, offsets[i], out[0], out[1], out[2], out[3], out[4], out[5],
+        )  # fmt: skip
+    return out
 
 
 @njit(cache=True, parallel=True)
