@@ -1,11 +1,19 @@
-"""Shared fixtures: the bundled settlements, the default policy, a small demo network."""
+"""Shared fixtures: settlements, the default policy, a small demo network, and stores.
+
+The store fixtures run the same tests on SQLite and on a throwaway PostGIS cluster.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from data.places import load_places
+from data.store import Store, open_store
+from data.store.pgcluster import TempPostgres, postgis_available
 from geo.settlements import SettlementLookup
 from planning.protection import ProtectionPolicy
 
@@ -28,3 +36,32 @@ def demo_small() -> pd.DataFrame:
     from data.demo import demo_network
 
     return demo_network(3000, seed=11, violations=7)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[tuple[TempPostgres, str]]:
+    """A PostgreSQL cluster with a migrated template database (skips without PostGIS)."""
+    if not postgis_available():
+        pytest.skip("PostgreSQL + PostGIS not installed (scripts/setup-postgis.sh)")
+    with TempPostgres() as pg:
+        url = pg.create_database("pvz_template")
+        store = open_store(url, ProtectionPolicy())
+        store.close()
+        yield pg, "pvz_template"
+
+
+@pytest.fixture(params=["sqlite", "postgis"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty, migrated store on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'pvz.db'}"
+    pg, template = request.getfixturevalue("pg_template")
+    return pg.clone_database(template)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """An open store with the default policy on each backend."""
+    s = open_store(store_url, ProtectionPolicy())
+    yield s
+    s.close()
