@@ -7,50 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-from pydantic import SecretStr
+from apikit import MOSCOW, Api, error, near, running_app
 
-from api.app import create_app
-from api.service import Service
-from api.settings import Settings
 from data.store import Point
-from geo.geodesic import WGS84
 from geo.settlements import SettlementLookup
-
-ADMIN = "test-admin-key"
-MOSCOW = (55.7558, 37.6173)
-
-
-def near(lat: float, lon: float, dist_m: float, azimuth: float = 0.0) -> tuple[float, float]:
-    lon2, lat2, _ = WGS84.fwd(lon, lat, azimuth, dist_m)
-    return float(lat2), float(lon2)
-
-
-class Api:
-    """A test client with a key per role."""
-
-    def __init__(self, client: TestClient, service: Service) -> None:
-        self.client = client
-        self.service = service
-        self.keys = {"admin": ADMIN}
-        for name, body in (("expansion", {"role": "expansion"}),
-                           ("partner", {"role": "partner", "partner_id": "acme"}),
-                           ("other", {"role": "partner", "partner_id": "globex"})):  # fmt: skip
-            r = client.post("/v1/keys", json=body, headers={"X-API-Key": ADMIN})
-            assert r.status_code == 201, r.text
-            self.keys[name] = r.json()["key"]
-
-    def call(self, method: str, path: str, who: str | None, **kw: Any) -> Any:
-        headers = kw.pop("headers", {})
-        if who is not None:
-            headers["X-API-Key"] = self.keys.get(who, who)
-        return self.client.request(method, path, headers=headers, **kw)
-
-
-def make_service(url: str, settlements: SettlementLookup, **overrides: Any) -> Service:
-    settings = Settings(database_url=url, bootstrap_admin_key=SecretStr(ADMIN), sync_interval_s=0,
-                        **overrides)  # fmt: skip
-    return Service(settings, settlements=settlements)
 
 
 @pytest.fixture
@@ -63,26 +23,16 @@ def api(
         url = pg.clone_database(template)
     else:
         url = f"sqlite:///{tmp_path / 'pvz.db'}"
-    service = make_service(url, settlements, max_batch=1000, max_body_bytes=200_000)
-    service.store.seed_points(
-        [Point(id="P1", lat=MOSCOW[0], lon=MOSCOW[1], radius_m=500.0, partner_id="acme"),
-         Point(id="P2", lat=59.9386, lon=30.3141, radius_m=500.0, partner_id="globex"),
-         Point(id="P3", lat=65.0, lon=179.99, radius_m=1000.0, status="closed")],
-        actor="test", reason="fixture",
-    )  # fmt: skip
-    service.sync(force=True)
-    with TestClient(create_app(service.settings, service=service)) as client:
-        yield Api(client, service)
-    service.close()
-
-
-def error(r: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body: dict[str, Any] = r.json()
-    assert set(body) >= {"error", "message"} and body["message"]
-    if code:
-        assert body["error"] == code
-    return body
+    points = [
+        Point(id="P1", lat=MOSCOW[0], lon=MOSCOW[1], radius_m=500.0, partner_id="acme"),
+        Point(id="P2", lat=59.9386, lon=30.3141, radius_m=500.0, partner_id="globex"),
+        Point(id="P3", lat=65.0, lon=179.99, radius_m=1000.0, status="closed"),
+    ]
+    with running_app(url, settlements, points, max_batch=1000, max_body_bytes=200_000) as (
+        client,
+        service,
+    ):
+        yield Api(client, service, {"partner": "acme", "other": "globex"})
 
 
 # ---------------------------------------------------------------- health, auth, keys

@@ -8,48 +8,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
-from pydantic import SecretStr
+from apikit import MOSCOW, Api, error, near, running_app
 
-from api.app import create_app
 from api.network_model import network_model, rub
-from api.service import Service
-from api.settings import Settings
 from data.places import load_places
 from data.store import Point
-from geo.geodesic import WGS84
 from geo.settlements import SettlementLookup
 from planning.demand import settlement_demand
 from planning.scoring import HuffModel, served_points
 
-ADMIN = "test-admin-key"
-MOSCOW = (55.7558, 37.6173)
 ROLES = ["admin", "expansion", "partner"]
 
 
-def near(lat: float, lon: float, dist_m: float, azimuth: float = 0.0) -> tuple[float, float]:
-    lon2, lat2, _ = WGS84.fwd(lon, lat, azimuth, dist_m)
-    return float(lat2), float(lon2)
-
-
-class Api:
-    """A test client with a key per role."""
-
-    def __init__(self, client: TestClient, service: Service) -> None:
-        self.client = client
-        self.service = service
-        self.keys = {"admin": ADMIN}
-        for name, body in (("expansion", {"role": "expansion"}),
-                           ("partner", {"role": "partner", "partner_id": "acme"})):  # fmt: skip
-            r = client.post("/v1/keys", json=body, headers={"X-API-Key": ADMIN})
-            assert r.status_code == 201, r.text
-            self.keys[name] = r.json()["key"]
-
-    def call(self, method: str, path: str, who: str | None, **kw: Any) -> Any:
-        headers = kw.pop("headers", {})
-        if who is not None:
-            headers["X-API-Key"] = self.keys.get(who, who)
-        return self.client.request(method, path, headers=headers, **kw)
+class PlanningApi(Api):
+    """A client with keys for admin, expansion and one partner."""
 
     def state(self) -> tuple[int, int, int]:
         """Points, applications and audit entries stored: must not move on bad input."""
@@ -74,24 +46,12 @@ NETWORK = [
 def api(tmp_path_factory: pytest.TempPathFactory, settlements: SettlementLookup) -> Iterator[Api]:
     """A client of an app on SQLite with a small network in Moscow and one in St Petersburg."""
     url = f"sqlite:///{tmp_path_factory.mktemp('planning') / 'pvz.db'}"
-    settings = Settings(database_url=url, bootstrap_admin_key=SecretStr(ADMIN),
-                        sync_interval_s=0, max_batch=50, max_body_bytes=200_000)  # fmt: skip
-    service = Service(settings, settlements=settlements)
-    service.store.seed_points(NETWORK, actor="test", reason="fixture")
-    service.sync(force=True)
-    with TestClient(create_app(settings, service=service)) as client:
+    with running_app(url, settlements, NETWORK, max_batch=50, max_body_bytes=200_000) as (
+        client,
+        service,
+    ):
         network_model(service).refresh_s = 0.0
-        yield Api(client, service)
-    service.close()
-
-
-def error(r: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body: dict[str, Any] = r.json()
-    assert set(body) >= {"error", "message"} and body["message"]
-    if code:
-        assert body["error"] == code
-    return body
+        yield PlanningApi(client, service, {"partner": "acme"})
 
 
 C1 = near(*MOSCOW, 1200, 300)

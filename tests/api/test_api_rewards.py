@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apikit import ADMIN, Api, error, running_app
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from typer.testing import CliRunner
@@ -32,7 +33,6 @@ from planning.reward_policy import policy_from_toml
 from planning.rewards import OrderRecord, PointRecord, build_statements, parse_rub
 from planning.rewards import statement_to_dict as to_dict
 
-ADMIN = "test-admin-key"
 EXAMPLE_POLICY = Path(__file__).resolve().parents[2] / "examples" / "rewards_policy_example.toml"
 
 #: the CLI's POINTS file for the same points the store holds (A and C belong to acme)
@@ -77,25 +77,8 @@ def orders_json() -> list[dict[str, str]]:
     return [dict(zip(head.split(","), r.split(","), strict=True)) for r in rows]
 
 
-class Api:
-    """A test client with a key per role: admin, expansion, acme (partner), globex (partner)."""
-
-    def __init__(self, client: TestClient, service: Service) -> None:
-        self.client = client
-        self.service = service
-        self.keys = {"admin": ADMIN}
-        for name, body in (("expansion", {"role": "expansion"}),
-                           ("acme", {"role": "partner", "partner_id": "acme"}),
-                           ("globex", {"role": "partner", "partner_id": "globex"})):  # fmt: skip
-            r = client.post("/v1/keys", json=body, headers={"X-API-Key": ADMIN})
-            assert r.status_code == 201, r.text
-            self.keys[name] = r.json()["key"]
-
-    def call(self, method: str, path: str, who: str | None, **kw: Any) -> Any:
-        headers = kw.pop("headers", {})
-        if who is not None:
-            headers["X-API-Key"] = self.keys.get(who, who)
-        return self.client.request(method, path, headers=headers, **kw)
+class RewardsApi(Api):
+    """A client with keys for admin, expansion, acme (partner) and globex (partner)."""
 
     def post_csv(self, text: str, who: str = "admin") -> Any:
         return self.call("POST", "/v1/orders", who, content=text.encode(),
@@ -125,33 +108,16 @@ def rapi(
         url = pg.clone_database(template)
     else:
         url = f"sqlite:///{tmp_path / 'pvz.db'}"
-    settings = Settings(database_url=url, bootstrap_admin_key=SecretStr(ADMIN), sync_interval_s=0,
-                        max_body_bytes=200_000)  # fmt: skip
-    service = Service(settings, settlements=settlements)
-    service.store.seed_points(
-        [Point(id="A", lat=55.7558, lon=37.6173, radius_m=500.0, partner_id="acme",
+    points = [Point(id="A", lat=55.7558, lon=37.6173, radius_m=500.0, partner_id="acme",
                opened_on="2020-07-15", rating=4.9),
          Point(id="B", lat=59.9386, lon=30.3141, radius_m=500.0, partner_id="globex",
                opened_on="2020-04-10", closed_days_2020=20),
          Point(id="C", lat=56.8, lon=60.6, radius_m=500.0, partner_id="acme",
                opened_on="2019-01-01", closed_days_2020=0, rating=4.6),
          Point(id="D", lat=55.0, lon=82.9, radius_m=500.0, opened_on="2020-11-30"),
-         Point(id="N", lat=43.1, lon=131.9, radius_m=500.0)],
-        actor="test", reason="fixture",
-    )  # fmt: skip
-    service.sync(force=True)
-    with TestClient(create_app(service.settings, service=service)) as client:
-        yield Api(client, service)
-    service.close()
-
-
-def error(r: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body: dict[str, Any] = r.json()
-    assert body["message"]
-    if code is not None:
-        assert body["error"] == code, body
-    return body
+         Point(id="N", lat=43.1, lon=131.9, radius_m=500.0)]  # fmt: skip
+    with running_app(url, settlements, points, max_body_bytes=200_000) as (client, service):
+        yield RewardsApi(client, service, {"acme": "acme", "globex": "globex"})
 
 
 def run_cli(*args: object) -> tuple[int, str]:
