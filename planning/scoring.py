@@ -157,10 +157,12 @@ def _log_features(features: FloatArray) -> FloatArray:
     x = np.asarray(features, dtype=np.float64).reshape(-1, 4)
     return np.column_stack(
         [
-            np.log(x[:, 0] / 40.0),
+            # log(x) - log(ref), not log(x / ref): a tiny positive area (5e-324 m2)
+            # must not underflow to log(0)
+            np.log(x[:, 0]) - np.log(40.0),
             np.log(2.0) * x[:, 1],
             np.log1p(x[:, 2]),
-            np.log(x[:, 3] / 5.0),
+            np.log(x[:, 3]) - np.log(5.0),
         ]
     )
 

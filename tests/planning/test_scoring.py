@@ -117,6 +117,13 @@ def test_attractiveness_and_features() -> None:
         features_from_frame(pd.DataFrame({"area_m2": [-1.0]}))
 
 
+def test_attractiveness_of_a_subnormal_area_is_finite() -> None:
+    # found by API fuzzing: 5e-324 / 40 underflows to 0 and log(0) warned (a 500)
+    f = np.array([[5e-324, 0.0, 0.0, 4.5], [1e-300, 1.0, 2.0, 1e-300]])
+    a = attractiveness(f, AttractivenessWeights(1.0, 1.0, 1.0, 1.0))
+    assert np.isfinite(a).all() and (a >= 0).all()
+
+
 def test_default_reward_rate_is_five_percent() -> None:
     assert default_reward_rate() == pytest.approx(0.05)
 
