@@ -152,6 +152,11 @@ class NetworkModel:
         for name in FEATURES:  # None -> NaN -> the feature's default
             frame[name] = pd.to_numeric(frame[name].astype(object).where(frame[name].notna()),
                                         errors="coerce")  # fmt: skip
+        # stored data may predate today's validation (a 0 m2 area, a 0 rating): such a value
+        # is unknown, not a reason to refuse to score anything
+        for name in ("area_m2", "rating"):
+            frame.loc[frame[name] <= 0, name] = np.nan
+        frame.loc[frame["fitting_rooms"] < 0, "fitting_rooms"] = np.nan
         return frame
 
     def _build(self) -> HuffModel:

@@ -198,10 +198,10 @@ class PointCreate(_In):
     partner_id: Ident | None = None
     address: Text | None = None
     opened_on: dt.date | None = None
-    area_m2: Num | None = Field(None, ge=0, le=100_000, allow_inf_nan=False)
+    area_m2: Num | None = Field(None, gt=0, le=100_000, allow_inf_nan=False)
     waiting_zone: Bool | None = None
     fitting_rooms: Int | None = Field(None, ge=0, le=1000)
-    rating: Num | None = Field(None, ge=0, le=5, allow_inf_nan=False)
+    rating: Num | None = Field(None, ge=1, le=5, allow_inf_nan=False)
     override_reason: Reason | None = Field(
         None, description="admin only: create despite conflicts; logged in the audit log"
     )
@@ -219,10 +219,10 @@ class PointPatch(_In):
     partner_id: Ident | None = None
     address: Text | None = None
     opened_on: dt.date | None = None
-    area_m2: Num | None = Field(None, ge=0, le=100_000, allow_inf_nan=False)
+    area_m2: Num | None = Field(None, gt=0, le=100_000, allow_inf_nan=False)
     waiting_zone: Bool | None = None
     fitting_rooms: Int | None = Field(None, ge=0, le=1000)
-    rating: Num | None = Field(None, ge=0, le=5, allow_inf_nan=False)
+    rating: Num | None = Field(None, ge=1, le=5, allow_inf_nan=False)
     override_reason: Reason | None = None
     model_config = ConfigDict(
         extra="forbid",
@@ -275,7 +275,7 @@ class ApplicationCreate(_In):
     lon: Lon
     kind: Ident | None = Field(None, description="default: partner")
     address: Text | None = None
-    area_m2: Num | None = Field(None, ge=0, le=100_000, allow_inf_nan=False)
+    area_m2: Num | None = Field(None, gt=0, le=100_000, allow_inf_nan=False)
     waiting_zone: Bool | None = None
     fitting_rooms: Int | None = Field(None, ge=0, le=1000)
     planned_opening: dt.date | None = None
