@@ -196,6 +196,19 @@ def _network(points: pd.DataFrame, policy: ProtectionPolicy, settlements: Settle
     return net
 
 
+def _readable(x: float) -> str:
+    """A legend number for people: 219,000 rather than 2.19e+05; 0.71 for small scores."""
+    if abs(x) >= 100:
+        return f"{float(f'{x:.3g}'):,.0f}"
+    return f"{x:.3g}"
+
+
+def _metric_label(metric: str) -> str:
+    """``turnover_rub`` -> ``turnover, RUB``; other column names with spaces."""
+    name = metric.removesuffix("_rub").replace("_", " ")
+    return f"{name}, RUB" if metric.endswith("_rub") else name
+
+
 def _candidate_layer(cand: pd.DataFrame) -> tuple[PointsCanvas, list[tuple[str, str, str]]]:
     metric = next((c for c in SCORE_COLUMNS if c in cand.columns), None)
     allowed = cand["allowed"].to_numpy(dtype=bool)
@@ -210,7 +223,8 @@ def _candidate_layer(cand: pd.DataFrame) -> tuple[PointsCanvas, list[tuple[str, 
         colors = _SCORE_COLORS[-nb:] if nb < len(_SCORE_COLORS) else _SCORE_COLORS
         for b in range(nb):
             lo, hi = edges[b], edges[min(b + 1, len(edges) - 1)]
-            classes.append({"label": f"{metric} {lo:,.4g} – {hi:,.4g}", "color": colors[b]})
+            label = f"{_metric_label(metric)}: {_readable(lo)} – {_readable(hi)}"
+            classes.append({"label": label, "color": colors[b]})
         bins = np.clip(np.searchsorted(edges, np.nan_to_num(val, nan=edges[0]), side="right") - 1,
                        0, nb - 1)  # fmt: skip
         cls = bins

@@ -48,6 +48,13 @@ def test_html_is_self_contained(map_file: Path) -> None:
     assert "L.pvz.points" in html and "L.heatLayer" in html
 
 
+def test_legend_numbers_are_readable(map_file: Path) -> None:
+    # planners read "turnover, RUB: 100,000 – 260,000", not "1e+05 – 2.6e+05"
+    html = map_file.read_text()
+    assert "turnover, RUB: 100,000 – " in html
+    assert not re.search(r"turnover[^\"]*\de\+0", html)
+
+
 def test_encoding_columns() -> None:
     ids = encode_column("id", [f"P{i:06d}" for i in range(100)])
     assert ids["enc"] == "idnum" and ids["prefix"] == "P" and ids["width"] == 6
