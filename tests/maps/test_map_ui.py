@@ -42,6 +42,18 @@ def _a_point(api: LiveApi) -> Any:
     return next(p for p in pts if p.status == "active" and p.kind == "partner")
 
 
+def money(v: str) -> str:
+    """The UI's money format: thousands split by narrow no-break spaces."""
+    whole, _, frac = v.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    digits = whole.lstrip("-")
+    groups = []
+    while digits:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    return sign + "\u202f".join(groups) + ("." + frac if frac else "")
+
+
 def test_map_page_offline_and_conflict_with_distance(watched: Watched, live_api: LiveApi) -> None:
     page = _open(watched, live_api, "expansion")
     p = _a_point(live_api)
@@ -138,8 +150,8 @@ def test_application_score_and_white_space_layer(watched: Watched, live_api: Liv
     page.wait_for_function("window.pvzUi.scoring === true && window.pvzUi.whitespace === true")
     page.click(f"#queue-list li[data-id='{app['id']}']")
     score = page.wait_for_selector("#app-check .score").inner_text()
-    assert f"expected turnover, RUB: {app['expected_turnover_rub']}" in score, score
-    assert f"expected reward, RUB: {app['expected_reward_rub']}" in score, score
+    assert f"expected turnover, RUB: {money(app['expected_turnover_rub'])}" in score, score
+    assert f"expected reward, RUB: {money(app['expected_reward_rub'])}" in score, score
     # the white-space layer is offered now that GET /v1/whitespace exists; turn it on
     page.evaluate("void window.pvzUi.map.setView([55.75, 37.62], 8, {animate: false})")
     page.locator(".leaflet-control-layers label", has_text="White space").locator("input").check()

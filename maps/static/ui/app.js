@@ -225,12 +225,20 @@
     ["turnover_rub", "expected turnover, RUB"], ["expected_reward_rub", "expected reward, RUB"],
     ["reward_rub", "expected reward, RUB"], ["net_gain_rub", "net gain for the network, RUB"]];
 
+  /* "5638651.94" -> "5 638 651.94" (narrow no-break spaces between thousands). */
+  function money(v) {
+    var m = String(v).match(/^(-?)(\d+)(\.\d+)?$/);
+    if (!m) return String(v);
+    return m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, "\u202f") + (m[3] || "");
+  }
+
   function scoreRows(obj) {
     var out = "";
     SCORE_KEYS.forEach(function (k) {
       var v = obj && obj[k[0]];
       if (v !== null && v !== undefined && typeof v !== "object") {
-        out += "<div>" + esc(k[1]) + ": <b>" + esc(v) + "</b></div>";
+        var shown = /_rub$/.test(k[0]) ? money(v) : v;
+        out += "<div>" + esc(k[1]) + ": <b>" + esc(shown) + "</b></div>";
       }
     });
     if (obj && obj.score && typeof obj.score === "object") {
@@ -257,7 +265,7 @@
       var div = document.createElement("div");
       div.className = "score";
       var losers = r.cannibalization.slice(0, 3).map(function (c) {
-        return esc(c.point_id) + " −" + esc(c.loss_rub);
+        return esc(c.point_id) + " −" + esc(money(c.loss_rub));
       }).join(", ");
       div.innerHTML = scoreRows(r) + (losers ? "<div>takes from: " + losers + " RUB</div>" : "");
       target.appendChild(div);
