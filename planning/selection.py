@@ -187,7 +187,7 @@ class CoverageProblem:
         la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
         lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))
         n = la.size
-        site, cell, _ = reach_pairs(demand, la, lo, service_radius_m)
+        site, cell, _ = reach_pairs(demand, la, lo, service_radius_m, distances=False)
         cover = _csr(site, cell, n, len(demand))
         allowed = np.ones(n, dtype=bool)
         radius: FloatArray | None = None

@@ -119,7 +119,7 @@ def zones_from_cells(
     n_zones, label = connected_components(graph, directed=False)
     dem = white.demand
     # white demand within reach of every white cell: the best site of each zone
-    site, cell, _ = reach_pairs(dem, dem.lat, dem.lon, reach_m)
+    site, cell, _ = reach_pairs(dem, dem.lat, dem.lon, reach_m, distances=False)
     capture = np.bincount(site, weights=dem.weight[cell], minlength=n).astype(np.float64)
     capture = np.maximum(capture, dem.weight)  # a cell always serves itself
     zone_demand = np.bincount(label, weights=dem.weight, minlength=n_zones)
