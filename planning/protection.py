@@ -318,17 +318,13 @@ class ProtectionNetwork:
                             la.shape)  # fmt: skip
         blocked = np.flatnonzero(self.policy.blocked(k))
         sub = self.index.query(la[blocked], lo[blocked], r[blocked], distances=True)
-        query = blocked[sub.query]
         ids = self.index.ids_of(sub.slot)
-        if exclude is not None:
-            keep = ids != exclude
-            query, ids = query[keep], ids[keep]
-            sub = Pairs(query, sub.slot[keep], sub.distance_m[keep], sub.radius_m[keep],
-                        sub.point_radius_m[keep])  # fmt: skip
-        pairs = Pairs(query, sub.slot, sub.distance_m, sub.radius_m, sub.point_radius_m)
+        keep = np.ones(ids.size, dtype=bool) if exclude is None else ids != exclude
+        pairs = Pairs(blocked[sub.query[keep]], sub.slot[keep], sub.distance_m[keep],
+                      sub.radius_m[keep], sub.point_radius_m[keep])  # fmt: skip
         allowed = np.ones(la.size, dtype=bool)
-        allowed[query] = False
-        return BatchCheck(allowed, r, loc.name, loc.population, pairs, ids)
+        allowed[pairs.query] = False
+        return BatchCheck(allowed, r, loc.name, loc.population, pairs, ids[keep])
 
     def check(
         self,

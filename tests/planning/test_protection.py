@@ -126,6 +126,9 @@ def test_check_batch_matches_single(moscow_net: ProtectionNetwork) -> None:
 def test_exclude_self(moscow_net: ProtectionNetwork) -> None:
     lat, lon, _ = moscow_net.index.point("A")
     assert [c.point_id for c in moscow_net.check(lat, lon, exclude="A").conflicts] == ["B"]
+    batch = moscow_net.check_batch([lat, lat], [lon, lon], exclude="A")
+    assert [[c.point_id for c in batch.result(i).conflicts] for i in (0, 1)] == [["B"], ["B"]]
+    assert batch.point_ids.tolist() == ["B", "B"] and not batch.allowed.any()
 
 
 def test_audit_finds_exactly_planted(
