@@ -15,6 +15,7 @@ from api.auth import create_key
 from api.errors import install_error_handlers
 from api.network_model import attach as attach_network_model
 from api.routes import applications, audit, health, keys, orders, points, protection, rewards
+from api.routes import density as density_routes
 from api.routes import map as map_ui
 from api.routes import planning as planning_routes
 from api.service import Service
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.include_router(density_routes.router)  # before points: /{point_id} matches too
     for module in (health, keys, protection, points, applications, orders, rewards, audit,
                    map_ui):  # fmt: skip
         app.include_router(module.router)

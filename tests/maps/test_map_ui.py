@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -160,4 +161,19 @@ def test_application_score_and_white_space_layer(watched: Watched, live_api: Liv
                           "window.pvzUi.whiteLayer.getLayers().length")  # fmt: skip
     assert drawn == page.evaluate("window.pvzUi.whiteZones") > 0
     shot(page, "map_ui_score_whitespace")
+    assert watched.blocked == [] and watched.errors == [], (watched.blocked, watched.errors)
+
+
+def test_national_view_shows_density_cells(watched: Watched, live_api: LiveApi) -> None:
+    page = _open(watched, live_api, "expansion")
+    n = page.evaluate("window.pvzUi.loads")
+    page.evaluate("void window.pvzUi.map.setView([62, 95], 3, {animate: false})")
+    page.wait_for_function(f"window.pvzUi.loads > {n} && window.pvzUi.density > 0")
+    drawn = page.evaluate("window.pvzUi.densityLayer.getLayers().length")
+    assert drawn == page.evaluate("window.pvzUi.density") > 0
+    tip = page.evaluate("window.pvzUi.densityLayer.getLayers()[0].getTooltip().getContent()")
+    assert re.fullmatch(r"[\d\s\u00a0\u202f,]+ points \([\d\s\u00a0\u202f,]+ live\)", tip), tip
+    shot(page, "map_ui_density")
+    _goto(page, 55.75, 37.62, 10)  # zoomed in past the threshold: cells go, points come
+    assert page.evaluate("window.pvzUi.densityLayer.getLayers().length") == 0
     assert watched.blocked == [] and watched.errors == [], (watched.blocked, watched.errors)

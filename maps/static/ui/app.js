@@ -1,5 +1,5 @@
-/* The expansion team's map UI (/map): the network by view (GET /v1/points, bbox paging),
- * protection checks on click, the applications queue with approve / reject, layers for
+/* The expansion team's map UI (/map): the network by view (GET /v1/points, bbox paging;
+ * zoomed out, counts per H3 cell from GET /v1/points/density), protection checks on click, the applications queue with approve / reject, layers for
  * protection circles, white space and demand heat, and settlement search. Offline: every
  * asset comes from this server. */
 (function () {
@@ -74,6 +74,7 @@
   L.control.scale().addTo(map);
   var renderer = L.canvas({ padding: 0.3 });
   var pointsLayer = L.layerGroup().addTo(map);
+  var densityLayer = ui.densityLayer = L.layerGroup().addTo(map);
   var circlesLayer = L.layerGroup().addTo(map);
   var checkLayer = L.layerGroup().addTo(map);
   var whiteLayer = ui.whiteLayer = L.geoJSON(null, { style: { color: "#e6550d", weight: 1.5,
@@ -84,7 +85,7 @@
         Number(p.best_lat).toFixed(4) + ", " + Number(p.best_lon).toFixed(4));
     } });
   var heatLayer = L.heatLayer([], { radius: 18, blur: 20, max: 1.0, minOpacity: 0.25 });
-  var overlays = { "Points": pointsLayer, "Protection circles": circlesLayer,
+  var overlays = { "Points": pointsLayer, "Network density": densityLayer, "Protection circles": circlesLayer,
     "Demand heat": heatLayer, "Check result": checkLayer };
   var control = L.control.layers(null, overlays, { collapsed: false }).addTo(map);
   var COLORS = { partner: "#1f77b4", own: "#2ca02c", postamat: "#9467bd" };
@@ -128,9 +129,11 @@
     var bbox = viewBbox();
     if (map.getZoom() < MIN_ZOOM_POINTS || !bbox) {
       pointsLayer.clearLayers(); circlesLayer.clearLayers(); ui.pointsById = {};
-      $("status").textContent = "Zoom in to load points.";
+      loadDensity(bbox || "-180,-90,180,90");
       return;
     }
+    densityLayer.clearLayers();
+    ui.density = null;
     var ctl = loadCtl = new AbortController();
     var got = [], seq = ++ui.loads;
     function page(cursor) {
@@ -159,6 +162,31 @@
         (how === "more" ? " (first " + got.length + "; zoom in for all)" : "");
       ui.loaded = got.length;
     }).catch(fail("Loading points"));
+  }
+
+  /* Below MIN_ZOOM_POINTS: the network as point counts per H3 cell (GET /v1/points/density),
+   * one circle per cell, its area proportional to the count. */
+  function loadDensity(bbox) {
+    var ctl = loadCtl = new AbortController(), seq = ++ui.loads;
+    $("status").textContent = "Loading the network density…";
+    api("GET", "/v1/points/density?bbox=" + bbox, undefined, ctl.signal).then(function (fc) {
+      if (seq !== ui.loads) return;
+      densityLayer.clearLayers();
+      var max = 1;
+      fc.features.forEach(function (f) { max = Math.max(max, f.properties.count); });
+      fc.features.forEach(function (f) {
+        var c = f.geometry.coordinates, p = f.properties;
+        L.circleMarker([c[1], c[0]], { renderer: renderer,
+          radius: 3 + 17 * Math.sqrt(p.count / max), weight: 1, color: "#08519c", fillColor: "#3182bd", fillOpacity: 0.55,
+          bubblingMouseEvents: false })
+          .bindTooltip(p.count.toLocaleString() + " points (" + p.live.toLocaleString() + " live)")
+          .addTo(densityLayer);
+      });
+      ui.density = fc.features.length;
+      ui.loaded = 0;
+      $("status").textContent = fc.total.toLocaleString() + " points in view (" +
+        fc.live.toLocaleString() + " live); zoom in to see them one by one.";
+    }).catch(fail("Loading the network density"));
   }
 
   function drawCircles() {
