@@ -124,6 +124,9 @@ class NetworkModel:
         #: how many times the model was built (for tests and logs)
         self.builds = 0
         self._lock = threading.RLock()
+        self._points: pd.DataFrame | None = None
+        self._points_cursor = 0
+        self._points_at = 0.0
 
     # ------------------------------------------------------------ the model
     @property
@@ -172,16 +175,37 @@ class NetworkModel:
                  turnover.size, len(self.demand), cursor)  # fmt: skip
         return model
 
-    def _points_changed(self) -> bool:
-        """Whether a point changed since the model's cursor (moves the cursor past others)."""
+    def _point_changed_after(self, cursor: int) -> tuple[bool, int]:
+        """Whether a point changed after audit entry ``cursor``; and a cursor past the
+        entries that were not about points (so they are not read again)."""
         store = self.service.store
         while True:
-            changes = store.changes_since(self._cursor, limit=5000)
+            changes = store.changes_since(cursor, limit=5000)
             if not changes:
-                return False
+                return False, cursor
             if any(entity == "point" for _, entity, _ in changes):
-                return True
-            self._cursor = changes[-1][0]
+                return True, cursor
+            cursor = changes[-1][0]
+
+    def _points_changed(self) -> bool:
+        """Whether a point changed since the model's cursor (moves the cursor past others)."""
+        changed, self._cursor = self._point_changed_after(self._cursor)
+        return changed
+
+    def points(self) -> pd.DataFrame:
+        """:meth:`points_frame`, cached with the model's rule: re-read when a point changed
+        and the copy is at least ``refresh_s`` old. Treat it as read-only."""
+        with self._lock:
+            if self._points is not None and time.monotonic() - self._points_at < self.refresh_s:
+                return self._points
+            if self._points is not None:
+                changed, self._points_cursor = self._point_changed_after(self._points_cursor)
+                if not changed:
+                    return self._points
+            cursor = self.service.store.last_audit_id()  # before reading: later writes count
+            self._points = self.points_frame()
+            self._points_cursor, self._points_at = cursor, time.monotonic()
+            return self._points
 
     def model(self) -> HuffModel:
         """The Huff model of the network, built or refreshed as the module docstring says."""

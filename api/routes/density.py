@@ -1,26 +1,31 @@
 """``GET /v1/points/density``: the network aggregated into H3 cells for the national view.
 
 Counts reveal no ids, owners or exact places, so every role (a partner too) gets the
-counts of the whole network, not only its own points. The aggregate is computed on each
-request from the store: the points inside the bbox are read in id-ordered pages (the same
-``Store.list_points`` that backs ``GET /v1/points``) and counted per cell with h3 and
-numpy; no cache, so it is never stale.
+counts of the whole network, not only its own points. The counts come from the service's
+snapshot of the stored points (:meth:`api.network_model.NetworkModel.points`: re-read when
+a point changed and the copy is at least 30 s old, so counts may lag writes by that much)
+with each point's H3 cell computed once per snapshot and resolution; a request filters by
+bbox and counts, in milliseconds at national scale.
 """
 
 from __future__ import annotations
 
+import threading
+
 import h3
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
+from api.network_model import network_model
 from api.routes.points import parse_bbox
 from api.schemas_density import DensityCollection, DensityFeature, DensityProperties
 from api.service import Service
 from data.errors import InputError
-from data.store import Store
 from planning.protection import ProtectionPolicy
 
 __all__ = ["MAX_RESOLUTION", "MIN_RESOLUTION", "aggregate", "default_resolution", "router"]
@@ -47,40 +52,65 @@ def default_resolution(bbox: tuple[float, float, float, float]) -> int:
     return next((res for least, res in _STEPS if side >= least), MAX_RESOLUTION)
 
 
+_cells_lock = threading.Lock()
+_cells_of: tuple[pd.DataFrame, dict[int, npt.NDArray[np.uint64]]] | None = None
+
+
+def _cells(points: pd.DataFrame, res: int) -> npt.NDArray[np.uint64]:
+    """The H3 cell (as an integer) containing each point of this snapshot at ``res``,
+    computed once per snapshot and resolution."""
+    global _cells_of
+    with _cells_lock:
+        if _cells_of is None or _cells_of[0] is not points:
+            _cells_of = (points, {})
+        by_res = _cells_of[1]
+        if res not in by_res:
+            lat = points["lat"].to_numpy(dtype=np.float64).tolist()
+            lon = points["lon"].to_numpy(dtype=np.float64).tolist()
+            by_res[res] = np.fromiter(
+                (h3.str_to_int(h3.latlng_to_cell(a, o, res))
+                 for a, o in zip(lat, lon, strict=True)),
+                dtype=np.uint64, count=len(lat),
+            )  # fmt: skip
+        return by_res[res]
+
+
 def aggregate(
-    store: Store, policy: ProtectionPolicy, bbox: tuple[float, float, float, float], res: int
+    points: pd.DataFrame,
+    policy: ProtectionPolicy,
+    bbox: tuple[float, float, float, float],
+    res: int,
 ) -> DensityCollection:
-    """Count every point inside ``bbox`` per H3 cell of resolution ``res``."""
-    lat: list[float] = []
-    lon: list[float] = []
-    kind: list[str] = []
-    status: list[str] = []
-    after: str | None = None
-    while True:
-        page = store.list_points(bbox=bbox, limit=_PAGE, after=after)
-        for p in page:
-            lat.append(p.lat)
-            lon.append(p.lon)
-            kind.append(p.kind)
-            status.append(p.status)
-        if len(page) < _PAGE:
-            break
-        after = page[-1].id
-    if not lat:
+    """Count every point inside ``bbox`` per H3 cell of resolution ``res``.
+
+    ``points`` is a snapshot of the store (``id, lat, lon, kind, status``, ...): the
+    service's :meth:`~api.network_model.NetworkModel.points`, re-read when points changed
+    and the copy is at least 30 s old.
+    """
+    minlon, minlat, maxlon, maxlat = bbox
+    lat = points["lat"].to_numpy(dtype=np.float64)
+    lon = points["lon"].to_numpy(dtype=np.float64)
+    inside = (lat >= minlat) & (lat <= maxlat)
+    if minlon <= maxlon:
+        inside &= (lon >= minlon) & (lon <= maxlon)
+    else:  # across the antimeridian
+        inside &= (lon >= minlon) | (lon <= maxlon)
+    idx = np.flatnonzero(inside)
+    if idx.size == 0:
         return DensityCollection(resolution=res, total=0, live=0, features=[])
-    cells = np.array([h3.latlng_to_cell(a, o, res) for a, o in zip(lat, lon, strict=True)])
-    live = policy.protects(kind, status)
-    uniq, inv = np.unique(cells, return_inverse=True)
+    live = policy.protects(points["kind"].to_numpy()[idx], points["status"].to_numpy()[idx])
+    uniq, inv = np.unique(_cells(points, res)[idx], return_inverse=True)
     counts = np.bincount(inv, minlength=len(uniq))
     lives = np.bincount(inv, weights=live.astype(np.float64), minlength=len(uniq))
     features = []
-    for cell, n, m in zip(uniq.tolist(), counts.tolist(), lives.tolist(), strict=True):
+    for cell_int, n, m in zip(uniq.tolist(), counts.tolist(), lives.tolist(), strict=True):
+        cell = h3.int_to_str(cell_int)
         clat, clon = h3.cell_to_latlng(cell)
         features.append(DensityFeature(
             id=cell, geometry={"type": "Point", "coordinates": [clon, clat]},
             properties=DensityProperties(count=n, live=round(m)),
         ))  # fmt: skip
-    return DensityCollection(resolution=res, total=len(lat), live=int(live.sum()),
+    return DensityCollection(resolution=res, total=int(idx.size), live=int(live.sum()),
                              features=features)  # fmt: skip
 
 
@@ -106,4 +136,8 @@ async def density(
     elif not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION:
         raise InputError(f"resolution must be {MIN_RESOLUTION} to {MAX_RESOLUTION}",
                          column="resolution")  # fmt: skip
-    return await run_in_threadpool(aggregate, service.store, service.policy, box, resolution)
+
+    def run() -> DensityCollection:
+        return aggregate(network_model(service).points(), service.policy, box, resolution)
+
+    return await run_in_threadpool(run)

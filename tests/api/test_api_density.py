@@ -113,3 +113,18 @@ def test_documented_in_openapi(api: Api) -> None:
     op = spec["paths"]["/v1/points/density"]["get"]
     assert "DensityCollection" in str(op["responses"]["200"])
     assert "example" in spec["components"]["schemas"]["DensityCollection"]
+
+
+def test_counts_follow_new_points_after_the_refresh_interval(api: Api) -> None:
+    # the counts come from a snapshot re-read when a point changed and it is refresh_s old
+    from api.network_model import network_model
+
+    url = "/v1/points/density?bbox=100,60,101,61&resolution=4"
+    assert api.call("GET", url, "expansion").json()["total"] == 0
+    body = {"id": "NEW1", "lat": 60.5, "lon": 100.5, "radius_m": 1000.0}
+    assert api.call("POST", "/v1/points", "admin", json=body).status_code == 201
+    network_model(api.service).refresh_s = 3600.0  # within the interval: the snapshot stays
+    assert api.call("GET", url, "expansion").json()["total"] == 0
+    network_model(api.service).refresh_s = 0.0  # past it: a point changed, so it is re-read
+    fc = api.call("GET", url, "expansion").json()
+    assert fc["total"] == 1 and fc["live"] == 1
