@@ -675,14 +675,18 @@ class SqlStore(Store):
         return (lat, lon, self._reach_m(radius_m))
 
     # ------------------------------------------------------------ points
-    def get_point(self, point_id: str) -> Point:
-        with self._read() as cur:
-            row = cur.execute(
-                f"SELECT {', '.join(_POINT_COLS)} FROM points WHERE id = ?", [point_id]
-            ).fetchone()
+    def _point_in(self, cur: _Cursor, point_id: str) -> Point:
+        """The stored point ``point_id`` read through ``cur``; NotFoundError if none."""
+        row = cur.execute(
+            f"SELECT {', '.join(_POINT_COLS)} FROM points WHERE id = ?", [point_id]
+        ).fetchone()
         if row is None:
             raise NotFoundError(f"no point with id {point_id!r}")
         return self._point(row)
+
+    def get_point(self, point_id: str) -> Point:
+        with self._read() as cur:
+            return self._point_in(cur, point_id)
 
     def list_points(
         self,
@@ -803,12 +807,7 @@ class SqlStore(Store):
         old = self.get_point(point_id)  # NotFoundError before locking
         stamp = to_iso(now_utc())
         with self._write([self._lock_for(old.lat, old.lon, old.radius_m)]) as cur:
-            row = cur.execute(
-                f"SELECT {', '.join(_POINT_COLS)} FROM points WHERE id = ?", [point_id]
-            ).fetchone()
-            if row is None:
-                raise NotFoundError(f"no point with id {point_id!r}")
-            old = self._point(row)
+            old = self._point_in(cur, point_id)
             new = replace(old, **changes, updated_at=stamp)
             conflicts: list[Conflict] = []
             was_live = bool(self.policy.protects(old.kind, old.status))
@@ -858,14 +857,18 @@ class SqlStore(Store):
                                 "reserved_until": app.reserved_until})  # fmt: skip
         return app
 
-    def get_application(self, app_id: str) -> Application:
-        with self._read() as cur:
-            row = cur.execute(
-                f"SELECT {', '.join(_APP_COLS)} FROM applications WHERE id = ?", [app_id]
-            ).fetchone()
+    def _app_in(self, cur: _Cursor, app_id: str) -> Application:
+        """The stored application ``app_id`` read through ``cur``; NotFoundError if none."""
+        row = cur.execute(
+            f"SELECT {', '.join(_APP_COLS)} FROM applications WHERE id = ?", [app_id]
+        ).fetchone()
         if row is None:
             raise NotFoundError(f"no application with id {app_id!r}")
         return self._app(row)
+
+    def get_application(self, app_id: str) -> Application:
+        with self._read() as cur:
+            return self._app_in(cur, app_id)
 
     def list_applications(
         self,
@@ -902,12 +905,7 @@ class SqlStore(Store):
         return [self._app(r) for r in rows]
 
     def _pending(self, cur: _Cursor, app_id: str) -> Application:
-        row = cur.execute(
-            f"SELECT {', '.join(_APP_COLS)} FROM applications WHERE id = ?", [app_id]
-        ).fetchone()
-        if row is None:
-            raise NotFoundError(f"no application with id {app_id!r}")
-        app = self._app(row)
+        app = self._app_in(cur, app_id)
         if app.status != "pending":
             raise ConflictError(f"application {app_id!r} is {app.status} already")
         return app
