@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         default=None,
         description="settlement boundary polygons (GeoPackage/GeoJSON) instead of GeoNames",
     )
+    settlements_crimea: bool = Field(
+        default=True,
+        description="include Crimea (Sevastopol, Republic of Crimea) in the bundled settlements;"
+        " read by data.places.load_places from PVZ_SETTLEMENTS_CRIMEA",
+    )
     sync_interval_s: float = Field(
         default=1.0,
         ge=0,

@@ -1,27 +1,69 @@
-"""The bundled Russia-only GeoNames settlements table (CC BY 4.0, see ATTRIBUTION.md)."""
+"""The bundled settlements table: a Russia-only GeoNames extract plus a small supplement.
+
+Sources and licences in ``data/ATTRIBUTION.md``. ``settlements_ru.csv`` is built
+by ``scripts/extract_settlements.py``; ``places_supplement.csv`` adds city
+districts that GeoNames ``cities500`` lacks (Moscow's Mitino, South Butovo, the
+New Moscow settlements...), each a part of its city.
+
+Crimea (Sevastopol, a federal city, and the Republic of Crimea) is filed by
+GeoNames under another country code; the table includes it (``crimea == 1``)
+and :func:`load_places` keeps it unless told otherwise, or unless the
+environment sets ``PVZ_SETTLEMENTS_CRIMEA=0`` (see ``api/settings.py``).
+"""
 
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["PLACES_CSV", "load_places"]
+__all__ = ["PLACES_CSV", "SUPPLEMENT_CSV", "crimea_default", "load_places"]
 
+_HERE = Path(__file__).resolve().parent
 #: GeoNames places of Russia with population >= 500 (built by scripts/extract_settlements.py)
-PLACES_CSV = Path(__file__).resolve().parent / "settlements_ru.csv"
+PLACES_CSV = _HERE / "settlements_ru.csv"
+#: city districts missing from GeoNames cities500 (hand-kept, approximate centres)
+SUPPLEMENT_CSV = _HERE / "places_supplement.csv"
+
+_DTYPES = {"geonameid": "int64", "name": "str", "name_ru": "str", "admin1": "str", "tz": "str"}
 
 
-@functools.lru_cache(maxsize=1)
-def load_places() -> pd.DataFrame:
-    """Bundled settlements: ``geonameid, name, name_ru, lat, lon, population, admin1, tz``.
+def crimea_default() -> bool:
+    """Whether Crimea is included: ``PVZ_SETTLEMENTS_CRIMEA`` (default on; 0/false/no: off)."""
+    raw = os.environ.get("PVZ_SETTLEMENTS_CRIMEA", "1").strip().lower()
+    return raw not in {"0", "false", "no", "off"}
 
-    Latitude and longitude are WGS84 degrees; sorted by descending population.
+
+def load_places(*, crimea: bool | None = None) -> pd.DataFrame:
+    """Bundled settlements, sorted by descending population.
+
+    Columns: ``geonameid, name, name_ru, lat, lon, population, admin1, tz,
+    part_of`` and, when the table has them, ``crimea`` and the others written
+    by the extraction script. ``lat, lon`` are WGS84 degrees; ``part_of`` is
+    the ``geonameid`` of the city a place is part of, 0 for a settlement of its
+    own. Supplement rows have negative ids.
+
+    Parameters
+    ----------
+    crimea : keep the Crimean places; None: :func:`crimea_default`.
+
     The frame is cached: treat it as read-only.
     """
-    return pd.read_csv(
-        PLACES_CSV,
-        dtype={"geonameid": "int64", "name": "str", "name_ru": "str", "admin1": "str", "tz": "str"},
-        keep_default_na=False,
-    )
+    return _load(crimea_default() if crimea is None else bool(crimea))
+
+
+@functools.lru_cache(maxsize=2)
+def _load(crimea: bool) -> pd.DataFrame:
+    base = pd.read_csv(PLACES_CSV, dtype=_DTYPES, keep_default_na=False)
+    extra = pd.read_csv(SUPPLEMENT_CSV, dtype=_DTYPES, keep_default_na=False)
+    extra = extra.drop(columns=["note"], errors="ignore")
+    df = pd.concat([base, extra], ignore_index=True)
+    df["part_of"] = pd.to_numeric(df.get("part_of", 0), errors="coerce").fillna(0).astype("int64")
+    if "crimea" in df.columns:
+        df["crimea"] = pd.to_numeric(df["crimea"], errors="coerce").fillna(0).astype("int64")
+        if not crimea:
+            df = df[df["crimea"] == 0]
+    df = df.sort_values(["population", "geonameid"], ascending=[False, True], kind="stable")
+    return df.reset_index(drop=True)

@@ -1,21 +1,43 @@
-"""Which settlement a point belongs to: GeoNames places by urban radius, or user polygons.
+"""Which settlement (населённый пункт) a point lies in: bundled places, or boundary polygons.
 
-The rule (documented in README, "Settlements"):
+The rule (documented in README, "Settlements"), as far as point data allows:
 
-1. If boundary polygons were supplied (GeoPackage/GeoJSON with ``name`` and
-   ``population``), a point inside one or more polygons belongs to the most
-   populous of them.
-2. Otherwise each place gets a nominal urban radius that grows with population,
-   ``R_km = 0.5 * (population / 1000) ** 0.4`` (Moscow, 10.4 M: 20.2 km; a city
-   of 1 M: 7.9 km; a town of 10,000: 1.3 km), and a point belongs to the most
-   populous place whose geodesic distance from the point is below its radius.
-3. A point covered by neither is in open country (no settlement, population 0).
+1. **Boundary polygons first.** If polygons were supplied (GeoPackage/GeoJSON
+   with ``name`` and ``population``, see :mod:`data.boundaries`), a point inside
+   one or more polygons belongs to the most populous of them (a federal city's
+   polygon wins over the villages inside it).
+2. **Parts of a city are that city.** A bundled place may be a part of a city
+   (column ``part_of``: the ``geonameid`` of the city). Every place of a federal
+   city (Moscow, St Petersburg, Sevastopol) and every city section GeoNames lists
+   as a place of its own is such a part. A part lends its footprint to its city
+   and never counts as a settlement of its own: a point near Solntsevo is in
+   Moscow, with Moscow's population.
+3. **Nominal footprints.** Each place (city or part) covers a disc of nominal
+   urban radius ``R_km = 0.5 * (population / 1000) ** 0.4`` around its centre
+   (Moscow, 13.0 M: 22.1 km; a city of 1 M: 7.9 km; a town of 10,000: 1.3 km);
+   a part's disc uses the part's own population and reaches ``PART_REACH``
+   (1.5) times its radius, so that no open country is left between the parts
+   of one city (the ground of a federal city has none).
+4. **Nearest relative to size.** Of the discs that cover a point, the one with
+   the smallest ``d / R`` wins (``d`` the geodesic distance from its centre), and
+   the point belongs to that disc's settlement. So separate towns next to a big
+   city keep their own ground (a point in Khimki is nearer Khimki's centre,
+   relative to Khimki's size, than Moscow's centre relative to Moscow's) and
+   every place's own centre lies in the place itself (``d = 0``).
+   Ties go to the more populous settlement, then to the lower row.
+5. Covered by nothing: open country (no settlement, population 0).
+
+The populations are the places' (2021 census for cities of 100,000 or more in
+the bundled table); a part's disc decides *where*, its city's population
+decides the radius tier.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -25,7 +47,11 @@ import pandas as pd
 from geo.geodesic import validate_latlon
 from geo.index import PointIndex
 
-__all__ = ["Located", "SettlementLookup", "urban_radius_m"]
+__all__ = ["PART_REACH", "Located", "SettlementLookup", "settlement_owners", "urban_radius_m"]
+
+#: a part of a city covers this many times its nominal radius (rule 3), so that no
+#: open country is left between the parts of one city; the score stays ``d / R``
+PART_REACH = 1.5
 
 
 def urban_radius_m(population: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -38,24 +64,60 @@ def urban_radius_m(population: npt.ArrayLike) -> npt.NDArray[np.float64]:
 class Located:
     """Settlement of each query point (arrays of the query length).
 
-    ``index`` is the row in :attr:`SettlementLookup.places` (-1: open country);
-    ``population`` is 0 and ``name`` is ``None`` in open country.
+    ``index`` is the row of the settlement in :attr:`SettlementLookup.places`
+    (-1: open country, or a boundary polygon); ``population`` is 0 and ``name``
+    (Russian, falling back to the GeoNames name) and ``name_en`` are ``None`` in
+    open country.
     """
 
     index: npt.NDArray[np.int64]
     population: npt.NDArray[np.int64]
     name: npt.NDArray[np.object_]
+    name_en: npt.NDArray[np.object_] | None = None
+
+
+def _text(values: pd.Series) -> npt.NDArray[np.object_]:
+    return values.fillna("").astype(str).str.strip().to_numpy(dtype=object)
+
+
+def settlement_owners(places: pd.DataFrame) -> npt.NDArray[np.int64]:
+    """Row of the settlement each place belongs to: itself, or the city it is part of.
+
+    ``part_of`` holds a ``geonameid`` (0, empty or NaN: none). A part whose city
+    is not in the table (for example Crimea left out) stands on its own; chains
+    (a part of a part) resolve to the top.
+    """
+    n = len(places)
+    own = np.arange(n, dtype=np.int64)
+    if "part_of" not in places.columns or "geonameid" not in places.columns:
+        return own
+    part_of = pd.to_numeric(places["part_of"], errors="coerce").fillna(0).to_numpy(np.int64)
+    row_of = {int(g): i for i, g in enumerate(places["geonameid"].to_numpy(np.int64).tolist())}
+    parent = np.array([row_of.get(int(p), i) if p else i for i, p in enumerate(part_of)])
+    for _ in range(8):  # resolve chains; real data has none deeper than 1
+        nxt = parent[parent]
+        if np.array_equal(nxt, parent):
+            break
+        parent = nxt
+    return parent.astype(np.int64)
 
 
 class SettlementLookup:
-    """Assign points to settlements.
+    """Assign points to settlements by the rule in the module docstring.
 
     Parameters
     ----------
-    places : DataFrame with ``name, lat, lon, population`` (WGS84 degrees), for
-        example :func:`data.places.load_places`.
-    polygons : optional GeoDataFrame of boundaries with ``name`` and
-        ``population`` columns; containment in a polygon takes precedence.
+    places : DataFrame with ``name, lat, lon, population`` (WGS84 degrees), and
+        optionally ``name_ru`` (the name reported), ``geonameid`` and ``part_of``
+        (the city a place is part of); for example :func:`data.places.load_places`.
+    polygons : optional GeoDataFrame of boundaries in WGS84 with ``name`` and
+        ``population`` columns (``name_ru`` preferred for the report when given),
+        antimeridian-crossing rings already split (:func:`data.boundaries.load_boundaries`);
+        containment in a polygon takes precedence.
+
+    Raises
+    ------
+    ValueError : missing columns.
     """
 
     def __init__(self, places: pd.DataFrame, *, polygons: gpd.GeoDataFrame | None = None) -> None:
@@ -63,47 +125,83 @@ class SettlementLookup:
         if missing:
             raise ValueError(f"places lack columns {sorted(missing)}")
         self.places = places.reset_index(drop=True)
-        self._pop = self.places["population"].to_numpy(dtype=np.int64)
-        self._names: list[str] = self.places["name"].astype(str).tolist()
-        radius = urban_radius_m(self._pop)
+        own_pop = self.places["population"].to_numpy(dtype=np.int64)
+        self._owner = settlement_owners(self.places)
+        #: population of the settlement each place row belongs to
+        self._pop = own_pop[self._owner]
+        en = _text(self.places["name"])
+        ru = _text(self.places["name_ru"]) if "name_ru" in self.places.columns else en
+        ru = np.where(ru == "", en, ru)
+        self._name_en: list[str] = en[self._owner].tolist()
+        self._name: list[str] = ru[self._owner].tolist()
+        self._disc_r = urban_radius_m(own_pop)
+        is_part = self._owner != np.arange(len(self.places))
+        reach = self._disc_r * np.where(is_part, PART_REACH, 1.0)
         self._index = PointIndex.from_points(
             range(len(self.places)),
             self.places["lat"].to_numpy(dtype=float),
             self.places["lon"].to_numpy(dtype=float),
-            radius,
-            cell_m=max(float(radius.max(initial=0.0)), 1000.0),
+            reach,
+            cell_m=max(float(reach.max(initial=0.0)), 1000.0),
         )
         self.polygons: gpd.GeoDataFrame | None = None
+        self._tree: Any = None
         if polygons is not None:
             if not {"name", "population"} <= set(polygons.columns):
                 raise ValueError("boundary polygons need columns 'name' and 'population'")
+            import shapely
+
             self.polygons = polygons.to_crs("EPSG:4326").reset_index(drop=True)
+            self._tree = shapely.STRtree(self.polygons.geometry.to_numpy())
+            names = _text(self.polygons["name"])
+            if "name_ru" in self.polygons.columns:
+                pru = _text(self.polygons["name_ru"])
+                names = np.where(pru == "", names, pru)
+            self._poly_name = names
+            self._poly_name_en = _text(self.polygons["name"])
+            self._poly_pop = self.polygons["population"].to_numpy(dtype=np.int64)
 
     @classmethod
     def from_polygon_file(cls, places: pd.DataFrame, path: str | Path) -> SettlementLookup:
         """Places plus boundary polygons read from a GeoPackage or GeoJSON file."""
         return cls(places, polygons=gpd.read_file(path))
 
+    def owner_of(self, rows: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Row of the settlement that each place row belongs to (itself unless a part)."""
+        return self._owner[np.asarray(rows, dtype=np.int64)]
+
+    def _choose(
+        self, query: npt.NDArray[np.int64], slot: npt.NDArray[np.int64], dist: npt.NDArray[np.float64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """For each query that has pairs, the slot with the smallest ``d / R``."""
+        score = dist / self._disc_r[slot]
+        order = np.lexsort((slot, -self._pop[slot], score, query))
+        q = query[order]
+        first = np.ones(q.size, dtype=bool)
+        first[1:] = q[1:] != q[:-1]
+        return q[first], slot[order][first]
+
     def locate(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> Located:
-        """Settlement of each point (WGS84 degrees), by the rule in the module docstring."""
+        """Settlement of each point (WGS84 degrees), by the rule in the module docstring.
+
+        Raises ``ValueError`` for NaN or out-of-range coordinates.
+        """
         la, lo = validate_latlon(lat, lon)
         n = la.size
         best = np.full(n, -1, dtype=np.int64)
         pop = np.zeros(n, dtype=np.int64)
         name = np.full(n, None, dtype=object)
-        pairs = self._index.query(la, lo, 0.0, distances=False)
+        name_en = np.full(n, None, dtype=object)
+        pairs = self._index.query(la, lo, 0.0, distances="chord")
         if len(pairs):
-            ppop = self._pop[pairs.slot]
-            order = np.lexsort((pairs.slot, -ppop, pairs.query))
-            q = pairs.query[order]
-            first = np.ones(q.size, dtype=bool)
-            first[1:] = q[1:] != q[:-1]
-            best[q[first]] = pairs.slot[order][first]
-            pop[q[first]] = ppop[order][first]
-            name[q[first]] = self.places["name"].to_numpy(dtype=object)[best[q[first]]]
+            q, s = self._choose(pairs.query, pairs.slot, pairs.distance_m)
+            best[q] = self._owner[s]
+            pop[q] = self._pop[s]
+            name[q] = np.asarray(self._name, dtype=object)[s]
+            name_en[q] = np.asarray(self._name_en, dtype=object)[s]
         if self.polygons is not None:
-            self._apply_polygons(la, lo, best, pop, name)
-        return Located(best, pop, name)
+            self._apply_polygons(la, lo, best, pop, name, name_en)
+        return Located(best, pop, name, name_en)
 
     def locate_point(self, lat: float, lon: float) -> tuple[int, int, str | None]:
         """``(index, population, name)`` of one point's settlement (see :meth:`locate`)."""
@@ -113,9 +211,12 @@ class SettlementLookup:
         pairs = self._index.query_point(lat, lon, 0.0)
         if not len(pairs):
             return -1, 0, None
-        pop = self._pop
-        best = min(pairs.slot.tolist(), key=lambda s: (-pop[s], s))
-        return best, int(pop[best]), self._names[best]
+        pop, rad = self._pop, self._disc_r
+        best = min(
+            zip(pairs.slot.tolist(), pairs.distance_m.tolist(), strict=True),
+            key=lambda sd: (sd[1] / rad[sd[0]] if rad[sd[0]] > 0 else math.inf, -pop[sd[0]], sd[0]),
+        )[0]
+        return int(self._owner[best]), int(pop[best]), self._name[best]
 
     def _apply_polygons(
         self,
@@ -124,16 +225,15 @@ class SettlementLookup:
         best: npt.NDArray[np.int64],
         pop: npt.NDArray[np.int64],
         name: npt.NDArray[np.object_],
+        name_en: npt.NDArray[np.object_],
     ) -> None:
         import shapely
 
-        assert self.polygons is not None
         pts = shapely.points(lo, la)
-        tree = shapely.STRtree(self.polygons.geometry.to_numpy())
-        qi, pi = tree.query(pts, predicate="within")
+        qi, pi = self._tree.query(pts, predicate="within")
         if qi.size == 0:
             return
-        ppop = self.polygons["population"].to_numpy(dtype=np.int64)[pi]
+        ppop = self._poly_pop[pi]
         order = np.lexsort((pi, -ppop, qi))
         qi, pi, ppop = qi[order], pi[order], ppop[order]
         first = np.ones(qi.size, dtype=bool)
@@ -141,4 +241,5 @@ class SettlementLookup:
         q = qi[first]
         best[q] = -1  # a polygon, not a bundled place
         pop[q] = ppop[first]
-        name[q] = self.polygons["name"].to_numpy(dtype=object)[pi[first]]
+        name[q] = self._poly_name[pi[first]]
+        name_en[q] = self._poly_name_en[pi[first]]

@@ -12,7 +12,11 @@ Two sources, one shape (:class:`Demand`: arrays ``id, lat, lon, weight``):
   one settlement are normalised to sum to its population, so the surface sums
   to the population of the places used. A settlement smaller than a cell puts
   all of its population in the cell that holds its centre. Cells reached by
-  several settlements add up.
+  several settlements add up. Each person counts once: a city with parts
+  (districts listed as places of their own, column ``part_of``, see
+  :func:`geo.settlements.settlement_owners`) spreads its own population over
+  its centre and its parts, each part taking its own population (scaled down
+  so that the parts take at most 70 % of the city) and the centre the rest.
 * :func:`demand_from_frame` takes user demand (orders, addresses, H3 cells):
   a table with ``id, lat, lon, weight`` (``weight`` >= 0, finite; 1.0 when the
   column is absent), as read by :func:`data.io.read_table`.
@@ -32,7 +36,7 @@ import pandas as pd
 
 from data.errors import InputError
 from geo.geodesic import distance_m, validate_latlon
-from geo.settlements import urban_radius_m
+from geo.settlements import settlement_owners, urban_radius_m
 
 __all__ = [
     "DEFAULT_RESOLUTION",
@@ -110,6 +114,31 @@ def cell_centres(cells: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     return ll[:, 0].copy(), ll[:, 1].copy()
 
 
+#: the parts of a city take at most this share of its population (the centre keeps the rest)
+_PARTS_SHARE_MAX = 0.7
+
+
+def _people_per_place(owner: npt.NDArray[np.int64], population: FloatArray) -> FloatArray:
+    """People each place row spreads: its own population, or its share of its city's.
+
+    A settlement of its own spreads its population. A city with parts gives each
+    part the part's own population, scaled by ``min(1, 0.7 * P / sum(parts))``,
+    and keeps the rest ``P - sum`` at its centre, so the city adds up to its
+    population ``P`` exactly and no person counts twice.
+    """
+    n = owner.size
+    rows = np.arange(n)
+    is_part = owner != rows
+    parts_sum = _sum_by(owner[is_part], weights=population[is_part], minlength=n)
+    scale = np.ones(n)
+    has = parts_sum > 0
+    scale[has] = np.minimum(1.0, _PARTS_SHARE_MAX * population[has] / parts_sum[has])
+    out = population.copy()
+    out[is_part] = population[is_part] * scale[owner[is_part]]
+    out[~is_part] = population[~is_part] - parts_sum[~is_part] * scale[~is_part]
+    return out
+
+
 def settlement_demand(
     places: pd.DataFrame,
     *,
@@ -128,7 +157,7 @@ def settlement_demand(
     sigma_share : kernel width as a share of the urban radius, ``sigma = sigma_share * R``
     bbox : ``(minlon, minlat, maxlon, maxlat)`` degrees; only places whose
         centre lies inside are used (``minlon > maxlon`` crosses the antimeridian)
-    min_population : places below this population are left out
+    min_population : settlements (a part: its city) below this population are left out
 
     Returns
     -------
@@ -138,12 +167,15 @@ def settlement_demand(
         raise ValueError(f"resolution must be in 0..15, got {resolution}")
     if not sigma_share > 0:
         raise ValueError(f"sigma_share must be positive, got {sigma_share}")
+    places = places.reset_index(drop=True)
     plat = places["lat"].to_numpy(dtype=np.float64)
     plon = places["lon"].to_numpy(dtype=np.float64)
-    pop = places["population"].to_numpy(dtype=np.float64)
-    keep = _in_bbox(plat, plon, bbox) & (pop >= max(min_population, 0)) & (pop > 0)
-    plat, plon, pop = plat[keep], plon[keep], pop[keep]
-    radius = urban_radius_m(pop)
+    own_pop = places["population"].to_numpy(dtype=np.float64)
+    radius = urban_radius_m(own_pop)
+    pop = _people_per_place(settlement_owners(places), own_pop)
+    city_pop = own_pop[settlement_owners(places)]
+    keep = _in_bbox(plat, plon, bbox) & (city_pop >= max(min_population, 0)) & (pop > 0)
+    plat, plon, pop, radius = plat[keep], plon[keep], pop[keep], radius[keep]
     # centre-to-centre spacing of neighbouring cells is sqrt(3) times the edge length
     spacing_m = np.sqrt(3.0) * h3i.average_hexagon_edge_length(resolution, unit="m")
     cells_out: list[npt.NDArray[np.uint64]] = []
