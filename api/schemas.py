@@ -133,7 +133,7 @@ class CheckResponse(BaseModel):
     allowed: bool
     radius_m: float = Field(description="the candidate's protection radius, metres")
     settlement: str | None = Field(
-        description="settlement deciding the radius (None: open country)"
+        description="settlement deciding the radius, its Russian name (None: open country)"
     )
     conflicts: list[ConflictOut]
     model_config = ConfigDict(
@@ -141,7 +141,7 @@ class CheckResponse(BaseModel):
             "example": {
                 "allowed": False,
                 "radius_m": 500.0,
-                "settlement": "Moscow",
+                "settlement": "Москва",
                 "conflicts": [{"point_id": "P000123", "distance_m": 312.4, "radius_m": 500.0}],
             }
         }

@@ -99,7 +99,7 @@ class ScoreResponse(BaseModel):
         "n": 1, "n_allowed": 1, "reward_rate": 0.05,
         "model": {"points": 120, "demand_cells": 49834, "decay": "power", "reach_m": 3000.0},
         "results": [{
-            "id": "c1", "allowed": True, "radius_m": 500.0, "settlement": "Moscow",
+            "id": "c1", "allowed": True, "radius_m": 500.0, "settlement": "Москва",
             "blockers": [], "attractiveness": 1.21, "demand_in_reach": 812345.0,
             "captured_demand": 245.0, "expected_turnover_rub": "61250.00",
             "expected_reward_rub": "3062.50", "new_demand_rub": "40100.00",

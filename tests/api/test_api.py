@@ -104,7 +104,7 @@ def test_check(api: Api) -> None:
     r = api.call("POST", "/v1/protection/check", "partner", json={"lat": lat, "lon": lon})
     assert r.status_code == 200
     body = r.json()
-    assert body["allowed"] is False and body["radius_m"] == 500.0 and body["settlement"] == "Moscow"
+    assert body["allowed"] is False and body["radius_m"] == 500.0 and body["settlement"] == "Москва"
     assert body["conflicts"] == [{"point_id": "P1", "distance_m": 300.0, "radius_m": 500.0}]
     r = api.call("POST", "/v1/protection/check", "partner",
                  json={"lat": lat, "lon": lon, "kind": "postamat"})  # fmt: skip
@@ -173,7 +173,7 @@ def test_point_create_get_patch(api: Api) -> None:
                  json={"id": "N1", "lat": lat, "lon": lon, "kind": "own", "area_m2": 40,
                        "opened_on": "2026-01-15", "waiting_zone": True})  # fmt: skip
     assert r.status_code == 201, r.text
-    assert r.json()["radius_m"] == 500.0 and r.json()["settlement"] == "Moscow"
+    assert r.json()["radius_m"] == 500.0 and r.json()["settlement"] == "Москва"
     assert api.call("GET", "/v1/points/N1", "partner").status_code == 404  # not acme's
     assert api.call("GET", "/v1/points/N1", "expansion").json()["opened_on"] == "2026-01-15"
     lat2, lon2 = near(*MOSCOW, 200.0)

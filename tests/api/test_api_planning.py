@@ -115,7 +115,7 @@ def test_score_equals_the_python_model(api: Api) -> None:
         assert {x["point_id"] for x in res["cannibalization"]} == set(can["point_id"])
         assert res["explanation"] == ref.explain(i).split("\n")
     ok, blocked = body["results"]
-    assert ok["allowed"] and ok["blockers"] == [] and ok["settlement"] == "Moscow"
+    assert ok["allowed"] and ok["blockers"] == [] and ok["settlement"] == "Москва"
     assert Decimal(ok["expected_turnover_rub"]) > 0 and ok["cannibalization"]
     assert "P1" in {x["point_id"] for x in ok["cannibalization"]}
     assert not blocked["allowed"]

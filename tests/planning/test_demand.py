@@ -31,6 +31,34 @@ def test_bbox_and_min_population() -> None:
     assert len(settlement_demand(places, min_population=10_000)) == 0
 
 
+def test_a_city_with_parts_counts_each_person_once() -> None:
+    places = pd.DataFrame(
+        {"geonameid": [1, 2, 3], "lat": [60.0, 60.05, 59.95], "lon": [30.0, 30.0, 30.1],
+         "population": [1_000_000, 400_000, 500_000], "part_of": [0, 1, 1]}
+    )  # fmt: skip
+    d = settlement_demand(places)
+    # the parts (900,000) are scaled to 70 % of the city, the centre keeps the rest
+    assert d.total == pytest.approx(1_000_000)
+    near_part = distance_m(60.05, 30.0, d.lat, d.lon) < 500
+    assert d.weight[near_part].sum() > 0
+    # parts smaller than 70 % keep their own populations
+    small = places.assign(population=[1_000_000, 100_000, 200_000])
+    assert settlement_demand(small).total == pytest.approx(1_000_000)
+
+
+@pytest.mark.parametrize(("name", "census"), [("Москва", 13_010_112), ("Санкт-Петербург", 5_601_911)])
+def test_default_demand_of_a_federal_city_is_its_population(name: str, census: int) -> None:
+    from data.places import load_places
+    from geo.settlements import SettlementLookup
+
+    places = load_places()
+    city = places[places["name_ru"] == name].iloc[0]
+    box = (city["lon"] - 3, city["lat"] - 2, city["lon"] + 3, city["lat"] + 2)
+    d = settlement_demand(places, bbox=box)
+    loc = SettlementLookup(places).locate(d.lat, d.lon)
+    assert d.weight[loc.name == name].sum() == pytest.approx(census, rel=0.05)
+
+
 def test_user_demand_table() -> None:
     df = pd.DataFrame({"id": ["a", "b"], "lat": ["55.1", "55.2"], "lon": ["37", "37"],
                        "weight": ["2", "3.5"]})  # fmt: skip

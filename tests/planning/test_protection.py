@@ -67,7 +67,7 @@ def test_check_conflicts_nearest_first(moscow_net: ProtectionNetwork) -> None:
     lat, lon = at(55.7520, 37.6175, 60, 150)
     res = moscow_net.check(lat, lon)
     assert not res.allowed
-    assert res.radius_m == 500 and res.settlement == "Moscow"
+    assert res.radius_m == 500 and res.settlement == "Москва"
     assert [c.point_id for c in res.conflicts] == ["A", "B"]
     d = [c.distance_m for c in res.conflicts]
     assert d == sorted(d)

@@ -1,0 +1,75 @@
+"""Settlements on a real network: radii and audit with the bundled rule vs boundary polygons.
+
+Usage::
+
+    .venv/bin/python bench/settlements.py [POINTS.csv] [--boundaries FILE] [--expect NAME]
+
+Defaults to the real Moscow parcel lockers and the real Moscow boundary in
+``../shared/realdata`` (not part of the project: a user's clone lacks it). Every
+point is taken as ``kind=partner``. Prints how many points get each radius and
+settlement with the bundled settlements, how many get another radius than with
+the boundary polygons, and the violating-pair counts of both audits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+
+from api.loaders import load_settlements  # noqa: E402
+from planning.protection import ProtectionNetwork, ProtectionPolicy  # noqa: E402
+
+REAL = ROOT.parent / "shared" / "realdata"
+
+
+def _audit(pts: pd.DataFrame, boundaries: Path | None) -> tuple[pd.DataFrame, int, float]:
+    t0 = time.perf_counter()
+    look = load_settlements(boundaries)
+    net = ProtectionNetwork(ProtectionPolicy(), look)
+    radius = net.add_points(pts["id"].astype(str).tolist(), pts["lat"], pts["lon"],
+                            kind=["partner"] * len(pts))  # fmt: skip
+    loc = look.locate(pts["lat"], pts["lon"])
+    pairs = len(net.audit())
+    out = pd.DataFrame({"radius_m": radius, "settlement": loc.name}, index=pts.index)
+    return out, pairs, time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("points", nargs="?", type=Path, default=REAL / "moscow_lockers.csv")
+    ap.add_argument("--boundaries", type=Path, default=REAL / "moscow_boundary.geojson")
+    ap.add_argument("--expect", default="Москва", help="the settlement every point lies in")
+    a = ap.parse_args()
+    if not a.points.exists():
+        sys.exit(f"{a.points} not found (the real data lives in ../shared/realdata)")
+    pts = pd.read_csv(a.points)
+    bundled, pairs_b, t_b = _audit(pts, None)
+    poly, pairs_p, t_p = _audit(pts, a.boundaries)
+    n = len(pts)
+    print(f"{n} points from {a.points.name}, all kind=partner")
+    print("\n| settlements | points with radius != 500 m | not in "
+          f"{a.expect} | violating pairs | s |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|")
+    for label, res, pairs, t in (("bundled (GeoNames + rule)", bundled, pairs_b, t_b),
+                                 (f"polygons ({a.boundaries.name})", poly, pairs_p, t_p)):  # fmt: skip
+        off = int((res["radius_m"] != 500).sum())
+        other = int((res["settlement"].fillna("") != a.expect).sum())
+        print(f"| {label} | {off} ({100 * off / n:.2f} %) | {other} | {pairs} | {t:.2f} |")
+    diff = bundled["radius_m"] != poly["radius_m"]
+    print(f"\npoints whose radius differs between the two: {int(diff.sum())}")
+    if diff.any():
+        show = pts.loc[diff, [c for c in ("id", "lat", "lon", "district") if c in pts]].copy()
+        show["bundled"] = bundled.loc[diff, "settlement"]
+        show["radius_m"] = bundled.loc[diff, "radius_m"]
+        print(show.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
