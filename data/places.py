@@ -1,4 +1,4 @@
-"""The bundled settlements table of Russia and Crimea (GeoNames CC BY 4.0, Rosstat; see ATTRIBUTION.md)."""
+"""Bundled settlements of Russia and Crimea (GeoNames CC BY 4.0, Rosstat; see ATTRIBUTION.md)."""
 
 from __future__ import annotations
 

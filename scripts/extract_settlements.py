@@ -51,7 +51,10 @@ NAME_CHECK_MIN_POP = 10_000
 #: duplicates: same admin1, same Russian name (ё = е), this close
 DUPLICATE_KM = 10.0
 
-_RUSSIAN = re.compile(r"^[А-ЯЁ][а-яё]*(?:[ -][А-ЯЁа-яё][а-яё]*)*$")
+#: Russian words: capitalised or lower case, abbreviations (ВНИИССОК), initials (М.), numbers
+_RUSSIAN = re.compile(
+    r"^(?:[А-ЯЁ][а-яё]*|[А-ЯЁ]{2,}|[А-ЯЁ]\.)(?:[ -](?:[А-ЯЁа-яё][а-яё]*|[А-ЯЁ]{2,}|[А-ЯЁ]\.|\d+))*$"
+)
 _VOWELS = set("аеёиоуыэюя")
 _CONSONANTS = set("бвгджзйклмнпрстфхцчшщ")
 
@@ -121,7 +124,7 @@ def reverse_transliteration_flags(name_ru: str, latin: str) -> list[str]:
             flags.append("Е for Э")
         if re.search(r"[бвгдзклмнпрстфх]ы$", ru_word) and re.search(r"(?:yy|iy|yi)$", lat_word):
             flags.append("-ы for -ый/-ий")
-        soft_stem = ru_word.endswith(("жний", "хний", "шний", "дний", "тний", "сний"))
+        soft_stem = ru_word.endswith(("жний", "хний", "шний", "дний", "тний"))
         if (
             re.search(r"[бвдзлмнпрстф]ий$", ru_word)
             and not soft_stem
@@ -134,7 +137,7 @@ def reverse_transliteration_flags(name_ru: str, latin: str) -> list[str]:
 
 
 #: Ukrainian, Belarusian, Serbian... letters and endings: not Russian
-_NON_RUSSIAN = re.compile(r"[іїєґўјњљћџһӀ]|[сцз]ьк|ць\b|ськ|цьк|ське\b|ий\b(?<=ський)")
+_NON_RUSSIAN = re.compile(r"[іїєґўјњљћџһӀ]|ськ\b|ськ(?:ий|а|е|і|ої)\b|зьк|цьк|ць\b")
 
 
 def russian_name(latin_name: str, alternatenames: Iterable[str]) -> str:
@@ -166,7 +169,7 @@ def russian_name(latin_name: str, alternatenames: Iterable[str]) -> str:
         flags = len(reverse_transliteration_flags(n, latin_name))
         yo = int(("ё" in n) == wants_yo)
         seps = int(re.sub(r"[^ -]", "", n) == re.sub(r"[^ -]", "", latin_name))
-        return (-round(ratio, 2), flags, -yo, -len(n), -seps, n)
+        return (-round(ratio, 2), flags + n.isupper(), -yo, -len(n), -seps, n)
 
     return min(cands, key=rank)
 
@@ -272,6 +275,14 @@ def build(rows: list[dict]) -> list[dict[str, object]]:  # type: ignore[type-arg
             }
         )
     out = drop_duplicates(out, listed_dups, set(census))
+    kept = {int(r["geonameid"]): r for r in out}  # type: ignore[call-overload]
+    for gid in sorted(parts):
+        if gid not in kept:
+            raise SystemExit(f"{PARTS.name}: {gid} is not in the data")
+    for r in out:
+        target = int(r["part_of"])  # type: ignore[call-overload]
+        if target and (target not in kept or int(kept[target]["part_of"])):  # type: ignore[call-overload]
+            raise SystemExit(f"{r['geonameid']} is part of {target}: not a settlement of its own")
     out.sort(key=lambda r: (-int(r["population"]), int(r["geonameid"])))  # type: ignore[call-overload]
     return out
 
