@@ -27,7 +27,16 @@ PLACES_CSV = _HERE / "settlements_ru.csv"
 #: city districts missing from GeoNames cities500 (hand-kept, approximate centres)
 SUPPLEMENT_CSV = _HERE / "places_supplement.csv"
 
-_DTYPES = {"geonameid": "int64", "name": "str", "name_ru": "str", "admin1": "str", "tz": "str"}
+_DTYPES = {
+    "geonameid": "int64",
+    "name": "str",
+    "name_ru": "str",
+    "population": "int64",
+    "admin1": "str",
+    "tz": "str",
+    "population_source": "str",
+    "country": "str",
+}
 
 
 def crimea_default() -> bool:
@@ -37,13 +46,24 @@ def crimea_default() -> bool:
 
 
 def load_places(*, crimea: bool | None = None) -> pd.DataFrame:
-    """Bundled settlements, sorted by descending population.
+    """Bundled settlements, sorted by descending population, then GeoNames id.
 
-    Columns: ``geonameid, name, name_ru, lat, lon, population, admin1, tz,
-    part_of`` and, when the table has them, ``crimea`` and the others written
-    by the extraction script. ``lat, lon`` are WGS84 degrees; ``part_of`` is
-    the ``geonameid`` of the city a place is part of, 0 for a settlement of its
-    own. Supplement rows have negative ids.
+    Columns:
+
+    - ``geonameid`` (int64): GeoNames id (supplement rows: negative ids);
+    - ``name`` (str): GeoNames Latin name; ``name_ru`` (str): Russian name
+      (correct Russian for every place of 10,000 or more; may be empty below);
+    - ``lat``, ``lon`` (float64): WGS84 degrees, the official centre for census
+      cities;
+    - ``population`` (int64): 2021 census for cities of 100,000 or more
+      (``population_source`` ``census2021``), GeoNames otherwise (``geonames``);
+    - ``admin1`` (str): GeoNames first-level code (Crimea: ``11``/``20`` of UA);
+      ``tz`` (str): IANA time zone;
+    - ``country`` (str): ``RU``, or ``UA`` where GeoNames files Crimea;
+      ``crimea`` (int64): 1 for Crimea (Republic of Crimea and Sevastopol), else 0;
+    - ``part_of`` (int64): geonameid of the city this place is a part of
+      (a district of a federal city, a city section GeoNames lists as a place),
+      ``0`` for a settlement of its own.
 
     Parameters
     ----------
@@ -58,7 +78,9 @@ def load_places(*, crimea: bool | None = None) -> pd.DataFrame:
 def _load(crimea: bool) -> pd.DataFrame:
     base = pd.read_csv(PLACES_CSV, dtype=_DTYPES, keep_default_na=False)
     extra = pd.read_csv(SUPPLEMENT_CSV, dtype=_DTYPES, keep_default_na=False)
-    extra = extra.drop(columns=["note"], errors="ignore")
+    extra = extra.drop(columns=["note"], errors="ignore").assign(
+        population_source="supplement", country="RU", crimea=0
+    )
     df = pd.concat([base, extra], ignore_index=True)
     df["part_of"] = pd.to_numeric(df.get("part_of", 0), errors="coerce").fillna(0).astype("int64")
     if "crimea" in df.columns:
