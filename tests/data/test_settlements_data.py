@@ -51,7 +51,7 @@ def test_columns_and_dtypes(places: pd.DataFrame) -> None:
     for col in ("geonameid", "population", "crimea", "part_of"):
         assert places[col].dtype == "int64", col
     assert places["geonameid"].is_unique
-    assert set(places["population_source"]) == {"census2021", "geonames"}
+    assert set(places["population_source"]) == {"census2021", "geonames", "supplement"}
     assert set(places["country"]) == {"RU", "UA"}
     assert (places["population"] > 0).all()
     assert places["lat"].between(41, 82).all() and places["lon"].between(-180, 180).all()

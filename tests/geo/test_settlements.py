@@ -41,12 +41,12 @@ def test_known_places(settlements: SettlementLookup, lat: float, lon: float, nam
 def test_parts_are_their_city(settlements: SettlementLookup) -> None:
     # Mar'ino is a district of Moscow (part_of): Moscow, with Moscow's population;
     # Khimki is a city of its own next to Moscow: Khimki keeps its own centre
-    places = load_places().set_index("name")
-    spots = places.loc[["Mar’ino", "Khimki"]]
+    places = load_places().set_index("geonameid")
+    spots = places.loc[[529237, 550280]]  # Mar'ino (Moscow), Khimki
     loc = settlements.locate(spots["lat"], spots["lon"])
     assert loc.name.tolist() == ["Москва", "Химки"]
     assert loc.name_en is not None and loc.name_en.tolist() == ["Moscow", "Khimki"]
-    assert loc.population[0] == places.loc["Moscow", "population"]
+    assert loc.population[0] == places.loc[524901, "population"] == 13_010_112
 
 
 def _synthetic(**extra: list[object]) -> SettlementLookup:
