@@ -2,7 +2,8 @@
 
 Run once, offline, with the dev extras installed::
 
-    python scripts/extract_settlements.py
+    python scripts/extract_settlements.py                     # writes the CSV
+    python scripts/extract_settlements.py --part-candidates   # city sections to review
 
 Sources (see ``data/ATTRIBUTION.md``):
 
@@ -297,8 +298,7 @@ def drop_duplicates(
     namesake nearby (kept: both stay).
     Detected pairs: same admin1, same Russian name after ё -> е, within
     ``DUPLICATE_KM``; the census city, else the more populous, else the lower
-    id is kept. Parts of a city are never merged with each other by name
-    (a district and a village of the same name can both lie in Moscow).
+    id is kept.
     """
     drop: dict[int, int] = {g: d for g, d in listed.items() if d}
     distinct = {g for g, d in listed.items() if not d}
@@ -351,9 +351,48 @@ COLUMNS = [
 ]  # fmt: skip
 
 
+def print_part_candidates(rows: list[dict[str, object]]) -> None:
+    """Print places that may be sections of a city, for review into ``city_parts.csv``.
+
+    A candidate is not yet a part, not a census city, and lies within 1.2 x the
+    nominal urban radius ``R_km = 0.5 * (pop / 1000) ** 0.4`` of a city of
+    100,000 or more in the same admin1 (any admin1 for Moscow and St Petersburg,
+    whose districts GeoNames sometimes files under the oblast), or has a name of
+    a city district (rayon, mikrorayon, posëlok...).
+    """
+    cities = [r for r in rows if int(r["population"]) >= 100_000 and not r["part_of"]]  # type: ignore[call-overload]
+    district = re.compile(r"rayon|raion|mikro|posël|posel|district|okrug", re.IGNORECASE)
+    for r in rows:
+        if r["part_of"] or r["population_source"] == "census2021":
+            continue
+        lat, lon = float(r["lat"]), float(r["lon"])  # type: ignore[arg-type]
+        best: tuple[float, float, dict[str, object]] | None = None
+        for c in cities:
+            if c["geonameid"] == r["geonameid"]:
+                continue
+            if c["admin1"] != r["admin1"] and c["geonameid"] not in (524901, 498817):
+                continue
+            radius = 0.5 * (int(c["population"]) / 1000) ** 0.4  # type: ignore[call-overload]
+            d = haversine_km(lat, lon, float(c["lat"]), float(c["lon"]))  # type: ignore[arg-type]
+            if d <= 1.2 * radius and (best is None or d / radius < best[0]):
+                best = (d / radius, d, c)
+        if best is not None or district.search(str(r["name"])):
+            near = f"{best[2]['name']} {best[1]:.1f} km ({best[0]:.2f} R)" if best else "-"
+            print(f"{r['geonameid']}\t{r['name']}\t{r['name_ru']}\t{r['population']}\t{near}")
+
+
 def main() -> None:
-    """Write the CSV sorted by descending population, then GeoNames id."""
+    """Write the CSV sorted by descending population, then GeoNames id.
+
+    ``--part-candidates`` prints the places to review for ``city_parts.csv``
+    instead of writing anything.
+    """
+    import sys
+
     out = build(load_geonames())
+    if "--part-candidates" in sys.argv[1:]:
+        print_part_candidates(out)
+        return
     with OUT.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         w.writeheader()
