@@ -129,9 +129,11 @@ def reverse_transliteration_flags(name_ru: str, latin: str) -> list[str]:
         if (
             re.search(r"[бвдзлмнпрстф]ий$", ru_word)
             and not soft_stem
-            and re.search(r"[^i]y{1,2}$", lat_word)
+            and re.search(r"(?:[^i]y{1,2}|yi)$", lat_word)
         ):
             flags.append("-ий for -ый")
+    if re.search(r"[бвгджзклмнпрстфхцчшщ](?:не|ове)\b", low):
+        flags.append("Ukrainian -не/-ове for -ное/-ово")
     if re.search(r"(?<=[бвгдзклмнпрстфхцчшщж])й[оеа]|ьо(?!н)", low):
         flags.append("йо/йе/ьо after a consonant")
     return flags
@@ -141,7 +143,9 @@ def reverse_transliteration_flags(name_ru: str, latin: str) -> list[str]:
 _NON_RUSSIAN = re.compile(r"[іїєґўјњљћџһӀ]|ськ\b|ськ(?:ий|а|е|і|ої)\b|зьк|цьк|ць\b")
 
 
-def russian_name(latin_name: str, alternatenames: Iterable[str]) -> str:
+def russian_name(
+    latin_name: str, alternatenames: Iterable[str], *, ukrainian_latin: bool = False
+) -> str:
     """The Russian name among GeoNames' Cyrillic alternate names, or ``""``.
 
     GeoNames lists names in many languages written in Cyrillic and also
@@ -165,12 +169,15 @@ def russian_name(latin_name: str, alternatenames: Iterable[str]) -> str:
     target = _key(latin_name)
     wants_yo = bool(re.search(r"ë|yo", latin_name.lower()))
 
-    def rank(n: str) -> tuple[float, int, int, int, int, str]:
+    def rank(n: str) -> tuple[float, float, int, int, int, str]:
         ratio = difflib.SequenceMatcher(None, _key(bgn_pcgn(n)), target).ratio()
         flags = len(reverse_transliteration_flags(n, latin_name))
         yo = int(("ё" in n) == wants_yo)
         seps = int(re.sub(r"[^ -]", "", n) == re.sub(r"[^ -]", "", latin_name))
-        return (-round(ratio, 2), flags + n.isupper(), -yo, -len(n), -seps, n)
+        flags += n.isupper()
+        if ukrainian_latin:  # a clean, still similar name first
+            return (int(flags > 0 or ratio < 0.6), -round(ratio, 2), -yo, -len(n), -seps, n)
+        return (-round(ratio, 2), flags, -yo, -len(n), -seps, n)
 
     return min(cands, key=rank)
 
@@ -250,7 +257,7 @@ def build(rows: list[dict]) -> list[dict[str, object]]:  # type: ignore[type-arg
     for gid, c in by_id.items():
         cc, a1 = c["countrycode"], c.get("admin1code", "")
         cen = census.get(gid)
-        name_ru = russian_name(c["name"], c.get("alternatenames") or [])
+        name_ru = russian_name(c["name"], c.get("alternatenames") or [], ukrainian_latin=cc == "UA")
         if gid in overrides:
             name_ru = overrides[gid]
         if cen is not None:
