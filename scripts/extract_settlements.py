@@ -2,7 +2,8 @@
 
 Run once, offline, with the dev extras installed::
 
-    python scripts/extract_settlements.py
+    python scripts/extract_settlements.py                     # writes the CSV
+    python scripts/extract_settlements.py --part-candidates   # city sections to review
 
 Sources (see ``data/ATTRIBUTION.md``):
 
@@ -128,9 +129,11 @@ def reverse_transliteration_flags(name_ru: str, latin: str) -> list[str]:
         if (
             re.search(r"[бвдзлмнпрстф]ий$", ru_word)
             and not soft_stem
-            and re.search(r"[^i]y{1,2}$", lat_word)
+            and re.search(r"(?:[^i]y{1,2}|yi)$", lat_word)
         ):
             flags.append("-ий for -ый")
+    if re.search(r"[бвгджзклмнпрстфхцчшщ](?:не|ове)\b", low):
+        flags.append("Ukrainian -не/-ове for -ное/-ово")
     if re.search(r"(?<=[бвгдзклмнпрстфхцчшщж])й[оеа]|ьо(?!н)", low):
         flags.append("йо/йе/ьо after a consonant")
     return flags
@@ -140,7 +143,9 @@ def reverse_transliteration_flags(name_ru: str, latin: str) -> list[str]:
 _NON_RUSSIAN = re.compile(r"[іїєґўјњљћџһӀ]|ськ\b|ськ(?:ий|а|е|і|ої)\b|зьк|цьк|ць\b")
 
 
-def russian_name(latin_name: str, alternatenames: Iterable[str]) -> str:
+def russian_name(
+    latin_name: str, alternatenames: Iterable[str], *, ukrainian_latin: bool = False
+) -> str:
     """The Russian name among GeoNames' Cyrillic alternate names, or ``""``.
 
     GeoNames lists names in many languages written in Cyrillic and also
@@ -164,12 +169,15 @@ def russian_name(latin_name: str, alternatenames: Iterable[str]) -> str:
     target = _key(latin_name)
     wants_yo = bool(re.search(r"ë|yo", latin_name.lower()))
 
-    def rank(n: str) -> tuple[float, int, int, int, int, str]:
+    def rank(n: str) -> tuple[float, float, int, int, int, str]:
         ratio = difflib.SequenceMatcher(None, _key(bgn_pcgn(n)), target).ratio()
         flags = len(reverse_transliteration_flags(n, latin_name))
         yo = int(("ё" in n) == wants_yo)
         seps = int(re.sub(r"[^ -]", "", n) == re.sub(r"[^ -]", "", latin_name))
-        return (-round(ratio, 2), flags + n.isupper(), -yo, -len(n), -seps, n)
+        flags += n.isupper()
+        if ukrainian_latin:  # a clean, still similar name first
+            return (int(flags > 0 or ratio < 0.6), -round(ratio, 2), -yo, -len(n), -seps, n)
+        return (-round(ratio, 2), flags, -yo, -len(n), -seps, n)
 
     return min(cands, key=rank)
 
@@ -249,7 +257,7 @@ def build(rows: list[dict]) -> list[dict[str, object]]:  # type: ignore[type-arg
     for gid, c in by_id.items():
         cc, a1 = c["countrycode"], c.get("admin1code", "")
         cen = census.get(gid)
-        name_ru = russian_name(c["name"], c.get("alternatenames") or [])
+        name_ru = russian_name(c["name"], c.get("alternatenames") or [], ukrainian_latin=cc == "UA")
         if gid in overrides:
             name_ru = overrides[gid]
         if cen is not None:
@@ -297,8 +305,7 @@ def drop_duplicates(
     namesake nearby (kept: both stay).
     Detected pairs: same admin1, same Russian name after ё -> е, within
     ``DUPLICATE_KM``; the census city, else the more populous, else the lower
-    id is kept. Parts of a city are never merged with each other by name
-    (a district and a village of the same name can both lie in Moscow).
+    id is kept.
     """
     drop: dict[int, int] = {g: d for g, d in listed.items() if d}
     distinct = {g for g, d in listed.items() if not d}
@@ -351,9 +358,48 @@ COLUMNS = [
 ]  # fmt: skip
 
 
+def print_part_candidates(rows: list[dict[str, object]]) -> None:
+    """Print places that may be sections of a city, for review into ``city_parts.csv``.
+
+    A candidate is not yet a part, not a census city, and lies within 1.2 x the
+    nominal urban radius ``R_km = 0.5 * (pop / 1000) ** 0.4`` of a city of
+    100,000 or more in the same admin1 (any admin1 for Moscow and St Petersburg,
+    whose districts GeoNames sometimes files under the oblast), or has a name of
+    a city district (rayon, mikrorayon, posëlok...).
+    """
+    cities = [r for r in rows if int(r["population"]) >= 100_000 and not r["part_of"]]  # type: ignore[call-overload]
+    district = re.compile(r"rayon|raion|mikro|posël|posel|district|okrug", re.IGNORECASE)
+    for r in rows:
+        if r["part_of"] or r["population_source"] == "census2021":
+            continue
+        lat, lon = float(r["lat"]), float(r["lon"])  # type: ignore[arg-type]
+        best: tuple[float, float, dict[str, object]] | None = None
+        for c in cities:
+            if c["geonameid"] == r["geonameid"]:
+                continue
+            if c["admin1"] != r["admin1"] and c["geonameid"] not in (524901, 498817):
+                continue
+            radius = 0.5 * (int(c["population"]) / 1000) ** 0.4  # type: ignore[call-overload]
+            d = haversine_km(lat, lon, float(c["lat"]), float(c["lon"]))  # type: ignore[arg-type]
+            if d <= 1.2 * radius and (best is None or d / radius < best[0]):
+                best = (d / radius, d, c)
+        if best is not None or district.search(str(r["name"])):
+            near = f"{best[2]['name']} {best[1]:.1f} km ({best[0]:.2f} R)" if best else "-"
+            print(f"{r['geonameid']}\t{r['name']}\t{r['name_ru']}\t{r['population']}\t{near}")
+
+
 def main() -> None:
-    """Write the CSV sorted by descending population, then GeoNames id."""
+    """Write the CSV sorted by descending population, then GeoNames id.
+
+    ``--part-candidates`` prints the places to review for ``city_parts.csv``
+    instead of writing anything.
+    """
+    import sys
+
     out = build(load_geonames())
+    if "--part-candidates" in sys.argv[1:]:
+        print_part_candidates(out)
+        return
     with OUT.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         w.writeheader()
