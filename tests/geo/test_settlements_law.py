@@ -57,6 +57,13 @@ PLACES = [
     ("Nizhny Novgorod Kremlin", 56.3287, 44.0020, NN, 500),
     ("Avtozavodsky district, GAZ", 56.2430, 43.8600, NN, 500),
     ("Bor centre", 56.3560, 44.0640, "Бор", 1000),
+    # long cities: their far districts are the city; the towns beside them are not
+    ("Volgograd, Krasnoarmeysky district", 48.5150, 44.5600, "Волгоград", 500),
+    ("Volgograd, Tractor Plant", 48.7850, 44.5800, "Волгоград", 500),
+    ("Volzhsky across the Volga", 48.7860, 44.7520, "Волжский", 700),
+    ("Ufa, Chernikovka", 54.8100, 56.0800, "Уфа", 500),
+    ("Chelyabinsk, Metallurgichesky district", 55.2450, 61.3000, "Челябинск", 500),
+    ("Kopeysk beside Chelyabinsk", 55.1170, 61.6260, "Копейск", 700),
     # city centres and current populations
     ("Novokuznetsk, city administration", 53.7570, 87.1360, "Новокузнецк", 700),
     ("Perm, Esplanade", 58.0105, 56.2502, "Пермь", 500),
