@@ -81,8 +81,16 @@ class SettlementLookup:
 
     @classmethod
     def from_polygon_file(cls, places: pd.DataFrame, path: str | Path) -> SettlementLookup:
-        """Places plus boundary polygons read from a GeoPackage or GeoJSON file."""
-        return cls(places, polygons=gpd.read_file(path))
+        """Places plus boundary polygons read from a GeoPackage or GeoJSON file.
+
+        The file is validated completely first (:func:`data.boundaries.load_boundaries`:
+        ``name``, whole non-negative ``population``, valid polygons, reprojected to
+        EPSG:4326, split at the antimeridian); a bad file raises
+        :class:`data.errors.InputError` naming the file, feature and column.
+        """
+        from data.boundaries import load_boundaries
+
+        return cls(places, polygons=load_boundaries(path))
 
     def locate(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> Located:
         """Settlement of each point (WGS84 degrees), by the rule in the module docstring."""
