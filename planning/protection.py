@@ -171,8 +171,11 @@ class BatchCheck:
         )
 
     def to_frame(self, ids: Sequence[Hashable]) -> pd.DataFrame:
-        """One row per candidate: ``id, allowed, radius_m, n_conflicts, nearest_id,
-        nearest_distance_m, conflict_ids`` (ids joined by ``;``, nearest first)."""
+        """One row per candidate: ``id, allowed, radius_m, settlement,
+        settlement_population, n_conflicts, nearest_id, nearest_distance_m,
+        conflict_ids`` (ids joined by ``;``, nearest first; ``settlement`` is the
+        name the settlement lookup gives, None in open country, where the
+        population is 0)."""
         m = len(self)
         off = self.pairs.offsets(m)
         n = np.diff(off)
@@ -188,6 +191,8 @@ class BatchCheck:
                 "id": list(ids),
                 "allowed": self.allowed,
                 "radius_m": self.radius_m,
+                "settlement": self.settlement,
+                "settlement_population": self.settlement_population,
                 "n_conflicts": n,
                 "nearest_id": nearest_id,
                 "nearest_distance_m": np.round(nearest_d, 3),
