@@ -258,6 +258,37 @@ class ProtectionNetwork:
             r[miss] = self.radius_for(la[miss], np.atleast_1d(np.asarray(lon, float))[miss])
         return r
 
+    def live_radii(
+        self,
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        *,
+        radius_m: npt.ArrayLike | None = None,
+        kind: npt.ArrayLike | None = None,
+        status: npt.ArrayLike | None = None,
+    ) -> FloatArray:
+        """The protection radius, metres, of each point that protects; NaN for the others.
+
+        A point protects when its kind and status do (:meth:`ProtectionPolicy.protects`;
+        missing: the policy's defaults). Its radius is the given one where finite,
+        otherwise its settlement's tier, as in :meth:`add_points`.
+        """
+        la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        k = np.broadcast_to(np.asarray(kind if kind is not None else self.policy.default_kind),
+                            la.shape)  # fmt: skip
+        s = np.broadcast_to(
+            np.asarray(status if status is not None else self.policy.default_status), la.shape
+        )
+        live = self.policy.protects(k, s)
+        out = np.full(la.shape, np.nan)
+        if live.any():
+            given = None
+            if radius_m is not None:
+                given = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), la.shape)[live]
+            out[live] = self.fill_radius(la[live], lo[live], given)
+        return out
+
     # ------------------------------------------------------------ the network
     def add_points(
         self,
