@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 
 from data.errors import InputError
-from geo.antimeridian import split_antimeridian
+from geo.antimeridian import crossing_mask, split_antimeridian
 
 __all__ = ["load_boundaries", "parse_population", "validate_boundaries"]
 
@@ -168,19 +168,6 @@ def _check_geometry(geoms: npt.NDArray[np.object_], names: list[str], source: st
     _first_bad(problems, names, source)
 
 
-def _crossing(geoms: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
-    """Which features have a ring with a longitude jump > 180 degrees or a longitude > 180."""
-    parts, part_of = shapely.get_parts(geoms, return_index=True)
-    rings, ring_of = shapely.get_rings(parts, return_index=True)
-    xy, vertex_of = shapely.get_coordinates(rings, return_index=True)
-    lon = xy[:, 0]
-    jump = (np.abs(np.diff(lon)) > 180.0) & (vertex_of[1:] == vertex_of[:-1])
-    bad_rings = np.union1d(vertex_of[1:][jump], vertex_of[np.abs(lon) > 180.0])
-    out = np.zeros(len(geoms), dtype=bool)
-    out[part_of[ring_of[bad_rings]]] = True
-    return out
-
-
 def validate_boundaries(gdf: gpd.GeoDataFrame, *, source: str = "boundaries") -> gpd.GeoDataFrame:
     """Check boundaries read from ``source`` feature by feature (see :func:`load_boundaries`)."""
     missing_cols = [c for c in ("name", "population") if c not in gdf.columns]
@@ -204,7 +191,7 @@ def validate_boundaries(gdf: gpd.GeoDataFrame, *, source: str = "boundaries") ->
     geoms = shapely.force_2d(gdf.geometry.to_numpy())
     _check_geometry(geoms, names, source)
     problems: list[tuple[int, str, str]] = []
-    crossing = _crossing(geoms)
+    crossing = crossing_mask(geoms)
     for i in np.flatnonzero(crossing):
         try:
             geoms[i] = split_antimeridian(geoms[i])
@@ -217,7 +204,7 @@ def validate_boundaries(gdf: gpd.GeoDataFrame, *, source: str = "boundaries") ->
                          f"not a valid polygon: {shapely.is_valid_reason(geoms[i])}"))  # fmt: skip
     _first_bad(problems, names, source)
     out = gdf.copy()
-    out["name"] = pd.Series(names, index=out.index, dtype=object)
+    out["name"] = pd.Series(names, index=out.index)
     out["population"] = pops
     if "name_ru" in out.columns:
         ru = out["name_ru"].fillna("").astype(str).str.strip()

@@ -20,7 +20,7 @@ from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["crosses_antimeridian", "split_antimeridian", "unwrap_longitudes"]
+__all__ = ["crosses_antimeridian", "crossing_mask", "split_antimeridian", "unwrap_longitudes"]
 
 
 def unwrap_longitudes(lon: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -58,6 +58,23 @@ def crosses_antimeridian(geom: BaseGeometry) -> bool:
             if _ring_jumps(xy) or (np.abs(xy[:, 0]) > 180.0).any():
                 return True
     return False
+
+
+def crossing_mask(geoms: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """:func:`crosses_antimeridian` for an array of (Multi)Polygons at once (vectorised).
+
+    Missing or empty geometries give False.
+    """
+    arr = np.asarray(geoms, dtype=object)
+    parts, part_of = shapely.get_parts(arr, return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    xy, vertex_of = shapely.get_coordinates(rings, return_index=True)
+    lon = xy[:, 0]
+    jump = (np.abs(np.diff(lon)) > 180.0) & (vertex_of[1:] == vertex_of[:-1])
+    bad_rings = np.union1d(vertex_of[1:][jump], vertex_of[np.abs(lon) > 180.0])
+    out = np.zeros(arr.shape[0], dtype=bool)
+    out[part_of[ring_of[bad_rings]]] = True
+    return out
 
 
 def _ring_turns(ring: BaseGeometry) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
