@@ -30,9 +30,11 @@ def build(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on "
                                   "stderr."),
 ) -> None:  # fmt: skip
-    """Build settlement polygons from OSM: place=city/town/village/hamlet/isolated_dwelling
-    areas, and administrative boundaries that are settlements (a place tag on the area or on
-    its label node, or an admin_centre node of the same name).
+    """Build settlement boundary polygons from an OpenStreetMap extract.
+
+    Keeps place=city/town/village/hamlet/isolated_dwelling areas, and administrative
+    boundaries that are settlements (a place tag on the area or on its label node, or an
+    admin_centre node of the same name).
 
     Columns: name, name_ru, population (0 where OSM has none), place, admin_level, osm_id
     (r123 / w456). Rings across the antimeridian are split at 180 degrees.
