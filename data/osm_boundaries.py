@@ -132,7 +132,7 @@ class BuildStats:
             f"boundaries, {self.from_place_areas} from place areas), "
             f"{self.without_population} without population (population 0){extra}; "
             f"{self.split_at_antimeridian} split at the antimeridian; "
-            f"{self.boundaries_skipped} boundaries that are not settlements skipped"
+            f"{self.boundaries_skipped} non-settlement boundaries skipped"
             + (f"; {self.broken_areas} broken areas skipped" if self.broken_areas else "")
             + f"; {self.seconds:.1f} s"
         )
