@@ -34,10 +34,13 @@ import shapely
 from data.errors import InputError
 from geo.antimeridian import crossing_mask, split_antimeridian
 
-__all__ = ["load_boundaries", "parse_population", "validate_boundaries"]
+__all__ = ["MAX_POPULATION", "load_boundaries", "parse_population", "validate_boundaries"]
 
 log = logging.getLogger(__name__)
 
+#: populations at or above this are refused (no settlement has a billion people; it also
+#: keeps the value within int64)
+MAX_POPULATION = 1_000_000_000
 _SEP = " ,\u00a0\u2009\u202f"
 _GROUPED = re.compile(rf"^\d{{1,3}}(?:[{_SEP}]\d{{3}})+$")
 _PLAIN = re.compile(r"^[+]?\d+$")
@@ -139,6 +142,8 @@ def _check_values(gdf: pd.DataFrame, names: list[str], source: str) -> npt.NDArr
             problems.append((i, "population", msg))
         elif v < 0:
             problems.append((i, "population", f"must be >= 0, got {v}"))
+        elif v >= MAX_POPULATION:
+            problems.append((i, "population", f"must be below {MAX_POPULATION:,}, got {v:,}"))
         else:
             pops[i] = v
     _first_bad(problems, names, source)

@@ -38,7 +38,7 @@ import pandas as pd
 import shapely
 from tqdm import tqdm
 
-from data.boundaries import parse_population, validate_boundaries
+from data.boundaries import MAX_POPULATION, parse_population, validate_boundaries
 from data.errors import InputError
 from geo.antimeridian import crossing_mask, split_antimeridian
 
@@ -85,10 +85,10 @@ def parse_osm_population(value: str | None) -> int | None:
         return None
     text = str(value).strip()
     v = parse_population(text)
-    if v is not None:
-        return v if v >= 0 else None
-    m = _LEADING.match(_APPROX.sub("", text))
-    return parse_population(m.group(1)) if m else None
+    if v is None:
+        m = _LEADING.match(_APPROX.sub("", text))
+        v = parse_population(m.group(1)) if m else None
+    return v if v is not None and 0 <= v < MAX_POPULATION else None
 
 
 def _norm_name(name: str) -> str:

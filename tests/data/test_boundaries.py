@@ -117,6 +117,8 @@ GOOD = {"name": "Город", "population": 1000}
         ([feature({"name": "Анадырь", "population": -3})],
          "column 'population': must be >= 0, got -3 (feature 'Анадырь')"),
         ([feature({"name": "Анадырь", "population": 10.5})], "not a whole number of people: 10.5"),
+        ([feature({"name": "Анадырь", "population": "99999999999999999999999"})],
+         "must be below 1,000,000,000, got 99,999,999,999,999,999,999,999"),
         ([feature(GOOD), feature(GOOD, None)],
          "row 2, column 'geometry': the geometry is missing (feature 'Город')"),
         ([feature(GOOD, Point(37, 55))],

@@ -112,7 +112,8 @@ def osm_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("raw", "expected"),
     [("1 500 000", 1_500_000), ("12,345", 12_345), ("640", 640), ("~500", 500),
      ("около 300", 300), ("5000 (2010)", 5000), ("1200;1300", 1200), ("abc", None),
-     ("", None), (None, None), ("1.5", None), ("-5", None)],
+     ("", None), (None, None), ("1.5", None), ("-5", None),
+     ("99999999999999999999", None)],
 )  # fmt: skip
 def test_parse_osm_population(raw: str | None, expected: int | None) -> None:
     assert parse_osm_population(raw) == expected
