@@ -198,6 +198,8 @@ def _collector(progress: tqdm[Any]) -> Any:
             tags = a.tags
             if tags.get("place") not in SETTLEMENT_PLACES and (
                 tags.get("boundary") != "administrative"
+                or a.from_way()  # a closed way has no label or admin_centre member
+                or tags.get("admin_level") in ("1", "2", "3")  # countries, federal districts
             ):
                 return
             try:

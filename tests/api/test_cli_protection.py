@@ -226,3 +226,22 @@ def test_console_script_help() -> None:
     assert res.returncode == 0
     for name in ("check", "audit", "demo"):
         assert name in res.stdout
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_refuses_bad_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      workers: str) -> None:  # fmt: skip
+    from api.settings import get_settings
+
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {**CHUKOTKA_TOWN, "properties": {"name": "Эгвекинот", "population": -7}}]}))  # fmt: skip
+    monkeypatch.setenv("PVZ_BOUNDARIES_PATH", str(bad))
+    monkeypatch.setenv("PVZ_DATABASE_URL", f"sqlite:///{tmp_path / 'pvz.db'}")
+    get_settings.cache_clear()
+    try:
+        code, output = run("serve", "--port", "1", "--workers", workers)
+    finally:
+        get_settings.cache_clear()
+    assert code == 2, output
+    assert output.startswith(f"error: {bad}, row 1, column 'population': must be >= 0, got -7")
