@@ -14,8 +14,10 @@ from shapely.geometry import LineString, Point, Polygon, box, mapping
 
 from data.boundaries import load_boundaries, parse_population
 from data.errors import InputError
-from data.places import load_places
 from geo.settlements import SettlementLookup
+
+#: no bundled places (one in the Gulf of Guinea, far from every test point): polygons only
+NO_PLACES = pd.DataFrame({"name": ["-"], "lat": [0.0], "lon": [0.0], "population": [0]})
 
 CITY = box(37.0, 55.0, 38.0, 56.0)
 TOWN = box(39.0, 55.0, 39.5, 55.5)
@@ -82,7 +84,7 @@ def test_chukotka_across_the_antimeridian_in_a_utm_file(tmp_path: Path) -> None:
                            geometry=[Polygon([(179.5, 64.5), (180.5, 64.5), (180.5, 65.5),
                                               (179.5, 65.5)])], crs="EPSG:4326")  # fmt: skip
     gdf.to_crs("EPSG:32660").to_file(tmp_path / "utm.gpkg")
-    look = SettlementLookup(load_places().head(0), polygons=load_boundaries(tmp_path / "utm.gpkg"))
+    look = SettlementLookup(NO_PLACES, polygons=load_boundaries(tmp_path / "utm.gpkg"))
     loc = look.locate([65.0, 65.0, 65.0, 65.0], [179.9, -179.9, 40.0, 178.0])
     assert loc.name.tolist() == ["Town", "Town", None, None]
 
@@ -93,7 +95,7 @@ def test_lookup_across_180_and_not_at_40_east(tmp_path: Path) -> None:
         feature({"name": "Wide", "population": 2_000},
                 Polygon([(179.0, 60.0), (181.0, 60.0), (181.0, 61.0), (179.0, 61.0)])),
     ])  # fmt: skip
-    look = SettlementLookup.from_polygon_file(load_places().head(0), path)
+    look = SettlementLookup.from_polygon_file(NO_PLACES, path)
     loc = look.locate([65.0, 65.0, 65.0, 60.5, 60.5, 60.5], [179.95, -179.95, 40.0, 179.5,
                                                              -179.5, 40.0])  # fmt: skip
     assert loc.name.tolist() == ["Эгвекинот", "Эгвекинот", None, "Wide", "Wide", None]
