@@ -43,6 +43,7 @@ from data.errors import InputError
 from geo.antimeridian import crossing_mask, split_antimeridian
 
 __all__ = [
+    "OSM_SUFFIXES",
     "SETTLEMENT_PLACES",
     "BuildStats",
     "build_boundaries",
@@ -214,6 +215,19 @@ def _collector(progress: tqdm[Any]) -> Any:
     return Collector()
 
 
+def _check_node_cache(node_cache: str) -> None:
+    import osmium
+
+    kind = node_cache.split(",", 1)[0]
+    if kind not in osmium.index.map_types():
+        raise InputError(f"unknown node cache {node_cache!r}; use one of "
+                         f"{', '.join(osmium.index.map_types())} (file-backed ones as "
+                         "TYPE,FILE)", source="--node-cache")  # fmt: skip
+    if kind.endswith("_file_array") and "," not in node_cache:
+        raise InputError(f"{kind} needs a file: {kind},/path/to/nodes.cache",
+                         source="--node-cache")  # fmt: skip
+
+
 def _read_osm(path: Path, *, verbose: bool, node_cache: str) -> tuple[Any, int]:
     import osmium
 
@@ -333,6 +347,7 @@ def build_boundaries(
     if not p.name.lower().endswith(OSM_SUFFIXES):
         raise InputError(f"not an OSM file name; use one of {', '.join(OSM_SUFFIXES)}",
                          source=str(p))  # fmt: skip
+    _check_node_cache(node_cache)
     stats = BuildStats(bytes_read=p.stat().st_size)
     t0 = time.perf_counter()
     log.info("reading %s (%.1f MB)", p, stats.bytes_read / 1e6)

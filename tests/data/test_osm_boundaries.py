@@ -213,6 +213,20 @@ def test_cli_build_bad_input(osm_file: Path, tmp_path: Path, name: str, content:
     assert not (tmp_path / out).exists()
 
 
+def test_node_cache_option(osm_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o.geojson"
+    cache = tmp_path / "nodes.cache"
+    res = runner.invoke(cli.app, ["settlements", "build", str(osm_file), "-o", str(out),
+                                  "--no-progress", "--node-cache",
+                                  f"sparse_file_array,{cache}"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert len(load_boundaries(out)) == 5
+    for bad, msg in (("foo", "unknown node cache 'foo'"), ("dense_file_array", "needs a file")):
+        res = runner.invoke(cli.app, ["settlements", "build", str(osm_file), "-o", str(out),
+                                      "--no-progress", "--node-cache", bad])  # fmt: skip
+        assert res.exit_code == 2 and msg in res.output, res.output
+
+
 def test_no_settlements_is_an_error(tmp_path: Path) -> None:
     src = tmp_path / "none.osm"
     src.write_text(osm_xml({1: (60.0, 30.0, {"amenity": "cafe"})}, {}, {}))
