@@ -20,6 +20,7 @@ from api.routes import map as map_ui
 from api.routes import planning as planning_routes
 from api.service import Service
 from api.settings import Settings, get_settings
+from data.errors import PvzError
 
 __all__ = ["BodyLimit", "bootstrap", "create_app"]
 
@@ -114,7 +115,11 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc = service or Service(settings)
+        try:
+            svc = service or Service(settings)
+        except PvzError as exc:  # a bad policy or boundaries file: say what, then stop
+            log.error("cannot start: %s", exc)
+            raise
         if settings.demo_points:
             svc.seed_demo(settings.demo_points, seed=settings.demo_seed)
         bootstrap(svc, settings)

@@ -11,7 +11,7 @@ import typer
 
 from data.errors import PvzError
 
-__all__ = ["app", "main"]
+__all__ = ["app", "command", "command_group", "main"]
 
 app = typer.Typer(
     name="pvz",
@@ -36,14 +36,25 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def command(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``func`` as ``pvz NAME`` with the friendly error handling."""
+def command(
+    name: str, *, group: typer.Typer | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``func`` as ``pvz NAME`` (or ``pvz GROUP NAME``) with the friendly error
+    handling."""
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
-        app.command(name)(_friendly(func))
+        (group or app).command(name)(_friendly(func))
         return func
 
     return register
+
+
+def command_group(name: str, help_text: str) -> typer.Typer:
+    """A sub-command group ``pvz NAME ...`` (register its commands with ``command(group=)``)."""
+    sub = typer.Typer(name=name, help=help_text, no_args_is_help=True, add_completion=False,
+                      pretty_exceptions_enable=False)  # fmt: skip
+    app.add_typer(sub, name=name)
+    return sub
 
 
 @app.callback()
@@ -60,6 +71,7 @@ def _load_commands() -> None:
     import api.commands.rewards  # noqa: F401
     import api.commands.scoring  # noqa: F401
     import api.commands.serve  # noqa: F401
+    import api.commands.settlements  # noqa: F401
     from api.commands import protection  # noqa: F401
 
 

@@ -30,11 +30,10 @@ def load_policy(path: str | Path | None) -> ProtectionPolicy:
 def load_settlements(path: str | Path | None) -> SettlementLookup:
     """The bundled GeoNames settlements, plus boundary polygons from ``path`` if given.
 
-    Raises :class:`InputError` naming the file when the polygons cannot be used.
+    The polygons are read and validated completely here, at load (CLI) or start
+    (server), by :func:`data.boundaries.load_boundaries`: a bad file raises
+    :class:`InputError` naming the file, the feature and the column.
     """
     if path is None:
         return SettlementLookup(load_places())
-    try:
-        return SettlementLookup.from_polygon_file(load_places(), path)
-    except Exception as exc:  # pyogrio errors, missing columns
-        raise InputError(f"not usable as settlement boundaries: {exc}", source=str(path)) from None
+    return SettlementLookup.from_polygon_file(load_places(), path)

@@ -163,8 +163,16 @@ class SettlementLookup:
 
     @classmethod
     def from_polygon_file(cls, places: pd.DataFrame, path: str | Path) -> SettlementLookup:
-        """Places plus boundary polygons read from a GeoPackage or GeoJSON file."""
-        return cls(places, polygons=gpd.read_file(path))
+        """Places plus boundary polygons read from a GeoPackage or GeoJSON file.
+
+        The file is validated completely first (:func:`data.boundaries.load_boundaries`:
+        ``name``, whole non-negative ``population``, valid polygons, reprojected to
+        EPSG:4326, split at the antimeridian); a bad file raises
+        :class:`data.errors.InputError` naming the file, feature and column.
+        """
+        from data.boundaries import load_boundaries
+
+        return cls(places, polygons=load_boundaries(path))
 
     def owner_of(self, rows: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Row of the settlement that each place row belongs to (itself unless a part)."""

@@ -39,6 +39,7 @@ __all__ = [
     "OSM_TILES",
     "SCORE_COLUMNS",
     "build_map",
+    "protection_radii",
     "region_bbox",
     "save_map",
 ]
@@ -177,6 +178,32 @@ def _candidate_decision(
     out["blocker_id"] = table["nearest_id"].to_numpy()
     out["blocker_distance_m"] = table["nearest_distance_m"].to_numpy()
     return out
+
+
+def protection_radii(
+    points: pd.DataFrame, *, policy: ProtectionPolicy, settlements: SettlementLookup
+) -> npt.NDArray[np.float64]:
+    """The protection radius, metres, each point draws on the map; NaN: no circle.
+
+    Points of a protecting kind and status (by ``policy``; missing kind or status:
+    the policy's defaults) get their ``radius_m`` where given, otherwise their
+    settlement's tier radius, as the protection network computes it
+    (:meth:`planning.protection.ProtectionNetwork.live_radii`); the others
+    (postamats, closed points by default) protect nothing and get NaN.
+    """
+    if not len(points):
+        return np.zeros(0)
+    given = None
+    if "radius_m" in points:
+        given = pd.to_numeric(points["radius_m"], errors="coerce").to_numpy(dtype=np.float64)
+        given = np.where(given > 0, given, np.nan)
+    return ProtectionNetwork(policy, settlements).live_radii(
+        points["lat"].to_numpy(dtype=np.float64), points["lon"].to_numpy(dtype=np.float64),
+        radius_m=given,
+        kind=points["kind"].fillna(policy.default_kind).astype(str) if "kind" in points else None,
+        status=(points["status"].fillna(policy.default_status).astype(str)
+                if "status" in points else None),
+    )  # fmt: skip
 
 
 def _network(points: pd.DataFrame, policy: ProtectionPolicy, settlements: SettlementLookup
@@ -351,7 +378,12 @@ def build_map(
         else 0.0, "opacity": 0.9}).add_to(m)  # fmt: skip
 
     legend: list[tuple[str, list[tuple[str, str, str]]]] = []
-    notes = ["Protection circles are geodesic (WGS84) and appear from zoom 12."]
+    notes = [
+        "Protection circles are geodesic (WGS84) and appear from zoom 12: every "
+        f"{'/'.join(policy.protecting_kinds)} point that is "
+        f"{'/'.join(policy.protecting_statuses)}, at its radius (given, or from its "
+        "settlement's tier); other kinds and statuses protect nothing and have none."
+    ]
     if demand:
         heat = _demand_heat(bbox)
         if heat:
@@ -369,9 +401,9 @@ def build_map(
         legend.append(("White space", [("zone with unserved demand", "#fd8d3c", "square")]))
 
     classes, cls = _point_classes(view)
-    facts = _facts(view, _POINT_FACTS)
-    blob = encode_features(view["lat"], view["lon"], classes=classes, cls=cls,
-                           radius_m=view.get("radius_m", None),
+    radius = protection_radii(view, policy=policy, settlements=settlements)
+    facts = _facts(view.assign(radius_m=radius), _POINT_FACTS)
+    blob = encode_features(view["lat"], view["lon"], classes=classes, cls=cls, radius_m=radius,
                            columns=facts, labels=_POINT_FACTS, title="Pickup point")  # fmt: skip
     PointsCanvas(blob, name=f"Points ({len(view):,})").add_to(m)
     legend.insert(0, ("Points (kind · status)", [(c["label"], c["color"], "dot")

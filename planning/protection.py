@@ -171,8 +171,11 @@ class BatchCheck:
         )
 
     def to_frame(self, ids: Sequence[Hashable]) -> pd.DataFrame:
-        """One row per candidate: ``id, allowed, radius_m, n_conflicts, nearest_id,
-        nearest_distance_m, conflict_ids`` (ids joined by ``;``, nearest first)."""
+        """One row per candidate: ``id, allowed, radius_m, settlement,
+        settlement_population, n_conflicts, nearest_id, nearest_distance_m,
+        conflict_ids`` (ids joined by ``;``, nearest first; ``settlement`` is the
+        name the settlement lookup gives, None in open country, where the
+        population is 0)."""
         m = len(self)
         off = self.pairs.offsets(m)
         n = np.diff(off)
@@ -188,6 +191,8 @@ class BatchCheck:
                 "id": list(ids),
                 "allowed": self.allowed,
                 "radius_m": self.radius_m,
+                "settlement": self.settlement,
+                "settlement_population": self.settlement_population,
                 "n_conflicts": n,
                 "nearest_id": nearest_id,
                 "nearest_distance_m": np.round(nearest_d, 3),
@@ -252,6 +257,37 @@ class ProtectionNetwork:
         if miss.any():
             r[miss] = self.radius_for(la[miss], np.atleast_1d(np.asarray(lon, float))[miss])
         return r
+
+    def live_radii(
+        self,
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        *,
+        radius_m: npt.ArrayLike | None = None,
+        kind: npt.ArrayLike | None = None,
+        status: npt.ArrayLike | None = None,
+    ) -> FloatArray:
+        """The protection radius, metres, of each point that protects; NaN for the others.
+
+        A point protects when its kind and status do (:meth:`ProtectionPolicy.protects`;
+        missing: the policy's defaults). Its radius is the given one where finite,
+        otherwise its settlement's tier, as in :meth:`add_points`.
+        """
+        la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+        lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        k = np.broadcast_to(np.asarray(kind if kind is not None else self.policy.default_kind),
+                            la.shape)  # fmt: skip
+        s = np.broadcast_to(
+            np.asarray(status if status is not None else self.policy.default_status), la.shape
+        )
+        live = self.policy.protects(k, s)
+        out = np.full(la.shape, np.nan)
+        if live.any():
+            given = None
+            if radius_m is not None:
+                given = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), la.shape)[live]
+            out[live] = self.fill_radius(la[live], lo[live], given)
+        return out
 
     # ------------------------------------------------------------ the network
     def add_points(

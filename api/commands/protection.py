@@ -56,8 +56,10 @@ def check(
 
     A candidate conflicts with a live point when the WGS84 geodesic distance is
     below max(point radius, candidate radius). Missing radii come from the
-    settlement tiers. Output columns: id, allowed, radius_m, n_conflicts,
-    nearest_id, nearest_distance_m, conflict_ids (';'-joined, nearest first).
+    settlement tiers. Output columns: id, allowed, radius_m, settlement,
+    settlement_population (the candidate's settlement and its population; empty
+    and 0 in open country), n_conflicts, nearest_id, nearest_distance_m,
+    conflict_ids (';'-joined, nearest first).
     """
     pol = load_policy(policy)
     net, _ = load_network(points, pol, load_settlements(boundaries))

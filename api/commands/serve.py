@@ -51,6 +51,11 @@ def serve(
 
     settings = _settings(database_url)
     url = f"http://{host}:{port}"
+    if workers > 1 and settings.boundaries_path is not None:
+        # the workers load them again; a bad file must stop the start here, with its message
+        from data.boundaries import load_boundaries
+
+        load_boundaries(settings.boundaries_path)
     # several workers: each loads its own index; the parent only prepares the store
     store = open_store(settings.database_url, load_policy(settings.policy_path))
     service: Service | None = None

@@ -13,7 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from api import cli
+from data.places import load_places
 from geo.geodesic import WGS84
+from geo.settlements import SettlementLookup
 
 cli._load_commands()
 runner = CliRunner()
@@ -62,7 +64,8 @@ def test_check_csv(files: dict[str, Path]) -> None:
     code, text = run("check", str(files["points"]), str(files["cands"]), "-o", str(out))
     assert code == 0, text
     df = pd.read_csv(out, dtype={"conflict_ids": str}, keep_default_na=False)
-    assert list(df.columns) == ["id", "allowed", "radius_m", "n_conflicts", "nearest_id",
+    assert list(df.columns) == ["id", "allowed", "radius_m", "settlement",
+                                "settlement_population", "n_conflicts", "nearest_id",
                                 "nearest_distance_m", "conflict_ids"]  # fmt: skip
     got = df.set_index("id")
     assert got["allowed"].tolist() == [False, True, False, True, False]
@@ -72,6 +75,77 @@ def test_check_csv(files: dict[str, Path]) -> None:
     assert got.loc["c5", "conflict_ids"] == "Y"
     assert float(got.loc["c5", "nearest_distance_m"]) == pytest.approx(500, abs=1e-3)
     assert "5 candidates checked against 3 live points: 2 allowed, 3 blocked" in text
+    # the settlement that decided each radius (Moscow, named as the lookup names it);
+    # open country by the antimeridian
+    moscow = SettlementLookup(load_places()).locate([55.7520], [37.6175])
+    assert got.loc["c1", "settlement"] == moscow.name[0]
+    assert int(got.loc["c1", "settlement_population"]) == moscow.population[0] > 10_000_000
+    assert (got.loc["c5", "settlement"], int(got.loc["c5", "settlement_population"])) == ("", 0)
+
+
+CHUKOTKA_TOWN = {"type": "Feature", "properties": {"name": "Эгвекинот", "population": "3 000"},
+                 "geometry": {"type": "Polygon", "coordinates": [[[179.9, 64.9], [-179.9, 64.9],
+                              [-179.9, 65.1], [179.9, 65.1], [179.9, 64.9]]]}}  # fmt: skip
+
+
+def test_check_with_boundaries_across_the_antimeridian(files: dict[str, Path]) -> None:
+    d = files["dir"]
+    (d / "b.geojson").write_text(json.dumps({"type": "FeatureCollection",
+                                             "features": [CHUKOTKA_TOWN]}))  # fmt: skip
+    far = pd.DataFrame([("n", 65.0, 40.0, None, None)],
+                       columns=["id", "lat", "lon", "radius_m", "kind"])  # fmt: skip
+    pd.concat([pd.read_csv(files["cands"]), far]).to_csv(d / "c2.csv", index=False)
+    out = d / "out.csv"
+    code, text = run("check", str(files["points"]), str(d / "c2.csv"), "-o", str(out),
+                     "--boundaries", str(d / "b.geojson"))  # fmt: skip
+    assert code == 0, text
+    got = pd.read_csv(out, keep_default_na=False).set_index("id")
+    assert got.loc["c5", "settlement"] == "Эгвекинот"  # at -179.99 E, across 180 from 179.9 E
+    assert int(got.loc["c5", "settlement_population"]) == 3000
+    assert (got.loc["n", "settlement"], int(got.loc["n", "settlement_population"])) == ("", 0)
+    assert got.loc["n", "radius_m"] == 1000
+
+
+@pytest.mark.parametrize(
+    ("props", "fragment"),
+    [
+        ({"name": "Эгвекинот", "population": "abc"},
+         "row 1, column 'population': not a whole number of people: 'abc' (feature 'Эгвекинот')"),
+        ({"name": "Эгвекинот", "population": -1}, "row 1, column 'population': must be >= 0"),
+        ({"name": "", "population": 1}, "row 1, column 'name': the name is empty"),
+        ({"name": "Эгвекинот"}, "missing required column(s): population"),
+    ],
+)  # fmt: skip
+def test_bad_boundaries_exit_2(files: dict[str, Path], props: dict[str, object],
+                               fragment: str) -> None:  # fmt: skip
+    d = files["dir"]
+    bad = d / "bad.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection",
+                               "features": [{**CHUKOTKA_TOWN, "properties": props}]}))  # fmt: skip
+    out = d / "out.csv"
+    code, output = run("check", str(files["points"]), str(files["cands"]), "-o", str(out),
+                       "--boundaries", str(bad))  # fmt: skip
+    assert code == 2, output
+    assert output.startswith(f"error: {bad}") and fragment in output, output
+    assert "Traceback" not in output and not out.exists()
+
+
+def test_server_refuses_to_start_with_bad_boundaries(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+    from data.errors import InputError
+
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {**CHUKOTKA_TOWN, "properties": {"name": "Эгвекинот", "population": "abc"}}]}))  # fmt: skip
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'pvz.db'}", boundaries_path=bad)
+    with (
+        pytest.raises(InputError, match="row 1, column 'population'"),
+        TestClient(create_app(settings)),
+    ):
+        pass
 
 
 def test_check_geojson_and_gpkg_inputs(files: dict[str, Path]) -> None:
@@ -156,3 +230,22 @@ def test_console_script_help() -> None:
     assert res.returncode == 0
     for name in ("check", "audit", "demo"):
         assert name in res.stdout
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_refuses_bad_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      workers: str) -> None:  # fmt: skip
+    from api.settings import get_settings
+
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {**CHUKOTKA_TOWN, "properties": {"name": "Эгвекинот", "population": -7}}]}))  # fmt: skip
+    monkeypatch.setenv("PVZ_BOUNDARIES_PATH", str(bad))
+    monkeypatch.setenv("PVZ_DATABASE_URL", f"sqlite:///{tmp_path / 'pvz.db'}")
+    get_settings.cache_clear()
+    try:
+        code, output = run("serve", "--port", "1", "--workers", workers)
+    finally:
+        get_settings.cache_clear()
+    assert code == 2, output
+    assert output.startswith(f"error: {bad}, row 1, column 'population': must be >= 0, got -7")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -166,3 +169,93 @@ def test_whitespace_layer_from_zones(tmp_path: Path, network: pd.DataFrame) -> N
     m = build_map(network, whitespace=zones, demand=False, policy=ProtectionPolicy())
     html = m.get_root().render()
     assert "White space (2 zones)" in html and "best site demand" in html
+
+
+def _points_blob(m: Any) -> dict[str, Any]:
+    from maps.layers import PointsCanvas
+
+    layers = [c for c in m._children.values() if isinstance(c, PointsCanvas)]
+    assert len(layers) == 1
+    return json.loads(layers[0].blob_json)
+
+
+def _decode(spec: dict[str, Any]) -> list[str]:
+    if spec["enc"] == "codes":
+        codes = np.frombuffer(base64.b64decode(spec["data"]), dtype=f"<u{spec['width']}")
+        return [spec["values"][c] for c in codes]
+    assert spec["enc"] == "list"
+    return list(spec["data"])
+
+
+def test_protection_circles_for_live_points_without_radius_column() -> None:
+    """No radius_m column (the normal case): every live point still gets its tier circle;
+    postamats and closed points get none."""
+    moscow, chukotka = (55.7520, 37.6175), (65.0, 179.95)
+    df = pd.DataFrame(
+        [
+            ("p", *moscow, "partner", "active"),  # Moscow, 10 M people: 500 m
+            ("o", 55.76, 37.63, "own", "paused"),  # paused still protects
+            ("m", 55.77, 37.64, "postamat", "active"),  # postamats protect nothing
+            ("c", 55.78, 37.65, "partner", "closed"),  # closed ones neither
+            ("n", 62.0, 100.0, None, None),  # open country, default kind and status: 1000 m
+            ("e", *chukotka, "partner", "active"),
+        ],
+        columns=["id", "lat", "lon", "kind", "status"],
+    )
+    m = build_map(df, demand=False)
+    radius = _decode(_points_blob(m)["radius"])
+    assert radius == ["500", "500", "", "", "1000", "1000"]
+    # the popup shows the same radius
+    html = m.get_root().render()
+    assert "radius, m" in html
+
+
+def test_protection_circles_given_radius_and_boundaries(tmp_path: Path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import Polygon
+
+    from data.places import load_places
+    from geo.settlements import SettlementLookup
+
+    town = Polygon([(179.9, 64.9), (-179.9, 64.9), (-179.9, 65.1), (179.9, 65.1)])
+    big = Polygon([(39.0, 64.0), (41.0, 64.0), (41.0, 66.0), (39.0, 66.0)])
+    gpd.GeoDataFrame(
+        {"name": ["Эгвекинот", "Город"], "population": [3000, 150_000]},
+        geometry=[town, big],
+        crs="EPSG:4326",
+    ).to_file(tmp_path / "b.gpkg")
+    look = SettlementLookup.from_polygon_file(load_places(), tmp_path / "b.gpkg")
+    df = pd.DataFrame(
+        [
+            ("g", 65.0, 40.0, None, "partner", "active"),  # inside Город (150 k): 700 m
+            ("r", 65.0, 40.1, 800.0, "partner", "active"),  # a contract radius wins
+            ("x", 65.0, 40.2, 800.0, "postamat", "active"),  # but postamats draw nothing
+            ("w", 65.0, -179.95, None, "own", "active"),  # west of 180, in the town: 1000 m
+        ],
+        columns=["id", "lat", "lon", "radius_m", "kind", "status"],
+    )
+    m = build_map(df, demand=False, settlements=look)
+    assert _decode(_points_blob(m)["radius"]) == ["700", "800", "", "1000"]
+    strict = ProtectionPolicy(protecting_statuses=["active"], protecting_kinds=["own"])
+    m = build_map(df, demand=False, settlements=look, policy=strict)
+    assert _decode(_points_blob(m)["radius"]) == ["", "", "", "1000"]
+
+
+def test_cli_map_draws_tier_circles(tmp_path: Path) -> None:
+    _load_commands()
+    pts = tmp_path / "pts.csv"
+    pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "lat": [55.75, 55.76, 55.77],
+            "lon": [37.61, 37.62, 37.63],
+            "kind": ["partner", "postamat", "own"],
+            "status": ["active", "active", "closed"],
+        }
+    ).to_csv(pts, index=False)
+    out = tmp_path / "m.html"
+    r = runner.invoke(app, ["map", str(pts), "--no-demand", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    html = out.read_text()
+    blob = json.loads(re.search(r"L\.pvz\.points\((\{.*?\}), \{\"name\"", html).group(1))
+    assert _decode(blob["radius"]) == ["500", "", ""]

@@ -114,8 +114,11 @@ def test_check_batch_matches_single(moscow_net: ProtectionNetwork) -> None:
     for i in range(lat.size):
         assert batch.result(i) == moscow_net.check(lat[i], lon[i])
     frame = batch.to_frame([f"c{i}" for i in range(lat.size)])
-    assert list(frame.columns) == ["id", "allowed", "radius_m", "n_conflicts", "nearest_id",
+    assert list(frame.columns) == ["id", "allowed", "radius_m", "settlement",
+                                   "settlement_population", "n_conflicts", "nearest_id",
                                    "nearest_distance_m", "conflict_ids"]  # fmt: skip
+    assert frame["settlement"].tolist() == batch.settlement.tolist()
+    assert frame["settlement_population"].tolist() == batch.settlement_population.tolist()
     blocked = frame[~frame["allowed"]]
     assert (blocked["n_conflicts"] > 0).all()
     assert (frame[frame["allowed"]]["n_conflicts"] == 0).all()
