@@ -58,8 +58,9 @@ def main() -> None:
     print("\n| settlements | points with radius != 500 m | not in "
           f"{a.expect} | violating pairs | s |")  # fmt: skip
     print("|---|---:|---:|---:|---:|")
-    for label, res, pairs, t in (("bundled (GeoNames + rule)", bundled, pairs_b, t_b),
-                                 (f"polygons ({a.boundaries.name})", poly, pairs_p, t_p)):  # fmt: skip
+    runs = [("bundled (GeoNames + rule)", bundled, pairs_b, t_b),
+            (f"polygons ({a.boundaries.name})", poly, pairs_p, t_p)]  # fmt: skip
+    for label, res, pairs, t in runs:
         off = int((res["radius_m"] != 500).sum())
         other = int((~res["settlement"].isin([a.expect, a.expect_en])).sum())
         print(f"| {label} | {off} ({100 * off / n:.2f} %) | {other} | {pairs} | {t:.2f} |")

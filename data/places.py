@@ -82,7 +82,9 @@ def _load(crimea: bool) -> pd.DataFrame:
         population_source="supplement", country="RU", crimea=0
     )
     df = pd.concat([base, extra], ignore_index=True)
-    df["part_of"] = pd.to_numeric(df.get("part_of", 0), errors="coerce").fillna(0).astype("int64")
+    if "part_of" not in df.columns:
+        df["part_of"] = 0
+    df["part_of"] = pd.to_numeric(df["part_of"], errors="coerce").fillna(0).astype("int64")
     if "crimea" in df.columns:
         df["crimea"] = pd.to_numeric(df["crimea"], errors="coerce").fillna(0).astype("int64")
         if not crimea:

@@ -93,7 +93,10 @@ def settlement_owners(places: pd.DataFrame) -> npt.NDArray[np.int64]:
         return own
     part_of = pd.to_numeric(places["part_of"], errors="coerce").fillna(0).to_numpy(np.int64)
     row_of = {int(g): i for i, g in enumerate(places["geonameid"].to_numpy(np.int64).tolist())}
-    parent = np.array([row_of.get(int(p), i) if p else i for i, p in enumerate(part_of)])
+    parent = np.fromiter(
+        (row_of.get(int(p), i) if p else i for i, p in enumerate(part_of.tolist())),
+        dtype=np.int64, count=n,
+    )  # fmt: skip
     for _ in range(8):  # resolve chains; real data has none deeper than 1
         nxt = parent[parent]
         if np.array_equal(nxt, parent):
@@ -179,7 +182,10 @@ class SettlementLookup:
         return self._owner[np.asarray(rows, dtype=np.int64)]
 
     def _choose(
-        self, query: npt.NDArray[np.int64], slot: npt.NDArray[np.int64], dist: npt.NDArray[np.float64]
+        self,
+        query: npt.NDArray[np.int64],
+        slot: npt.NDArray[np.int64],
+        dist: npt.NDArray[np.float64],
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """For each query that has pairs, the slot with the smallest ``d / R``."""
         score = dist / self._disc_r[slot]

@@ -68,7 +68,10 @@ def test_nearest_relative_to_size_wins() -> None:
     assert loc.name.tolist() == ["small", "big", "small", None]
     assert loc.population.tolist() == [10_000, 1_000_000, 10_000, 0]
     assert [look.locate_point(0.0, x)[2] for x in (0.05, 0.023, 0.0554, 0.2)] == [
-        "small", "big", "small", None
+        "small",
+        "big",
+        "small",
+        None,
     ]
 
 

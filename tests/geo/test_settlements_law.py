@@ -99,7 +99,9 @@ def lookup() -> SettlementLookup:
     return SettlementLookup(load_places(crimea=True))
 
 
-@pytest.mark.parametrize(("what", "lat", "lon", "name", "radius"), PLACES, ids=[p[0] for p in PLACES])
+@pytest.mark.parametrize(
+    ("what", "lat", "lon", "name", "radius"), PLACES, ids=[p[0] for p in PLACES]
+)
 def test_real_place(
     lookup: SettlementLookup, what: str, lat: float, lon: float, name: str | None, radius: int
 ) -> None:

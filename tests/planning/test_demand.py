@@ -46,7 +46,9 @@ def test_a_city_with_parts_counts_each_person_once() -> None:
     assert settlement_demand(small).total == pytest.approx(1_000_000)
 
 
-@pytest.mark.parametrize(("name", "census"), [("Москва", 13_010_112), ("Санкт-Петербург", 5_601_911)])
+@pytest.mark.parametrize(
+    ("name", "census"), [("Москва", 13_010_112), ("Санкт-Петербург", 5_601_911)]
+)
 def test_default_demand_of_a_federal_city_is_its_population(name: str, census: int) -> None:
     from data.places import load_places
     from geo.settlements import SettlementLookup
