@@ -15,9 +15,10 @@ The rule (documented in README, "Settlements"), as far as point data allows:
 3. **Nominal footprints.** Each place (city or part) covers a disc of nominal
    urban radius ``R_km = 0.5 * (population / 1000) ** 0.4`` around its centre
    (Moscow, 13.0 M: 22.1 km; a city of 1 M: 7.9 km; a town of 10,000: 1.3 km);
-   a part's disc uses the part's own population and reaches ``PART_REACH``
-   (1.5) times its radius, so that no open country is left between the parts
-   of one city (the ground of a federal city has none).
+   a part's disc is ``PART_REACH`` (1.5) times the nominal radius of its own
+   population: a district's built-up area runs on into its neighbours of the
+   same city, so it spreads wider than a lone town of its size, and no open
+   country is left between the parts of one city (a federal city has none).
 4. **Nearest relative to size.** Of the discs that cover a point, the one with
    the smallest ``d / R`` wins (``d`` the geodesic distance from its centre), and
    the point belongs to that disc's settlement. So separate towns next to a big
@@ -49,8 +50,7 @@ from geo.index import PointIndex
 
 __all__ = ["PART_REACH", "Located", "SettlementLookup", "settlement_owners", "urban_radius_m"]
 
-#: a part of a city covers this many times its nominal radius (rule 3), so that no
-#: open country is left between the parts of one city; the score stays ``d / R``
+#: the disc of a part of a city is this many times its nominal radius (rule 3)
 PART_REACH = 1.5
 
 
@@ -137,15 +137,15 @@ class SettlementLookup:
         ru = np.where(ru == "", en, ru)
         self._name_en: list[str] = en[self._owner].tolist()
         self._name: list[str] = ru[self._owner].tolist()
-        self._disc_r = urban_radius_m(own_pop)
         is_part = self._owner != np.arange(len(self.places))
-        reach = self._disc_r * np.where(is_part, PART_REACH, 1.0)
+        #: radius of each place's disc, metres (rule 3)
+        self._disc_r = urban_radius_m(own_pop) * np.where(is_part, PART_REACH, 1.0)
         self._index = PointIndex.from_points(
             range(len(self.places)),
             self.places["lat"].to_numpy(dtype=float),
             self.places["lon"].to_numpy(dtype=float),
-            reach,
-            cell_m=max(float(reach.max(initial=0.0)), 1000.0),
+            self._disc_r,
+            cell_m=max(float(self._disc_r.max(initial=0.0)), 1000.0),
         )
         self.polygons: gpd.GeoDataFrame | None = None
         self._tree: Any = None
