@@ -97,7 +97,7 @@ def _write_xlsx(tmp: str, sheets: Mapping[str, pd.DataFrame]) -> None:
     from openpyxl import Workbook
 
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     for name, frame in sheets.items():
         sheet = book.create_sheet(title=name)
         sheet.append([_header(str(c)) for c in frame.columns])

@@ -1016,7 +1016,8 @@ class SqlStore(Store):
                             detail={"point_id": o.point_id, "before": old.status,
                                     "after": o.status, "source": source,
                                     "returned_on": [old.returned_on, o.returned_on],
-                                    "cancelled_on": [old.cancelled_on, o.cancelled_on]})  # fmt: skip
+                                    "cancelled_on": [old.cancelled_on,
+                                                     o.cancelled_on]})  # fmt: skip
             if new or changed:
                 self._audit(cur, actor=actor, action="orders.ingested", entity="order",
                             entity_id="*", at=stamp,

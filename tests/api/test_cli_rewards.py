@@ -389,9 +389,9 @@ def test_late_returns_leave_july_as_paid_and_adjust_later_months(
     aug = {s["point_id"]: s for s in _statements(points, orders, "2020-08", tmp_path / "a.json")}
     # A: 200.00 * 5 % * 2 = 20.00 ; order 1 returned 08-05: -100.00 -> -80.00
     assert aug["A"]["reward_rub"] == "-80.00"
-    assert [(a["order_id"], a["reward_rub"], a["double_rate"]) for a in aug["A"]["adjustments"]] == [
-        ("1", "-100.00", True)
-    ]
+    assert [
+        (a["order_id"], a["reward_rub"], a["double_rate"]) for a in aug["A"]["adjustments"]
+    ] == [("1", "-100.00", True)]
     # C: 100.00 -> 5.00 ; 0.10 returned without a date earns 0.00 ; order 5 returned
     # 08-31: -250.00 -> -245.00
     assert aug["C"]["reward_rub"] == "-245.00"
@@ -473,9 +473,7 @@ def test_csv_and_xlsx_statements_equal_the_json_to_the_kopeck(
     assert book.sheetnames == ["statements", "lines"]
     sheet = book["statements"]
     header, *rows = list(sheet.iter_rows(values_only=True))
-    got_xlsx = [
-        {**_typed(dict(zip(header, r, strict=True))), "notes": r[-1] or ""} for r in rows
-    ]
+    got_xlsx = [{**_typed(dict(zip(header, r, strict=True))), "notes": r[-1] or ""} for r in rows]
     assert got_xlsx == expected
     money_cols = [i for i, h in enumerate(header) if h in MONEY]
     for row in sheet.iter_rows(min_row=2):
@@ -488,7 +486,8 @@ def test_csv_and_xlsx_statements_equal_the_json_to_the_kopeck(
         for s in statements:
             for x in [*s["lines"], *s["adjustments"]]:
                 out.append({"point_id": s["point_id"], "kind": x["kind"],
-                            "order_id": x["order_id"], "reward_rub": _kop(x["reward_rub"])})  # fmt: skip
+                            "order_id": x["order_id"],
+                            "reward_rub": _kop(x["reward_rub"])})  # fmt: skip
         return out
 
     lhead, *lrows = list(book["lines"].iter_rows(values_only=True))
@@ -511,11 +510,20 @@ def test_rewards_compare_writes_xlsx(files: tuple[Path, Path], tmp_path: Path) -
     header, *rows = list(openpyxl.load_workbook(out)["comparison"].iter_rows(values_only=True))
     by = {(r[0], r[1]): dict(zip(header, r, strict=True)) for r in rows}
     b = by[("B", "2020-07")]
-    assert (_kop(b["new_scheme_rub"]), _kop(b["old_scheme_rub"]), b["issued_count"]) == (1500, 7000, 2)
+    assert (_kop(b["new_scheme_rub"]), _kop(b["old_scheme_rub"]), b["issued_count"]) == (
+        1500,
+        7000,
+        2,
+    )
 
 
-@pytest.mark.parametrize("args", [("rewards", "--month", "2020-10"),
-                                  ("rewards-compare", "--from", "2020-10", "--to", "2020-10")])  # fmt: skip
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("rewards", "--month", "2020-10"),
+        ("rewards-compare", "--from", "2020-10", "--to", "2020-10"),
+    ],
+)
 @pytest.mark.parametrize("name", ["out.txt", "out", "out.xls"])
 def test_unknown_output_extension_is_exit_2(
     files: tuple[Path, Path], tmp_path: Path, args: tuple[str, ...], name: str

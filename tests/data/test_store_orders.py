@@ -172,9 +172,11 @@ def test_upgrade_from_version_2_keeps_orders(tmp_path: Path) -> None:
     old = V2(tmp_path / "old.db", ProtectionPolicy())
     assert old.migrate() == 2
     with old._write() as cur:  # rows written by the version-2 code (no event days)
-        cur.execute("INSERT INTO points (id, lat, lon, radius_m, kind, status, opened_on, "
-                    "created_at, updated_at) VALUES ('P1', 55, 37, 500, 'partner', 'active', "
-                    "'2020-07-01', 't', 't')")
+        cur.execute(
+            "INSERT INTO points (id, lat, lon, radius_m, kind, status, opened_on, "
+            "created_at, updated_at) VALUES ('P1', 55, 37, 500, 'partner', 'active', "
+            "'2020-07-01', 't', 't')"
+        )
         cur.execute("INSERT INTO orders (order_id, point_id, issued_on, price_kop, status, "
                     "created_at, updated_at) VALUES ('O1', 'P1', '2020-07-02', 100, "
                     "'returned', 't', 't')")  # fmt: skip

@@ -32,9 +32,9 @@ from planning.rewards import (
     month_bounds,
     month_range,
     orders_frame_from_records,
+    pandemic_clamps,
     parse_orders_frame,
     parse_points_frame,
-    pandemic_clamps,
     parse_rub,
     points_frame_from_records,
     statement_lines_frame,
@@ -457,7 +457,9 @@ def test_a_list_of_days_is_filtered_without_a_note() -> None:
     days = frozenset(D(2020, 5, 1) + dt.timedelta(days=i) for i in range(40))  # 05-01..06-09
     point = PointRecord("M", D(2020, 5, 20), closed_days_2020=days)
     orders = [order("1", "M", D(2020, 8, 31), "100.00"), order("2", "M", D(2020, 9, 1), "100.00")]
-    got = build_statements([point], orders, "2020-08") + build_statements([point], orders, "2020-09")
+    got = build_statements([point], orders, "2020-08") + build_statements(
+        [point], orders, "2020-09"
+    )
     assert rewards_by_order(got) == {"1": "10.00", "2": "5.00"}
     assert all(s.notes == () for s in got)
 
@@ -781,18 +783,6 @@ def oracle(
                     end += dt.timedelta(days=ext)
                 break
 
-        def kept_reward(o: OrderRecord) -> tuple[Decimal, str, bool]:
-            """The reward of ``o`` had it been kept: amount, rate label, doubled."""
-            price = Decimal(o.price_kop) / 100
-            if price >= policy.cap_threshold_rub:
-                r, rate = policy.cap_amount_rub, f"fixed {_money(policy.cap_amount_rub)}"
-            else:
-                r, rate = price * policy.rate_percent / 100, f"{policy.rate_percent.normalize():f}%"
-            double = p.opened_on <= o.issued_on < end
-            if double:
-                r *= policy.double_multiplier
-            return _half_up(r), rate, double
-
         lines = []
         turnover = items = Decimal(0)
         issued = 0
@@ -803,7 +793,7 @@ def oracle(
             if status != "issued":
                 r, rate, double = Decimal(0), "none", False
             else:
-                r, rate, double = kept_reward(o)
+                r, rate, double = _kept_reward(o, p, end, policy)
                 turnover += price
                 items += r
                 issued += 1
@@ -844,7 +834,7 @@ def oracle(
             total = old
         adjustments = []
         for o in late:
-            r, _, double = kept_reward(o)
+            r, _, double = _kept_reward(o, p, end, policy)
             total -= r
             adjustments.append(
                 {
@@ -878,6 +868,21 @@ def oracle(
             }
         )
     return out
+
+
+def _kept_reward(
+    o: OrderRecord, p: PointRecord, end: dt.date, policy: RewardPolicy
+) -> tuple[Decimal, str, bool]:
+    """The reward of ``o`` had it been kept: amount, rate label, doubled (double until end)."""
+    price = Decimal(o.price_kop) / 100
+    if price >= policy.cap_threshold_rub:
+        r, rate = policy.cap_amount_rub, f"fixed {_money(policy.cap_amount_rub)}"
+    else:
+        r, rate = price * policy.rate_percent / 100, f"{policy.rate_percent.normalize():f}%"
+    double = p.opened_on <= o.issued_on < end
+    if double:
+        r *= policy.double_multiplier
+    return _half_up(r), rate, double
 
 
 def _event(o: OrderRecord) -> dt.date | None:
