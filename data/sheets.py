@@ -26,12 +26,15 @@ import pandas as pd
 
 from data.errors import InputError
 
-__all__ = ["MONEY_FORMAT", "TABLE_FORMATS", "table_format", "write_sheets"]
+__all__ = ["MONEY_FORMAT", "SHEET_ROWS", "TABLE_FORMATS", "table_format", "write_sheets"]
 
 #: file extension -> format, for tables
 TABLE_FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
 #: the XLSX number format of money cells
 MONEY_FORMAT = "0.00"
+#: data rows per worksheet: Excel's 1,048,576 rows less the header; longer tables continue
+#: on sheets named ``NAME (2)``, ``NAME (3)``, ...
+SHEET_ROWS = 1_048_575
 
 
 def table_format(path: Path, *, allowed: Mapping[str, str] = TABLE_FORMATS) -> str:
@@ -56,6 +59,11 @@ def _rub(amount_kop: Any) -> str:
     kop = int(amount_kop)
     whole, rest = divmod(abs(kop), 100)
     return f"{'-' if kop < 0 else ''}{whole}.{rest:02d}"
+
+
+def _missing(value: Any) -> bool:
+    """``None``, NaN, NA or NaT: an empty cell."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
 def _header(name: str) -> str:
@@ -85,20 +93,26 @@ def _csv_text(frame: pd.DataFrame) -> str:
     money = [str(c).endswith("_kop") for c in frame.columns]
     for row in frame.itertuples(index=False, name=None):
         writer.writerow(
-            [
-                "" if v is None or v is pd.NA else _rub(v) if m else v
-                for v, m in zip(row, money, strict=True)
-            ]
+            ["" if _missing(v) else _rub(v) if m else v for v, m in zip(row, money, strict=True)]
         )
     return buf.getvalue()
 
 
-def _write_xlsx(tmp: str, sheets: Mapping[str, pd.DataFrame]) -> None:
+def _pages(sheets: Mapping[str, pd.DataFrame], rows: int) -> list[tuple[str, pd.DataFrame]]:
+    out = []
+    for name, frame in sheets.items():
+        out.append((name, frame.iloc[:rows]))
+        for k, start in enumerate(range(rows, len(frame), rows), start=2):
+            out.append((f"{name} ({k})", frame.iloc[start : start + rows]))
+    return out
+
+
+def _write_xlsx(tmp: str, sheets: Mapping[str, pd.DataFrame], *, rows: int) -> None:
     from openpyxl import Workbook
 
     book = Workbook()
     book.remove(book.active)
-    for name, frame in sheets.items():
+    for name, frame in _pages(sheets, rows):
         sheet = book.create_sheet(title=name)
         sheet.append([_header(str(c)) for c in frame.columns])
         money = [str(c).endswith("_kop") for c in frame.columns]
@@ -106,7 +120,7 @@ def _write_xlsx(tmp: str, sheets: Mapping[str, pd.DataFrame]) -> None:
             sheet.append(
                 [
                     None
-                    if v is None or v is pd.NA
+                    if _missing(v)
                     else Decimal(int(v)).scaleb(-2)
                     if m
                     else v.item()
@@ -123,11 +137,14 @@ def _write_xlsx(tmp: str, sheets: Mapping[str, pd.DataFrame]) -> None:
     book.save(tmp)
 
 
-def write_sheets(path: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
+def write_sheets(
+    path: Path, sheets: Mapping[str, pd.DataFrame], *, sheet_rows: int = SHEET_ROWS
+) -> None:
     """Write ``sheets`` (name -> frame) to ``path`` as CSV or XLSX, by its extension.
 
-    XLSX gets one worksheet per entry, in order; CSV holds one table, so it takes the
-    first entry only (write the others to their own files).
+    XLSX gets one worksheet per entry, in order (a frame longer than ``sheet_rows``
+    continues on ``NAME (2)``, ...); CSV holds one table, so it takes the first entry only
+    (write the others to their own files).
 
     Raises
     ------
@@ -146,4 +163,4 @@ def write_sheets(path: Path, sheets: Mapping[str, pd.DataFrame]) -> None:
 
         _atomic(path, write_csv)
     else:
-        _atomic(path, lambda tmp: _write_xlsx(tmp, sheets))
+        _atomic(path, lambda tmp: _write_xlsx(tmp, sheets, rows=sheet_rows))

@@ -28,7 +28,7 @@ from planning.rewards import (
     parse_points_frame,
     statement_lines_frame,
     statement_to_dict,
-    statements_frame,
+    statements_frame_from_table,
     statements_from_table,
     summarize_comparison,
     validate_inputs,
@@ -203,20 +203,23 @@ def rewards(
     pol = load_policy(policy)
     pts, ords = load_inputs(points, orders, pol)
     table = compute_rewards(pts, ords, month, policy=pol, validate=False)
-    statements = statements_from_table(table)
+    # one Python object per line only when lines are written
+    need_lines = fmt != "csv" or lines_out is not None
+    statements = statements_from_table(table) if need_lines else []
     if fmt == "json":
         write_text_atomic(out, statements_json([statement_to_dict(s) for s in statements]))
     else:
-        sheets = {"statements": statements_frame(statements)}
+        sheets = {"statements": statements_frame_from_table(table)}
         if fmt == "xlsx":
             sheets["lines"] = statement_lines_frame(statements)
         write_sheets(out, sheets)
     if lines_out is not None:
         write_sheets(lines_out, {"lines": statement_lines_frame(statements)})
+    n_statements = len(table.totals)
     total = int(table.totals["reward_kop"].sum())
     adjusted = int(table.totals["adjustment_kop"].sum())
     typer.echo(
-        f"{len(statements)} statements for {month}, total reward {format_kop(total)} RUB "
+        f"{n_statements} statements for {month}, total reward {format_kop(total)} RUB "
         f"(adjustments {format_kop(adjusted)} RUB) -> {out}"
         + (f", lines -> {lines_out}" if lines_out is not None else "")
     )

@@ -40,6 +40,8 @@ from planning.rewards import (
     statement_lines_frame,
     statement_to_dict,
     statements_frame,
+    statements_frame_from_table,
+    statements_from_table,
     summarize_comparison,
 )
 
@@ -1197,3 +1199,20 @@ def _as_known_at(o: OrderRecord, day: dt.date) -> OrderRecord:
     if event is not None and event > day:
         return OrderRecord(o.order_id, o.point_id, o.issued_on, o.price_kop, "issued")
     return o
+
+
+@FAST
+@given(networks(), st.sampled_from([None, RICH_POLICY]))
+def test_statements_frame_from_the_table_equals_the_one_from_statements(
+    net: tuple[list[PointRecord], list[OrderRecord], str], policy: RewardPolicy | None
+) -> None:
+    points, orders, month = net
+    pol = policy or RewardPolicy()
+    table = compute_rewards(
+        points_frame_from_records(points, policy=pol),
+        orders_frame_from_records(orders),
+        month,
+        policy=pol,
+    )
+    expected = statements_frame(statements_from_table(table))
+    pd.testing.assert_frame_equal(statements_frame_from_table(table), expected)
