@@ -457,9 +457,10 @@ def test_csv_and_xlsx_statements_equal_the_json_to_the_kopeck(
     orders.write_text(EVENTS, encoding="utf-8")
     policy = Path(__file__).resolve().parents[2] / "examples" / "rewards_policy_example.toml"
     paths = {ext: tmp_path / f"st.{ext}" for ext in ("json", "csv", "xlsx")}
-    for path in paths.values():
+    for ext, path in paths.items():  # the CSV alone comes straight from the totals
+        more = ["--lines-out", tmp_path / "lines.csv"] if ext == "json" else []
         code, text = run("rewards", points, orders, "--month", month, "-o", path,
-                         "--policy", policy, "--lines-out", tmp_path / "lines.csv")  # fmt: skip
+                         "--policy", policy, *more)  # fmt: skip
         assert code == 0, text
     statements = json.loads(paths["json"].read_text(encoding="utf-8"))
     expected = _expected_rows(statements)
