@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-__all__ = ["OrderIn", "OrderIngestOut", "StatementLineOut", "StatementOut"]
+__all__ = ["AdjustmentOut", "OrderIn", "OrderIngestOut", "StatementLineOut", "StatementOut"]
 
 _Id = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 _Short = Annotated[str, StringConstraints(max_length=40)]
@@ -33,6 +33,19 @@ class OrderIn(BaseModel):
     status: _Short = Field(
         description="issued (earns a reward), returned or cancelled (earn nothing)",
         examples=["issued"],
+    )
+    returned_on: _Short | None = Field(
+        None,
+        description="day of the return, YYYY-MM-DD (status returned; not before issued_on). "
+        "In a later month than the issue: the issue month stays as paid and the return's "
+        "month gets an adjustment of minus the item's reward",
+        examples=["2020-11-02"],
+    )
+    cancelled_on: _Short | None = Field(
+        None,
+        description="day of the cancellation, YYYY-MM-DD (status cancelled; not before "
+        "issued_on); a later month than the issue adjusts like a return",
+        examples=["2020-10-20"],
     )
     model_config = ConfigDict(
         extra="forbid",
@@ -74,23 +87,46 @@ class StatementLineOut(BaseModel):
     reward_rub: str = Field(description="this line's reward, RUB (rounded half-up)")
 
 
+class AdjustmentOut(BaseModel):
+    """A reversal of an item of an earlier month returned or cancelled in this month."""
+
+    kind: str = Field(description="adjustment")
+    order_id: str
+    issued_on: str = Field(description="YYYY-MM-DD, in an earlier month")
+    status: str = Field(description="returned or cancelled")
+    event_on: str = Field(description="day of the return or cancellation, YYYY-MM-DD")
+    price_rub: str = Field(description="item price, RUB")
+    double_rate: bool = Field(description="the item was issued inside the double-rate period")
+    rate: str = Field(description="reversal of YYYY-MM (the month that paid the item)")
+    reward_rub: str = Field(description="minus the item's reward as paid, RUB")
+
+
 class StatementOut(BaseModel):
     """A point's reward statement for one month; ``reward_rub`` is the sum of the lines."""
 
     point_id: str
     month: str = Field(description="YYYY-MM")
     turnover_rub: str = Field(description="sum of the prices of issued items, RUB")
-    reward_rub: str = Field(description="what is paid, RUB: the sum of the lines")
+    reward_rub: str = Field(
+        description="what is paid, RUB: the sum of the lines and the adjustments"
+    )
     double_rate_days: int = Field(description="days of the month inside the double-rate period")
     lines: list[StatementLineOut]
+    adjustments: list[AdjustmentOut] = Field(
+        description="items of earlier months returned or cancelled in this month"
+    )
     old_scheme_rub: str = Field(description="what the old per-parcel fee would pay, RUB")
+    notes: list[str] = Field(
+        description="warnings about the point's data, e.g. a pandemic count clamped to the "
+        "days possible"
+    )
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
                 "point_id": "P000001",
                 "month": "2020-10",
                 "turnover_rub": "6000.00",
-                "reward_rub": "350.00",
+                "reward_rub": "305.00",
                 "double_rate_days": 14,
                 "lines": [
                     {"kind": "item", "order_id": "O-1001", "issued_on": "2020-10-14",
@@ -103,7 +139,14 @@ class StatementOut(BaseModel):
                      "status": "returned", "price_rub": "700.00", "double_rate": False,
                      "rate": "none", "basis_rub": None, "reward_rub": "0.00"},
                 ],
+                "adjustments": [
+                    {"kind": "adjustment", "order_id": "O-0917", "issued_on": "2020-09-28",
+                     "status": "returned", "event_on": "2020-10-02", "price_rub": "900.00",
+                     "double_rate": False, "rate": "reversal of 2020-09",
+                     "reward_rub": "-45.00"},
+                ],
                 "old_scheme_rub": "70.00",
+                "notes": [],
             }
         }
     )  # fmt: skip

@@ -5,9 +5,10 @@ The data is generated in memory, deterministically (numpy, fixed seed); generati
 timed. Timed phases:
 
 * ``validate``: :func:`planning.rewards.validate_inputs` (statuses, prices, unknown points,
-  orders before opening, duplicate order ids);
+  orders before opening, return/cancellation days, duplicate order ids);
 * ``compute``: :func:`planning.rewards.compute_rewards` with ``validate=False``: every
-  line's reward in int64 kopecks, every point's totals, double-rate days, bonuses;
+  line's reward in int64 kopecks, every point's totals, double-rate days, bonuses, and the
+  adjustments for September items returned in October;
 * ``statements``: materialising :class:`~planning.rewards.Statement` objects with their
   lines and their JSON dicts for a sample of points (Python objects per line, the API's
   one-point path), extrapolated rate reported per statement.
@@ -51,8 +52,11 @@ def generate(
 
     Points open between 2019-01-01 and 2020-10-31 (so every cohort and the double period
     occur in October 2020); April-May 2020 openings get random pandemic closed days.
-    Prices are log-normal around 1,500 RUB, in kopecks (some above the 5,000 RUB cap);
-    statuses 90 % issued, 7 % returned, 3 % cancelled.
+    Prices are log-normal around 1,500 RUB, in kopecks (some above the 5,000 RUB cap).
+    3 % of the lines are September items returned in October (late returns: adjustments
+    in October's statements); the rest are October lines, 90 % issued, 7 % returned, 3 %
+    cancelled; two thirds of the returns carry a ``returned_on`` 0-30 days after the issue
+    (in October: not counted; in November: counted in October), the rest none.
     """
     rng = np.random.default_rng(seed)
     first_open = np.datetime64("2019-01-01")
@@ -78,9 +82,17 @@ def generate(
     pidx = rng.choice(n_points, size=n_orders, p=weights / weights.sum()).astype(np.int64)
     month_start = np.datetime64("2020-10-01").astype(np.int64)
     day = month_start + rng.integers(0, 31, n_orders)
+    late = rng.random(n_orders) < 0.03  # September items returned in October
+    day = np.where(late, day - 30, day)
     day = np.maximum(day, opened_i[pidx])  # nothing issued before opening
     price = np.rint(np.exp(rng.normal(np.log(1500.0), 1.0, n_orders)) * 100).astype(np.int64)
     status = rng.choice(3, size=n_orders, p=[0.90, 0.07, 0.03]).astype(np.int8)
+    status[late] = 1
+    returned = day + rng.integers(0, 31, n_orders)
+    in_october = np.maximum(day, month_start + rng.integers(0, 31, n_orders))
+    returned = np.where(late, in_october, returned)
+    dated = (status == 1) & (late | (rng.random(n_orders) < 2 / 3))
+    returned_on = np.where(dated, returned, np.iinfo(np.int64).min).view("datetime64[D]")
     orders = pd.DataFrame(
         {
             "order_id": np.arange(1, n_orders + 1, dtype=np.int64),
@@ -88,6 +100,7 @@ def generate(
             "issued_on": day.astype("datetime64[D]").astype("datetime64[s]"),
             "price_kop": price,
             "status": pd.Categorical.from_codes(status, categories=pd.Index(list(STATUSES))),
+            "returned_on": returned_on.astype("datetime64[s]"),
         },
         copy=False,
     )
@@ -145,8 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         sample = [statement_to_dict(s) for s in statements_from_table(table, point_ids=sample_ids)]
         stmt_s = time.perf_counter() - t
         total_s = validate_s + compute_s
-        n_lines = len(table.lines)
-        assert int(table.totals["reward_kop"].sum()) >= int(table.lines["reward_kop"].sum())
+        n_lines = len(table.lines)  # issued in October; the September lines are adjustments
+        t = table.totals
+        parts = ["item_reward_kop", "retro_bonus_kop", "quality_bonus_kop", "floor_kop"]
+        assert int(t["reward_kop"].sum()) == int(t[parts].to_numpy().sum()) + int(
+            t["adjustment_kop"].sum()
+        )
+        assert int(t["adjustment_kop"].sum()) == int(table.adjustments["reward_kop"].sum())
         rows.append(
             (
                 label,
@@ -155,25 +173,29 @@ def main(argv: list[str] | None = None) -> int:
                 validate_s,
                 compute_s,
                 total_s,
-                n_lines / total_s,
+                len(ords) / total_s,
                 len(sample),
-                sum(len(s["lines"]) for s in sample),
+                sum(len(s["lines"]) + len(s["adjustments"]) for s in sample),
                 stmt_s,
                 _peak_mib(),
                 format_kop(int(table.totals["reward_kop"].sum())),
+                len(table.adjustments),
+                format_kop(int(t["adjustment_kop"].sum())),
             )
         )
 
     print()
     print(
-        "| policy | statements | order lines | validate s | compute s | total s | lines/s "
-        "| sample statements (lines) | sample s | peak RSS MiB | network reward RUB |"
+        "| policy | statements | October lines | late returns | validate s | compute s "
+        "| total s | lines/s | sample statements (lines) | sample s | peak RSS MiB "
+        "| adjustments RUB | network reward RUB |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
-            f"| {r[0]} | {r[1]:,} | {r[2]:,} | {r[3]:.1f} | {r[4]:.1f} | {r[5]:.1f} "
-            f"| {r[6] / 1e6:.1f} M | {r[7]:,} ({r[8]:,}) | {r[9]:.2f} | {r[10]:,.0f} | {r[11]} |"
+            f"| {r[0]} | {r[1]:,} | {r[2]:,} | {r[12]:,} | {r[3]:.1f} | {r[4]:.1f} | {r[5]:.1f} "
+            f"| {r[6] / 1e6:.1f} M | {r[7]:,} ({r[8]:,}) | {r[9]:.2f} | {r[10]:,.0f} | {r[13]} "
+            f"| {r[11]} |"
         )
     return 0
 

@@ -11,13 +11,20 @@ configurable):
    (clamped to that month's last day), for points in a double-rate cohort.
 3. Pandemic extension: for cohorts with ``pandemic_extension`` the end of the double
    period moves later by the days the point was closed in the pandemic window (only days
-   inside the window and on or after the opening day count).
+   inside the window and on or after the opening day count). A count larger than those
+   days is clamped to them, with a note on the point's statements (never an error).
 4. Retro-bonus tiers on the whole month's exact turnover, and a service-quality multiplier
    on the month's item reward; each rounded once, half-up.
 5. Old scheme: a fixed fee per issued item; an optional transition floor tops the new
    reward up to the old one.
 6. Money is integer kopecks throughout; each item line is rounded half-up after doubling;
-   a statement's total is the sum of its lines.
+   a statement's total is the sum of its lines, bonus lines and adjustments.
+7. Closed periods: an item counts in the month it was issued unless it was returned or
+   cancelled (``returned_on`` / ``cancelled_on``) within that same month; a return or
+   cancellation dated in a later month leaves the issue month's statement as it was paid
+   and adds an adjustment line of minus the item's reward (doubled if it was doubled) to
+   the statement of the month of the event. A status without a date never counts. Bonuses
+   of a past month are not recomputed.
 
 The bulk path (:func:`compute_rewards`) is vectorised in int64 kopecks with numpy; the
 record path (:func:`build_statements`) wraps it for callers holding Python objects, and
@@ -41,7 +48,10 @@ from data.errors import InputError
 from planning.reward_policy import RewardPolicy
 
 __all__ = [
+    "EVENT_COLUMNS",
+    "LINE_COLUMNS",
     "LINE_KINDS",
+    "STATEMENT_COLUMNS",
     "STATUSES",
     "ComparisonSummary",
     "OrderRecord",
@@ -50,6 +60,7 @@ __all__ = [
     "Statement",
     "StatementLine",
     "build_statements",
+    "check_order_events",
     "compare_schemes",
     "compute_rewards",
     "double_rate_end",
@@ -57,11 +68,15 @@ __all__ = [
     "month_bounds",
     "month_range",
     "orders_frame_from_records",
+    "pandemic_clamps",
     "parse_orders_frame",
     "parse_points_frame",
     "parse_rub",
     "points_frame_from_records",
+    "statement_lines_frame",
     "statement_to_dict",
+    "statements_frame",
+    "statements_frame_from_table",
     "statements_from_table",
     "summarize_comparison",
     "validate_inputs",
@@ -72,15 +87,27 @@ STATUSES: tuple[str, ...] = ("issued", "returned", "cancelled")
 
 _STATUS_INDEX = pd.Index(list(STATUSES), dtype=object)
 
-LINE_KINDS: tuple[str, ...] = ("item", "retro_bonus", "quality_bonus", "transition_floor")
+LINE_KINDS: tuple[str, ...] = (
+    "item",
+    "retro_bonus",
+    "quality_bonus",
+    "transition_floor",
+    "adjustment",
+)
+
+EVENT_COLUMNS: tuple[str, str] = ("returned_on", "cancelled_on")
+"""Optional order columns: the day an item was returned or cancelled (``YYYY-MM-DD``)."""
 
 _ISSUED = 0
 _INT64_SAFE = 2**62
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
-_PRICE_PATTERN = r"\d{1,13}(?:\.\d{1,2})?"
+# ASCII digits only: Python's \d also matches other scripts' digits, which int() accepts
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
+_PRICE_PATTERN = r"[0-9]{1,13}(?:\.[0-9]{1,2})?"
 _PRICE_RE = re.compile(_PRICE_PATTERN)
-_DECIMAL_RE = re.compile(r"\d{1,6}(?:\.\d{1,6})?")
+_DECIMAL_RE = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?")
+#: "no date" in an int64 day column (what NaT becomes)
+_NO_DAY = np.iinfo(np.int64).min
 
 IntArray = npt.NDArray[np.int64]
 
@@ -121,6 +148,9 @@ class OrderRecord:
     issued_on : day of issue
     price_kop : item price in kopecks, ``>= 0``
     status : one of :data:`STATUSES`
+    returned_on : day of the return (status ``returned`` only), not before ``issued_on``
+    cancelled_on : day of the cancellation (status ``cancelled`` only), not before
+        ``issued_on``
     """
 
     order_id: str
@@ -128,16 +158,21 @@ class OrderRecord:
     issued_on: dt.date
     price_kop: int
     status: str
+    returned_on: dt.date | None = None
+    cancelled_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
 class StatementLine:
     """One line of a statement; the statement's reward is the sum of ``reward_kop``.
 
-    ``kind`` is ``item`` (one order line), ``retro_bonus``, ``quality_bonus`` or
-    ``transition_floor``. Item lines carry the order fields; bonus lines carry
-    ``basis_kop`` (what the bonus was computed on). ``rate`` is a short label: ``5%``,
-    ``fixed 250.00``, ``none`` (not issued), ``x1.1``, ``max(new, old)``.
+    ``kind`` is ``item`` (one order line), ``retro_bonus``, ``quality_bonus``,
+    ``transition_floor`` or ``adjustment`` (a later return or cancellation of an item of a
+    past month: minus its reward). Item and adjustment lines carry the order fields (an
+    item's ``status`` is its status at the end of its month); bonus lines carry
+    ``basis_kop`` (what the bonus was computed on); adjustments carry ``event_on`` (the day
+    of the return or cancellation). ``rate`` is a short label: ``5%``, ``fixed 250.00``,
+    ``none`` (not issued), ``x1.1``, ``max(new, old)``, ``reversal of 2020-07``.
     """
 
     kind: str
@@ -149,6 +184,7 @@ class StatementLine:
     price_kop: int | None = None
     double_rate: bool = False
     basis_kop: int | None = None
+    event_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -159,12 +195,15 @@ class Statement:
     ----------
     point_id : the point
     month : ``YYYY-MM``
-    turnover_kop : sum of the prices of issued items
-    reward_kop : what is paid: the sum of ``lines``
+    turnover_kop : sum of the prices of items issued in the month
+    reward_kop : what is paid: the sum of ``lines`` and ``adjustments``
     double_rate_days : days of the month inside the double-rate period
     lines : item lines (by issue day, then order id), then bonus lines
     old_scheme_kop : what the old per-parcel scheme would pay
     new_scheme_kop : the new scheme before any transition floor
+    adjustments : reversals of items of past months returned or cancelled in this month
+        (by event day, then order id); each ``reward_kop`` is negative or zero
+    notes : warnings about the point's data (e.g. a clamped pandemic count)
     """
 
     point_id: Any
@@ -175,6 +214,23 @@ class Statement:
     lines: tuple[StatementLine, ...]
     old_scheme_kop: int
     new_scheme_kop: int
+    adjustments: tuple[StatementLine, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def item_reward_kop(self) -> int:
+        """The sum of the item lines."""
+        return sum(line.reward_kop for line in self.lines if line.kind == "item")
+
+    @property
+    def bonus_kop(self) -> int:
+        """The sum of the bonus lines (retro, quality, transition floor)."""
+        return sum(line.reward_kop for line in self.lines if line.kind != "item")
+
+    @property
+    def adjustment_kop(self) -> int:
+        """The sum of the adjustments (zero or negative)."""
+        return sum(line.reward_kop for line in self.adjustments)
 
 
 @dataclass(frozen=True)
@@ -185,11 +241,17 @@ class RewardTable:
     ``point_id``, all money columns int64 kopecks: ``turnover_kop``, ``issued_count``,
     ``line_count``, ``item_reward_kop``, ``retro_bonus_kop``, ``quality_bonus_kop``,
     ``new_scheme_kop``, ``old_scheme_kop``, ``floor_kop``, ``reward_kop``,
-    ``double_rate_days``, ``retro_tier``, ``quality_tier`` (``-1`` for none).
-    ``lines`` has one row per order line of the month (input order): ``order_id``,
+    ``double_rate_days``, ``retro_tier``, ``quality_tier`` (``-1`` for none),
+    ``adjustment_kop`` (zero or negative), ``adjustment_count``; ``reward_kop`` includes
+    the adjustments.
+    ``lines`` has one row per order line issued in the month (input order): ``order_id``,
     ``point_idx`` (row of ``points``), ``issued_day`` (days since 1970-01-01),
-    ``price_kop``, ``status_code`` (index in :data:`STATUSES`), ``capped``,
+    ``price_kop``, ``status_code`` (index in :data:`STATUSES`, as at the month's end: an
+    item returned or cancelled in a later month is ``issued`` here), ``capped``,
     ``double_rate``, ``reward_kop``.
+    ``adjustments`` has one row per item of an earlier month returned or cancelled in this
+    one: the same columns plus ``event_day``; ``reward_kop`` is minus the item's reward.
+    ``notes`` maps a row of ``points`` to its warnings (clamped pandemic counts).
     """
 
     month: str
@@ -197,6 +259,8 @@ class RewardTable:
     point_ids: pd.Index
     totals: pd.DataFrame
     lines: pd.DataFrame = field(repr=False)
+    adjustments: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    notes: dict[int, tuple[str, ...]] = field(repr=False, default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------
@@ -355,6 +419,33 @@ def _pandemic_window_days(opened: IntArray, *, policy: RewardPolicy) -> IntArray
     return np.maximum(0, _day(policy.pandemic_to) - lo + 1)
 
 
+def pandemic_clamps(points: pd.DataFrame, *, policy: RewardPolicy) -> dict[int, str]:
+    """The points whose ``closed_days_2020`` count exceeds the days it could be closed.
+
+    Those are the days of the pandemic window on or after the opening day (none for a
+    point opened after the window). The engine clamps such a count to those days; this
+    says so, once per point.
+
+    Returns
+    -------
+    ``{row position in points: message}``, e.g. ``closed_days_2020 = 15 clamped to 0:
+    only 0 days of 2020-04-01..2020-05-31 are on or after the opening day 2020-07-01``.
+    """
+    if "closed_days_2020" not in points.columns or not len(points):
+        return {}
+    opened = _as_days(points["opened_on"].to_numpy())
+    closed = points["closed_days_2020"].to_numpy(dtype=np.int64)
+    window = _pandemic_window_days(opened, policy=policy)
+    return {
+        int(i): (
+            f"closed_days_2020 = {closed[i]} clamped to {window[i]}: only {window[i]} days of "
+            f"{policy.pandemic_from}..{policy.pandemic_to} are on or after the opening day "
+            f"{np.datetime64(int(opened[i]), 'D')}"
+        )
+        for i in np.flatnonzero(closed > window)
+    }
+
+
 # ---------------------------------------------------------------------------------------
 # parsing and validation (pure: frames in, frames out)
 
@@ -443,8 +534,9 @@ def parse_points_frame(
     opened = _parse_dates(_strip(raw, "opened_on"), raw, "opened_on", source)
     if "closed_days_2020" in raw.columns:
         text = _strip(raw, "closed_days_2020")
-        is_count = text.str.fullmatch(r"\d{1,5}").to_numpy(dtype=bool)
-        is_list = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}(?:\s*;\s*\d{4}-\d{2}-\d{2})*")
+        is_count = text.str.fullmatch(r"[0-9]{1,5}").to_numpy(dtype=bool)
+        day = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+        is_list = text.str.fullmatch(rf"{day}(?:\s*;\s*{day})*")
         ok = is_count | is_list.to_numpy(dtype=bool) | (text == "").to_numpy()
         row = _first_bad(~ok, raw)
         if row is not None:
@@ -491,14 +583,17 @@ def parse_orders_frame(raw: pd.DataFrame, *, source: str | None = None) -> pd.Da
     Parameters
     ----------
     raw : columns ``order_id``, ``point_id``, ``issued_on`` (YYYY-MM-DD), ``price_rub``
-        (non-negative decimal string with at most two decimals, e.g. ``1234.50``) and
-        ``status`` (one of :data:`STATUSES`); row ``i`` is data row ``i + 1``
+        (non-negative decimal string with at most two decimals, e.g. ``1234.50``),
+        ``status`` (one of :data:`STATUSES`) and optional ``returned_on`` /
+        ``cancelled_on`` (YYYY-MM-DD or blank; see :func:`check_order_events`); row ``i``
+        is data row ``i + 1``
     source : file name for error messages
 
     Returns
     -------
     Columns ``order_id`` (str), ``point_id`` (str), ``issued_on`` (datetime64[s]),
-    ``price_kop`` (int64) and ``status`` (categorical over :data:`STATUSES`).
+    ``price_kop`` (int64), ``status`` (categorical over :data:`STATUSES`) and, when the
+    input has them, ``returned_on`` / ``cancelled_on`` (datetime64[s], NaT when blank).
     """
     raw = raw.reset_index(drop=True)
     _require(raw, ["order_id", "point_id", "issued_on", "price_rub", "status"], source)
@@ -539,7 +634,88 @@ def parse_orders_frame(raw: pd.DataFrame, *, source: str | None = None) -> pd.Da
             column="status",
         )
     out["status"] = pd.Categorical.from_codes(codes, categories=pd.Index(list(STATUSES)))
-    return pd.DataFrame(out)
+    for name in EVENT_COLUMNS:
+        if name not in raw.columns:
+            continue
+        text = _strip(raw, name)
+        given = (text != "").to_numpy()
+        days = np.full(len(raw), _NO_DAY, dtype=np.int64)
+        if given.any():
+            sub = raw[given]
+            days[given] = _parse_dates(text[given], sub, name, source)
+        out[name] = days.view("datetime64[D]").astype("datetime64[s]")
+    frame = pd.DataFrame(out)
+    check_order_events(frame, source=source)
+    return frame
+
+
+def _event_columns(orders: pd.DataFrame) -> dict[str, IntArray]:
+    """The event columns present in ``orders`` as int64 days (:data:`_NO_DAY` when none)."""
+    out = {}
+    for name in EVENT_COLUMNS:
+        if name in orders.columns:
+            values = orders[name]
+            if values.dtype.kind != "M":
+                values = pd.to_datetime(values)
+            arr = values.to_numpy().astype("datetime64[D]")
+            out[name] = arr.view(np.int64)  # NaT is int64 min: _NO_DAY
+    return out
+
+
+def check_order_events(
+    orders: pd.DataFrame, *, source: str | None = None, codes: npt.ArrayLike | None = None
+) -> None:
+    """Check ``returned_on`` / ``cancelled_on`` of a typed orders frame.
+
+    A ``returned_on`` needs status ``returned`` and a ``cancelled_on`` status
+    ``cancelled``; a line has at most one of them, and neither is before ``issued_on``.
+
+    Raises
+    ------
+    InputError
+        naming the data row (index label + 1) and the column.
+    """
+    events = _event_columns(orders)
+    if not events:
+        return
+    status_codes = np.asarray(codes) if codes is not None else _status_codes(orders, source)
+    issued = _as_days(orders["issued_on"].to_numpy())
+    if len(events) == 2:
+        both = (events["returned_on"] != _NO_DAY) & (events["cancelled_on"] != _NO_DAY)
+        row = _first_bad(both, orders)
+        if row is not None:
+            raise InputError(
+                "both returned_on and cancelled_on are set; an item is either returned or "
+                "cancelled",
+                source=source,
+                row=row,
+                column="cancelled_on",
+            )
+    for name, days in events.items():
+        status = "returned" if name == "returned_on" else "cancelled"
+        given = days != _NO_DAY
+        wrong = given & (status_codes != STATUSES.index(status))
+        row = _first_bad(wrong, orders)
+        if row is not None:
+            at = int(np.argmax(wrong))
+            raise InputError(
+                f"{name} is set but the status is {STATUSES[int(status_codes[at])]!r}; "
+                f"an item with a {name} has status {status!r}",
+                source=source,
+                row=row,
+                column=name,
+            )
+        early = given & (days < issued)
+        row = _first_bad(early, orders)
+        if row is not None:
+            at = int(np.argmax(early))
+            raise InputError(
+                f"{name} {np.datetime64(int(days[at]), 'D')} is before the issue day "
+                f"{np.datetime64(int(issued[at]), 'D')}",
+                source=source,
+                row=row,
+                column=name,
+            )
 
 
 def _status_codes(orders: pd.DataFrame, source: str | None) -> npt.NDArray[np.int8]:
@@ -570,10 +746,12 @@ def validate_inputs(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check typed frames and drop exact duplicate order lines (idempotent ingest).
 
-    Errors name the data row (index label + 1) and column: duplicate point ids, closed
-    days beyond the pandemic window, negative prices, unknown statuses, orders for
-    unknown points, orders issued before the point opened, and an order id that appears
-    twice with different content.
+    Errors name the data row (index label + 1) and column: duplicate point ids, negative
+    closed days, negative prices, unknown statuses, orders for unknown points, orders
+    issued before the point opened, inconsistent or early ``returned_on`` /
+    ``cancelled_on`` (:func:`check_order_events`), and an order id that appears twice with
+    different content. A closed-days count beyond the days possible is not an error: the
+    engine clamps it (see :func:`pandemic_clamps`).
 
     Returns
     -------
@@ -592,14 +770,10 @@ def validate_inputs(
         )
     opened = _as_days(points["opened_on"].to_numpy())
     closed = points["closed_days_2020"].to_numpy(dtype=np.int64)
-    window = _pandemic_window_days(opened, policy=policy)
-    bad = (closed < 0) | (closed > window)
-    row = _first_bad(bad, points)
+    row = _first_bad(closed < 0, points)
     if row is not None:
-        i = int(np.argmax(bad))
         raise InputError(
-            f"{closed[i]} closed days, but only {window[i]} days of "
-            f"{policy.pandemic_from}..{policy.pandemic_to} are on or after the opening day",
+            f"{closed[int(np.argmax(closed < 0))]} closed days: must be 0 or more",
             source=points_source,
             row=row,
             column="closed_days_2020",
@@ -610,6 +784,7 @@ def validate_inputs(
     if row is not None:
         raise InputError("negative price", source=orders_source, row=row, column="price_rub")
     codes = _status_codes(orders, orders_source)
+    check_order_events(orders, source=orders_source, codes=codes)
     pidx = pid.get_indexer(orders["point_id"])
     row = _first_bad(pidx < 0, orders)
     if row is not None:
@@ -655,6 +830,8 @@ def _dedupe_orders(
         {"order_id": arr[dup], "p": pidx[dup], "d": issued[dup], "k": price[dup], "s": codes[dup]},
         index=orders.index[dup],
     )
+    for name, days in _event_columns(orders).items():
+        sub[name] = days[dup]
     exact = sub.duplicated(keep="first")
     rest = sub[~exact]
     clash = rest["order_id"].duplicated(keep="first")
@@ -721,45 +898,67 @@ def compute_rewards(
     )
     dbl_end = double_rate_end(opened, closed, policy=policy)
 
-    # the month's order lines
+    # the month's order lines, and earlier items returned or cancelled in the month
     ms, me = _day(first), _day(last)
-    issued = _as_days(orders["issued_on"].to_numpy())
-    in_month = (issued >= ms) & (issued <= me)
+    issued_all = _as_days(orders["issued_on"].to_numpy())
+    codes_all = _status_codes(orders, None)
+    events = _event_columns(orders)
+    event_all: IntArray | None = None
+    if events:
+        event_all = np.full(len(orders), _NO_DAY, dtype=np.int64)
+        for days in events.values():
+            event_all = np.where(days != _NO_DAY, days, event_all)
+    in_month = (issued_all >= ms) & (issued_all <= me)
     take = None if bool(in_month.all()) else np.flatnonzero(in_month)
 
-    def pick(values: Any) -> Any:
-        return values if take is None else values[take]
+    def pick(values: Any, rows: Any = take) -> Any:
+        return values if rows is None else values[rows]
 
-    issued = pick(issued)
+    issued = pick(issued_all)
     price = pick(orders["price_kop"].to_numpy(dtype=np.int64))
-    codes = pick(_status_codes(orders, None))
+    codes = pick(codes_all)
+    if event_all is not None:  # returned or cancelled after the month: issued as of its end
+        later = pick(event_all) > me
+        codes = np.where(later & (codes != _ISSUED), np.int8(_ISSUED), codes).astype(np.int8)
     order_ids = pick(orders["order_id"].to_numpy())
-    pidx = pid.get_indexer(pick(orders["point_id"].to_numpy()))
+    point_col = orders["point_id"].to_numpy()
+    pidx = pid.get_indexer(pick(point_col))
     if (pidx < 0).any():
         at = int(np.argmax(pidx < 0))
-        raise InputError(f"unknown point {pick(orders['point_id'].to_numpy())[at]!r}")
+        raise InputError(f"unknown point {pick(point_col)[at]!r}")
     pidx = pidx.astype(np.int64)
 
-    # item lines: round(base * factor / den) half-up, after doubling
-    rate_p, rate_q = _ratio(policy.rate_percent)
-    mult_p, mult_q = _ratio(policy.double_multiplier)
-    den = 100 * rate_q * mult_q
-    cap_threshold_kop = _kop(policy.cap_threshold_rub)
-    cap_kop = _kop(policy.cap_amount_rub)
     issued_mask = codes == _ISSUED
-    capped = issued_mask & (price >= cap_threshold_kop)
-    double = (issued >= opened[pidx]) & (issued < dbl_end[pidx])
-    max_price = int(price.max()) if price.size else 0
-    big = max(mult_p, mult_q)
-    if _fits_int64(2 * max_price * rate_p * big + den, 2 * cap_kop * 100 * rate_q * big + den):
-        base = np.where(capped, cap_kop * 100 * rate_q, price * rate_p)
-        num = base * np.where(double, mult_p, mult_q)
-        reward = _half_up_div(num, den)
-    else:  # exact Python integers; slow, only for absurd amounts
-        base_o = np.where(capped, cap_kop * 100 * rate_q, price.astype(object) * rate_p)
-        num_o = base_o * np.where(double, mult_p, mult_q).astype(object)
-        reward = np.asarray(_half_up_div(num_o, den), dtype=np.int64)
+    reward, capped, double = _item_rewards(price, issued, pidx, opened, dbl_end, policy)
+    capped &= issued_mask
     reward = np.where(issued_mask, reward, 0).astype(np.int64)
+
+    # adjustments: items of earlier months whose return or cancellation falls in this month
+    adj_rows = np.zeros(0, dtype=np.int64)
+    if event_all is not None:
+        adj_rows = np.flatnonzero(
+            (codes_all != _ISSUED) & (event_all >= ms) & (event_all <= me) & (issued_all < ms)
+        )
+    a_issued = issued_all[adj_rows]
+    a_price = orders["price_kop"].to_numpy(dtype=np.int64)[adj_rows]
+    a_pidx = pid.get_indexer(point_col[adj_rows]).astype(np.int64)
+    if (a_pidx < 0).any():
+        at = int(np.argmax(a_pidx < 0))
+        raise InputError(f"unknown point {point_col[adj_rows][at]!r}")
+    a_reward, a_capped, a_double = _item_rewards(a_price, a_issued, a_pidx, opened, dbl_end, policy)
+    adjustments = pd.DataFrame(
+        {
+            "order_id": orders["order_id"].to_numpy()[adj_rows],
+            "point_idx": a_pidx,
+            "issued_day": a_issued,
+            "event_day": event_all[adj_rows] if event_all is not None else a_issued,
+            "price_kop": a_price,
+            "status_code": codes_all[adj_rows],
+            "capped": a_capped,
+            "double_rate": a_double,
+            "reward_kop": -a_reward,
+        }
+    )
 
     # per-point sums (np.add.at on int64: exact)
     turnover = np.zeros(n_points, dtype=np.int64)
@@ -770,16 +969,20 @@ def compute_rewards(
     np.add.at(item_reward, pidx, reward)
     np.add.at(issued_count, pidx, issued_mask.astype(np.int64))
     np.add.at(line_count, pidx, 1)
+    adjust = np.zeros(n_points, dtype=np.int64)
+    adjust_count = np.zeros(n_points, dtype=np.int64)
+    np.add.at(adjust, a_pidx, -a_reward)
+    np.add.at(adjust_count, a_pidx, 1)
 
     retro, retro_tier = _retro_bonus(turnover, policy)
     quality, quality_tier = _quality_bonus(points, item_reward, policy)
     new = item_reward + retro + quality
     old = issued_count * _kop(policy.old_fee_per_parcel_rub)
     floor = np.maximum(old - new, 0) if policy.transition_floor else np.zeros_like(new)
-    total = new + floor
+    total = new + floor + adjust
     dbl_days = np.maximum(0, np.minimum(dbl_end, me + 1) - np.maximum(opened, ms))
 
-    keep = np.flatnonzero((line_count > 0) | (total > 0))
+    keep = np.flatnonzero((line_count > 0) | (adjust_count > 0) | (total != 0))
     keep = keep[np.argsort(pid.to_numpy()[keep], kind="stable")]
     totals = pd.DataFrame(
         {
@@ -798,6 +1001,8 @@ def compute_rewards(
             "double_rate_days": dbl_days[keep],
             "retro_tier": retro_tier[keep],
             "quality_tier": quality_tier[keep],
+            "adjustment_kop": adjust[keep],
+            "adjustment_count": adjust_count[keep],
         }
     )
     lines = pd.DataFrame(
@@ -813,7 +1018,48 @@ def compute_rewards(
         },
         copy=False,
     )
-    return RewardTable(month=month, policy=policy, point_ids=pid, totals=totals, lines=lines)
+    return RewardTable(
+        month=month,
+        policy=policy,
+        point_ids=pid,
+        totals=totals,
+        lines=lines,
+        adjustments=adjustments,
+        notes={i: (m,) for i, m in pandemic_clamps(points, policy=policy).items()},
+    )
+
+
+def _item_rewards(
+    price: IntArray,
+    issued: IntArray,
+    pidx: IntArray,
+    opened: IntArray,
+    dbl_end: IntArray,
+    policy: RewardPolicy,
+) -> tuple[IntArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Each line's reward as if issued, whether it is capped and whether it is doubled.
+
+    ``round(base * factor / den)`` half-up, after doubling (int64 when it fits, exact Python
+    integers otherwise).
+    """
+    rate_p, rate_q = _ratio(policy.rate_percent)
+    mult_p, mult_q = _ratio(policy.double_multiplier)
+    den = 100 * rate_q * mult_q
+    cap_threshold_kop = _kop(policy.cap_threshold_rub)
+    cap_kop = _kop(policy.cap_amount_rub)
+    capped = price >= cap_threshold_kop
+    double = (issued >= opened[pidx]) & (issued < dbl_end[pidx])
+    max_price = int(price.max()) if price.size else 0
+    big = max(mult_p, mult_q)
+    if _fits_int64(2 * max_price * rate_p * big + den, 2 * cap_kop * 100 * rate_q * big + den):
+        base = np.where(capped, cap_kop * 100 * rate_q, price * rate_p)
+        num = base * np.where(double, mult_p, mult_q)
+        reward = _half_up_div(num, den)
+    else:  # exact Python integers; slow, only for absurd amounts
+        base_o = np.where(capped, cap_kop * 100 * rate_q, price.astype(object) * rate_p)
+        num_o = base_o * np.where(double, mult_p, mult_q).astype(object)
+        reward = np.asarray(_half_up_div(num_o, den), dtype=np.int64)
+    return np.asarray(reward, dtype=np.int64), capped, double
 
 
 def _retro_bonus(turnover: IntArray, policy: RewardPolicy) -> tuple[IntArray, IntArray]:
@@ -903,7 +1149,8 @@ def statements_from_table(
 
     Returns
     -------
-    Statements sorted by ``point_id``; item lines sorted by issue day, then order id.
+    Statements sorted by ``point_id``; item lines sorted by issue day, then order id;
+    adjustments by event day, then order id.
     """
     totals = table.totals
     if point_ids is not None:
@@ -920,6 +1167,7 @@ def statements_from_table(
     grouped: dict[int, pd.DataFrame] = {}
     for keys, group in lines.groupby("point_idx", sort=False):
         grouped[int(keys)] = group
+    adjusted = _adjustments_by_point(table, totals)
     policy = table.policy
     rate_label = _percent_label(policy.rate_percent)
     cap_label = f"fixed {format_kop(_kop(policy.cap_amount_rub))}"
@@ -984,7 +1232,8 @@ def statements_from_table(
                 )
             )
         all_lines = tuple(item_lines + extra)
-        assert sum(line.reward_kop for line in all_lines) == row.reward_kop
+        adjustments = adjusted.get(int(row.point_idx), ())
+        assert sum(x.reward_kop for x in all_lines + adjustments) == row.reward_kop
         out.append(
             Statement(
                 point_id=row.point_id,
@@ -995,9 +1244,50 @@ def statements_from_table(
                 lines=all_lines,
                 old_scheme_kop=int(row.old_scheme_kop),
                 new_scheme_kop=int(row.new_scheme_kop),
+                adjustments=adjustments,
+                notes=table.notes.get(int(row.point_idx), ()),
             )
         )
     return out
+
+
+def _adjustments_by_point(
+    table: RewardTable, totals: pd.DataFrame
+) -> dict[int, tuple[StatementLine, ...]]:
+    """Adjustment lines per point row, by event day, then order id."""
+    adj = table.adjustments
+    if not len(adj):
+        return {}
+    adj = adj[adj["point_idx"].isin(totals["point_idx"])]
+    ids = adj["order_id"].to_numpy()
+    key = ids if ids.dtype.kind in "iu" else adj["order_id"].astype(str).to_numpy()
+    adj = adj.iloc[np.lexsort((key, adj["event_day"].to_numpy(), adj["point_idx"].to_numpy()))]
+    out: dict[int, list[StatementLine]] = {}
+    for oid, pidx, day, event, price, code, dbl, rew in zip(
+        adj["order_id"].tolist(),
+        adj["point_idx"].tolist(),
+        adj["issued_day"].to_numpy().astype("datetime64[D]").tolist(),
+        adj["event_day"].to_numpy().astype("datetime64[D]").tolist(),
+        adj["price_kop"].tolist(),
+        adj["status_code"].tolist(),
+        adj["double_rate"].tolist(),
+        adj["reward_kop"].tolist(),
+        strict=True,
+    ):
+        out.setdefault(int(pidx), []).append(
+            StatementLine(
+                kind="adjustment",
+                reward_kop=int(rew),
+                rate=f"reversal of {day:%Y-%m}",
+                order_id=oid,
+                issued_on=day,
+                status=STATUSES[int(code)],
+                price_kop=int(price),
+                double_rate=bool(dbl),
+                event_on=event,
+            )
+        )
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def points_frame_from_records(
@@ -1040,6 +1330,13 @@ def orders_frame_from_records(orders: Iterable[OrderRecord]) -> pd.DataFrame:
             ),
             "price_kop": np.array([o.price_kop for o in rows], dtype=np.int64),
             "status": pd.Series([o.status for o in rows], dtype=object),
+            **{
+                name: np.array(
+                    [getattr(o, name) or np.datetime64("NaT") for o in rows],
+                    dtype="datetime64[D]",
+                ).astype("datetime64[s]")
+                for name in EVENT_COLUMNS
+            },
         }
     )
 
@@ -1076,6 +1373,20 @@ def build_statements(
     return statements_from_table(table)
 
 
+def _adjustment_to_dict(line: StatementLine) -> dict[str, Any]:
+    return {
+        "kind": line.kind,
+        "order_id": line.order_id,
+        "issued_on": line.issued_on.isoformat() if line.issued_on else None,
+        "status": line.status,
+        "event_on": line.event_on.isoformat() if line.event_on else None,
+        "price_rub": format_kop(line.price_kop) if line.price_kop is not None else None,
+        "double_rate": line.double_rate,
+        "rate": line.rate,
+        "reward_rub": format_kop(line.reward_kop),
+    }
+
+
 def _line_to_dict(line: StatementLine) -> dict[str, Any]:
     return {
         "kind": line.kind,
@@ -1094,9 +1405,11 @@ def statement_to_dict(statement: Statement) -> dict[str, Any]:
     """The JSON shape of a statement, as written by ``pvz rewards`` and returned by the API.
 
     Money is a decimal string with two decimals (roubles); dates are ISO strings.
-    Keys: ``point_id, month, turnover_rub, reward_rub, double_rate_days, lines,
-    old_scheme_rub``; each line has ``kind, order_id, issued_on, status, price_rub,
-    double_rate, rate, basis_rub, reward_rub``.
+    Keys: ``point_id, month, turnover_rub, reward_rub`` (the total: lines, bonuses and
+    adjustments), ``double_rate_days, lines, adjustments, old_scheme_rub, notes``; each line
+    has ``kind, order_id, issued_on, status, price_rub, double_rate, rate, basis_rub,
+    reward_rub``; each adjustment ``kind, order_id, issued_on, status, event_on, price_rub,
+    double_rate, rate, reward_rub``.
     """
     return {
         "point_id": statement.point_id,
@@ -1105,8 +1418,130 @@ def statement_to_dict(statement: Statement) -> dict[str, Any]:
         "reward_rub": format_kop(statement.reward_kop),
         "double_rate_days": statement.double_rate_days,
         "lines": [_line_to_dict(line) for line in statement.lines],
+        "adjustments": [_adjustment_to_dict(line) for line in statement.adjustments],
         "old_scheme_rub": format_kop(statement.old_scheme_kop),
+        "notes": list(statement.notes),
     }
+
+
+STATEMENT_COLUMNS: tuple[str, ...] = (
+    "point_id",
+    "month",
+    "turnover_kop",
+    "item_reward_kop",
+    "double_rate_days",
+    "old_scheme_kop",
+    "bonuses_kop",
+    "adjustments_kop",
+    "total_kop",
+    "notes",
+)
+"""Columns of :func:`statements_frame` (money in integer kopecks)."""
+
+LINE_COLUMNS: tuple[str, ...] = (
+    "point_id",
+    "month",
+    "kind",
+    "order_id",
+    "issued_on",
+    "status",
+    "event_on",
+    "price_kop",
+    "double_rate",
+    "rate",
+    "basis_kop",
+    "reward_kop",
+)
+"""Columns of :func:`statement_lines_frame` (money in integer kopecks, empty when n/a)."""
+
+
+def statements_frame(statements: Sequence[Statement]) -> pd.DataFrame:
+    """One row per statement, for a table (CSV, spreadsheet) to hand to accounting.
+
+    Columns :data:`STATEMENT_COLUMNS`: ``item_reward_kop`` is the sum of the item lines,
+    ``bonuses_kop`` of the bonus lines (retro, quality, transition floor),
+    ``adjustments_kop`` of the adjustments and ``total_kop`` what is paid (their sum, the
+    statement's ``reward_kop``); ``notes`` joined by ``"; "``.
+    """
+    rows = [
+        (
+            s.point_id,
+            s.month,
+            s.turnover_kop,
+            s.item_reward_kop,
+            s.double_rate_days,
+            s.old_scheme_kop,
+            s.bonus_kop,
+            s.adjustment_kop,
+            s.reward_kop,
+            "; ".join(s.notes),
+        )
+        for s in statements
+    ]
+    return pd.DataFrame(rows, columns=list(STATEMENT_COLUMNS)).astype(
+        {c: np.int64 for c in STATEMENT_COLUMNS if c.endswith("_kop")}
+        | {"double_rate_days": np.int64, "point_id": object, "month": object, "notes": object}
+    )
+
+
+def statements_frame_from_table(table: RewardTable) -> pd.DataFrame:
+    """:func:`statements_frame` of every statement of ``table``, without building lines.
+
+    Vectorised from the per-point totals, so a network's statements table costs no Python
+    object per order line; equal to ``statements_frame(statements_from_table(table))``.
+    """
+    t = table.totals
+    notes = [
+        "; ".join(table.notes.get(int(i), ())) for i in t["point_idx"].to_numpy(dtype=np.int64)
+    ]
+    frame = pd.DataFrame(
+        {
+            "point_id": t["point_id"].to_numpy(dtype=object),
+            "month": np.full(len(t), table.month, dtype=object),
+            "turnover_kop": t["turnover_kop"].to_numpy(dtype=np.int64),
+            "item_reward_kop": t["item_reward_kop"].to_numpy(dtype=np.int64),
+            "double_rate_days": t["double_rate_days"].to_numpy(dtype=np.int64),
+            "old_scheme_kop": t["old_scheme_kop"].to_numpy(dtype=np.int64),
+            "bonuses_kop": (
+                t["retro_bonus_kop"] + t["quality_bonus_kop"] + t["floor_kop"]
+            ).to_numpy(dtype=np.int64),
+            "adjustments_kop": t["adjustment_kop"].to_numpy(dtype=np.int64),
+            "total_kop": t["reward_kop"].to_numpy(dtype=np.int64),
+            "notes": np.array(notes, dtype=object),
+        }
+    )
+    return frame.astype({"point_id": object, "month": object, "notes": object})
+
+
+def statement_lines_frame(statements: Sequence[Statement]) -> pd.DataFrame:
+    """Every line of every statement (items, bonuses, adjustments), one row each.
+
+    Columns :data:`LINE_COLUMNS`; dates are ISO strings; ``price_kop`` / ``basis_kop`` /
+    ``event_on`` are ``None`` where they do not apply.
+    """
+
+    def day(d: dt.date | None) -> str | None:
+        return d.isoformat() if d is not None else None
+
+    rows = [
+        (
+            s.point_id,
+            s.month,
+            line.kind,
+            line.order_id,
+            day(line.issued_on),
+            line.status,
+            day(line.event_on),
+            line.price_kop,
+            line.double_rate,
+            line.rate,
+            line.basis_kop,
+            line.reward_kop,
+        )
+        for s in statements
+        for line in (*s.lines, *s.adjustments)
+    ]
+    return pd.DataFrame(rows, columns=list(LINE_COLUMNS), dtype=object)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1156,8 +1591,9 @@ def compare_schemes(
     -------
     One row per point and month with orders or a reward, sorted by month then point:
     ``point_id, month, issued_count, turnover_kop, old_scheme_kop, new_scheme_kop,
-    difference_kop`` (new - old) and ``paid_kop`` (``max(new, old)`` with the transition
-    floor, else new), all int64 kopecks.
+    difference_kop`` (new - old), ``adjustments_kop`` (reversals of earlier months' items
+    returned or cancelled in the month) and ``paid_kop`` (``max(new, old)`` with the
+    transition floor, else new, plus the adjustments), all int64 kopecks.
     """
     policy = policy or RewardPolicy()
     months = month_range(first_month, last_month)
@@ -1176,6 +1612,7 @@ def compare_schemes(
                     "old_scheme_kop": t["old_scheme_kop"],
                     "new_scheme_kop": t["new_scheme_kop"],
                     "difference_kop": t["new_scheme_kop"] - t["old_scheme_kop"],
+                    "adjustments_kop": t["adjustment_kop"],
                     "paid_kop": t["reward_kop"],
                 }
             )

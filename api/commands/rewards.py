@@ -15,6 +15,7 @@ import typer
 
 from api.cli import command
 from data.errors import InputError
+from data.sheets import table_format, write_sheets
 from planning.reward_policy import RewardPolicy, policy_from_toml
 from planning.rewards import (
     ComparisonSummary,
@@ -22,15 +23,19 @@ from planning.rewards import (
     compute_rewards,
     format_kop,
     month_bounds,
+    pandemic_clamps,
     parse_orders_frame,
     parse_points_frame,
+    statement_lines_frame,
     statement_to_dict,
+    statements_frame_from_table,
     statements_from_table,
     summarize_comparison,
     validate_inputs,
 )
 
 __all__ = [
+    "STATEMENT_FORMATS",
     "comparison_to_frame",
     "load_inputs",
     "load_policy",
@@ -38,8 +43,12 @@ __all__ = [
     "rewards",
     "rewards_compare",
     "statements_json",
+    "warn_clamps",
     "write_text_atomic",
 ]
+
+#: ``pvz rewards -o``: extension -> format
+STATEMENT_FORMATS = {".json": "json", ".csv": "csv", ".xlsx": "xlsx"}
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +59,7 @@ POINTS_ARG = typer.Argument(
 ORDERS_ARG = typer.Argument(
     ...,
     help="Orders CSV: order_id, point_id, issued_on (YYYY-MM-DD), price_rub (e.g. 1234.50), "
-    "status (issued, returned, cancelled).",
+    "status (issued, returned, cancelled) [, returned_on, cancelled_on (YYYY-MM-DD)].",
 )
 POLICY_OPT = typer.Option(
     None, "--policy", help="Reward policy TOML (see examples/rewards_policy_example.toml)."
@@ -102,13 +111,22 @@ def load_inputs(
         read_csv_strings(points_path), source=str(points_path), policy=policy
     )
     orders = parse_orders_frame(read_csv_strings(orders_path), source=str(orders_path))
-    return validate_inputs(
+    points, orders = validate_inputs(
         points,
         orders,
         policy=policy,
         points_source=str(points_path),
         orders_source=str(orders_path),
     )
+    warn_clamps(points, policy=policy, source=str(points_path))
+    return points, orders
+
+
+def warn_clamps(points: pd.DataFrame, *, policy: RewardPolicy, source: str) -> None:
+    """Report each clamped pandemic count once per point on stderr (never an error)."""
+    for i, message in pandemic_clamps(points, policy=policy).items():
+        where = f"{source}, row {int(points.index[i]) + 1}, column 'closed_days_2020'"
+        typer.echo(f"warning: {where}: point {points['point_id'].iloc[i]}: {message}", err=True)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -153,26 +171,57 @@ def rewards(
     points: Path = POINTS_ARG,
     orders: Path = ORDERS_ARG,
     month: str = typer.Option(..., "--month", help="Statement month, YYYY-MM."),
-    out: Path = typer.Option(..., "-o", "--out", help="Output JSON: a list of statements."),
+    out: Path = typer.Option(
+        ...,
+        "-o",
+        "--out",
+        help="Output by extension: .json (the statements with their lines), .csv (one row "
+        "per point, UTF-8 with BOM) or .xlsx (a statements sheet and a lines sheet).",
+    ),
+    lines_out: Path | None = typer.Option(
+        None, "--lines-out", help="Also write every line of every statement (.csv or .xlsx)."
+    ),
     policy: Path | None = POLICY_OPT,
 ) -> None:
-    """Write the month's reward statement of every point with orders or a reward.
+    """Write the month's reward statement of every point with orders, adjustments or a reward.
 
-    Each statement: point_id, month, turnover_rub, reward_rub, double_rate_days, lines,
-    old_scheme_rub; money as decimal strings with two decimals. The reward is the sum of
-    the lines: one per order line (issued items earn a percent of the price or the capped
-    amount, doubled in the first months after opening; returns and cancellations earn
-    0.00), then any retro-bonus, quality bonus and transition-floor lines.
+    Each statement: point_id, month, turnover_rub, reward_rub (the total), double_rate_days,
+    lines, adjustments, old_scheme_rub, notes; money as decimal strings with two decimals.
+    The total is the sum of the lines, one per order line issued in the month (issued
+    items earn a percent of the price or the capped amount, doubled in the first months
+    after opening; items returned or cancelled within the month earn 0.00), then any
+    retro-bonus, quality bonus and transition-floor lines, and of the adjustments: minus
+    the reward of each item of an earlier month returned (returned_on) or cancelled
+    (cancelled_on) in this month. A pandemic count larger than the days possible is
+    clamped, with a warning. CSV: point_id, month, turnover_rub, item_reward_rub,
+    double_rate_days, old_scheme_rub, bonuses_rub, adjustments_rub, total_rub, notes.
     """
+    fmt = table_format(out, allowed=STATEMENT_FORMATS)
+    if lines_out is not None:
+        table_format(lines_out)
     month = _month(month, "--month")
     pol = load_policy(policy)
     pts, ords = load_inputs(points, orders, pol)
     table = compute_rewards(pts, ords, month, policy=pol, validate=False)
-    statements = [statement_to_dict(s) for s in statements_from_table(table)]
-    write_text_atomic(out, statements_json(statements))
+    # one Python object per line only when lines are written
+    need_lines = fmt != "csv" or lines_out is not None
+    statements = statements_from_table(table) if need_lines else []
+    if fmt == "json":
+        write_text_atomic(out, statements_json([statement_to_dict(s) for s in statements]))
+    else:
+        sheets = {"statements": statements_frame_from_table(table)}
+        if fmt == "xlsx":
+            sheets["lines"] = statement_lines_frame(statements)
+        write_sheets(out, sheets)
+    if lines_out is not None:
+        write_sheets(lines_out, {"lines": statement_lines_frame(statements)})
+    n_statements = len(table.totals)
     total = int(table.totals["reward_kop"].sum())
+    adjusted = int(table.totals["adjustment_kop"].sum())
     typer.echo(
-        f"{len(statements)} statements for {month}, total reward {format_kop(total)} RUB -> {out}"
+        f"{n_statements} statements for {month}, total reward {format_kop(total)} RUB "
+        f"(adjustments {format_kop(adjusted)} RUB) -> {out}"
+        + (f", lines -> {lines_out}" if lines_out is not None else "")
     )
 
 
@@ -184,10 +233,11 @@ def comparison_to_frame(comparison: pd.DataFrame) -> pd.DataFrame:
     """Kopeck columns of :func:`~planning.rewards.compare_schemes` as rouble strings.
 
     Columns: point_id, month, issued_count, turnover_rub, old_scheme_rub, new_scheme_rub,
-    difference_rub (new - old), paid_rub (max(new, old) with the transition floor).
+    difference_rub (new - old), adjustments_rub, paid_rub (max(new, old) with the
+    transition floor, plus adjustments).
     """
     out = comparison[["point_id", "month", "issued_count"]].copy()
-    for name in ("turnover", "old_scheme", "new_scheme", "difference", "paid"):
+    for name in ("turnover", "old_scheme", "new_scheme", "difference", "adjustments", "paid"):
         out[f"{name}_rub"] = [format_kop(v) for v in comparison[f"{name}_kop"].tolist()]
     return out
 
@@ -224,15 +274,19 @@ def rewards_compare(
     orders: Path = ORDERS_ARG,
     from_month: str = typer.Option(..., "--from", help="First month, YYYY-MM."),
     to_month: str = typer.Option(..., "--to", help="Last month, YYYY-MM (inclusive)."),
-    out: Path | None = typer.Option(None, "-o", "--out", help="Also write the table as CSV."),
+    out: Path | None = typer.Option(
+        None, "-o", "--out", help="Also write the table: .csv (UTF-8 with BOM) or .xlsx."
+    ),
     policy: Path | None = POLICY_OPT,
 ) -> None:
     """Compare the old per-parcel fee with the new percentage, per point and month.
 
     Prints the table (point_id, month, issued_count, turnover_rub, old_scheme_rub,
-    new_scheme_rub, difference_rub, paid_rub) and the network summary: the share of points
-    earning more under the new scheme and whether any earns less.
+    new_scheme_rub, difference_rub, adjustments_rub, paid_rub) and the network summary:
+    the share of points earning more under the new scheme and whether any earns less.
     """
+    if out is not None:
+        table_format(out)
     from_month = _month(from_month, "--from")
     to_month = _month(to_month, "--to")
     if month_bounds(to_month)[0] < month_bounds(from_month)[0]:
@@ -242,7 +296,7 @@ def rewards_compare(
     comparison = compare_schemes(pts, ords, from_month, to_month, policy=pol, validate=False)
     table = comparison_to_frame(comparison)
     if out is not None:
-        write_text_atomic(out, table.to_csv(index=False, lineterminator="\n"))
+        write_sheets(out, {"comparison": comparison})
     typer.echo(table.to_string(index=False) if len(table) else "(no orders in the period)")
     summary = summarize_comparison(comparison, first_month=from_month, last_month=to_month)
     typer.echo("")

@@ -1,7 +1,8 @@
 """``POST /v1/orders``: ingest issued orders (admin), idempotent by order id, all or nothing.
 
 The body is a JSON list of order lines or a ``text/csv`` file with the columns of the CLI's
-ORDERS file (``order_id, point_id, issued_on, price_rub, status``). Both go through
+ORDERS file (``order_id, point_id, issued_on, price_rub, status`` and the optional
+``returned_on, cancelled_on``). Both go through
 :func:`planning.rewards.parse_orders_frame`, so errors read the same as the CLI's and name
 the 1-based data row; the store then checks the points and the stored orders inside one
 transaction (:meth:`data.store.Store.upsert_orders`).
@@ -40,7 +41,15 @@ __all__ = [
 router = APIRouter(prefix="/v1", tags=["rewards"], responses=ERROR_RESPONSES)
 
 #: the columns of an order line, in CSV order
-ORDER_COLUMNS = ["order_id", "point_id", "issued_on", "price_rub", "status"]
+ORDER_COLUMNS = [
+    "order_id",
+    "point_id",
+    "issued_on",
+    "price_rub",
+    "status",
+    "returned_on",
+    "cancelled_on",
+]
 #: how the error messages name the uploaded body
 SOURCE = "body"
 
@@ -56,7 +65,7 @@ _REQUEST_BODY: dict[str, Any] = {
                 {"order_id": "O-1001", "point_id": "P000001", "issued_on": "2020-10-14",
                  "price_rub": "1000.00", "status": "issued"},
                 {"order_id": "O-1002", "point_id": "P000001", "issued_on": "2020-10-15",
-                 "price_rub": "5000.00", "status": "returned"},
+                 "price_rub": "5000.00", "status": "returned", "returned_on": "2020-11-02"},
             ],
         },
         "text/csv": {
@@ -104,17 +113,28 @@ def read_orders_json(body: bytes) -> pd.DataFrame:
     except ValidationError as exc:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         raise RequestValidationError(errors) from None
-    return pd.DataFrame([line.model_dump() for line in lines], columns=ORDER_COLUMNS, dtype=str)
+    rows = [{k: "" if v is None else v for k, v in line.model_dump().items()} for line in lines]
+    return pd.DataFrame(rows, columns=ORDER_COLUMNS, dtype=str)
 
 
 def order_lines_from_frame(frame: pd.DataFrame) -> list[OrderLine]:
     """Store records from a frame of :func:`~planning.rewards.parse_orders_frame` (kopecks)."""
     days = frame["issued_on"].dt.strftime("%Y-%m-%d").tolist()
+    none: list[str | None] = [None] * len(frame)
+
+    def event(name: str) -> list[str | None]:
+        if name not in frame.columns:
+            return none
+        col = frame[name]
+        return [None if pd.isna(v) else v for v in col.dt.strftime("%Y-%m-%d").tolist()]
+
     return [
-        OrderLine(order_id=str(o), point_id=str(p), issued_on=d, price_kop=int(k), status=str(s))
-        for o, p, d, k, s in zip(
+        OrderLine(order_id=str(o), point_id=str(p), issued_on=d, price_kop=int(k), status=str(s),
+                  returned_on=r, cancelled_on=c)
+        for o, p, d, k, s, r, c in zip(
             frame["order_id"].tolist(), frame["point_id"].tolist(), days,
-            frame["price_kop"].tolist(), frame["status"].astype(str).tolist(), strict=True,
+            frame["price_kop"].tolist(), frame["status"].astype(str).tolist(),
+            event("returned_on"), event("cancelled_on"), strict=True,
         )
     ]  # fmt: skip
 
@@ -133,12 +153,16 @@ async def post_orders(
     """Store order lines: all or nothing, idempotent by ``order_id``.
 
     A new id is stored; a known id with the same content changes nothing (sending the
-    same file twice changes nothing); a known id with another ``status`` is updated and
-    the change is logged in the audit log. 422 (naming the row, nothing stored) for a
-    negative or non-numeric price, an unknown status, a day that does not exist, an
+    same file twice changes nothing); a known id with another ``status`` or event day
+    (``returned_on``, ``cancelled_on``: a return or cancellation and its day) is updated
+    and the change is logged in the audit log. A return or cancellation dated in a later
+    month than the issue leaves the issue month's statement as it was and adjusts the
+    statement of the event's month. 422 (naming the row, nothing stored) for a negative or
+    non-numeric price, an unknown status, a day that does not exist (or written with
+    non-ASCII digits), an event day before the issue day or not matching the status, an
     unknown point, a point without an opening date, an item issued before its point
     opened, or an id repeated with different content; 409 when a known order comes with
-    another point, day or price (only the status of a stored order may change).
+    another point, day or price (only the status and its day may change).
     Send ``Content-Type: application/json`` or ``text/csv``.
     """
     ctype = request.headers.get("content-type", "application/json").split(";")[0]

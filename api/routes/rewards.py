@@ -1,7 +1,8 @@
 """``GET /v1/points/{id}/rewards?month=YYYY-MM``: a point's monthly reward statement.
 
-The statement is computed from the stored point and its stored orders by the same pure
-function as the CLI (:func:`planning.rewards.build_statements`) and returned exactly as
+The statement is computed from the stored point and its stored orders (those issued in the
+month, and those of earlier months returned or cancelled in it) by the same pure function
+as the CLI (:func:`planning.rewards.build_statements`) and returned exactly as
 :func:`planning.rewards.statement_to_dict` shapes it for ``pvz rewards``. A point without
 orders in the month gets a zero statement (no lines) rather than a 404.
 """
@@ -32,6 +33,8 @@ from planning.rewards import (
     build_statements,
     double_rate_end,
     month_bounds,
+    pandemic_clamps,
+    points_frame_from_records,
     statement_to_dict,
 )
 
@@ -75,15 +78,15 @@ def point_statement(
     point : the stored point (needs ``opened_on``; ``closed_days_2020`` and ``rating``
         are used when set)
     orders : the point's stored order lines (``price_kop`` integer kopecks); lines
-        outside ``month`` are ignored
+        neither issued nor returned/cancelled in ``month`` are ignored
     month : ``YYYY-MM``
     policy : the reward programme
 
     Returns
     -------
-    ``point_id, month, turnover_rub, reward_rub, double_rate_days, lines, old_scheme_rub``
-    with money as RUB decimal strings; a zero statement without lines when the point has
-    no orders and no reward in the month.
+    ``point_id, month, turnover_rub, reward_rub, double_rate_days, lines, adjustments,
+    old_scheme_rub, notes`` with money as RUB decimal strings; a zero statement without
+    lines when the point has no orders, adjustments or reward in the month.
 
     Raises
     ------
@@ -108,7 +111,8 @@ def point_statement(
         )
         lines = [OrderRecord(order_id=o.order_id, point_id=o.point_id,
                              issued_on=dt.date.fromisoformat(o.issued_on), price_kop=o.price_kop,
-                             status=o.status) for o in orders]  # fmt: skip
+                             status=o.status, returned_on=_day(o.returned_on),
+                             cancelled_on=_day(o.cancelled_on)) for o in orders]  # fmt: skip
         statements = build_statements([record], lines, month, policy=policy)
     except (InputError, ValueError) as exc:
         raise ConflictError(f"the stored data of point {point.id!r} cannot be computed: "
@@ -119,10 +123,16 @@ def point_statement(
     end_day = int(double_rate_end([opened_day], [closed], policy=policy)[0])
     first_day, last_day = (first - _EPOCH).days, (last - _EPOCH).days
     days = max(0, min(end_day, last_day + 1) - max(opened_day, first_day))
+    notes = tuple(pandemic_clamps(points_frame_from_records([record], policy=policy),
+                                  policy=policy).values())  # fmt: skip
     empty = Statement(point_id=point.id, month=month, turnover_kop=0, reward_kop=0,
                       double_rate_days=days, lines=(), old_scheme_kop=0,
-                      new_scheme_kop=0)  # fmt: skip
+                      new_scheme_kop=0, notes=notes)  # fmt: skip
     return statement_to_dict(empty)
+
+
+def _day(text: str | None) -> dt.date | None:
+    return None if text is None else dt.date.fromisoformat(text)
 
 
 def _statement(service: Service, caller: Caller, point_id: str, month: str) -> dict[str, Any]:
@@ -130,8 +140,8 @@ def _statement(service: Service, caller: Caller, point_id: str, month: str) -> d
     point = service.store.get_point(point_id)
     if caller.role == "partner" and point.partner_id != caller.partner_id:
         raise NotFoundError(f"no point with id {point_id!r}")  # others' points do not exist
-    orders = service.store.list_orders(
-        point_id, issued_from=first.isoformat(), issued_to=last.isoformat()
+    orders = service.store.list_statement_orders(
+        point_id, first=first.isoformat(), last=last.isoformat()
     )
     policy = load_reward_policy(service.settings.reward_policy_path)
     return point_statement(point, orders, month, policy=policy)
@@ -150,10 +160,13 @@ async def get_rewards(
     caller: Caller = Depends(get_caller),
     service: Service = Depends(get_service),
 ) -> StatementOut:  # fmt: skip
-    """The month's statement: one line per order line of the point (issued items earn a
-    percent of the price or the capped amount, doubled in the first months after opening;
-    returns and cancellations earn 0.00), then any bonus lines; ``reward_rub`` is their
-    sum. The same JSON as ``pvz rewards`` writes for the point. Admin and expansion see
+    """The month's statement: one line per order line issued at the point in the month
+    (issued items earn a percent of the price or the capped amount, doubled in the first
+    months after opening; items returned or cancelled within the month earn 0.00), then
+    any bonus lines, and one adjustment (minus the item's reward) per item of an earlier
+    month returned or cancelled in this month; ``reward_rub`` is their sum. A month's
+    lines never change after it ends. ``notes`` reports a clamped pandemic count. The same
+    JSON as ``pvz rewards`` writes for the point. Admin and expansion see
     every point, a partner its own (others' are 404). 422 for a bad month; 409 when the
     point has no opening date."""
     body = await run_in_threadpool(_statement, service, caller, point_id, month)

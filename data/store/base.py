@@ -178,6 +178,8 @@ class OrderLine:
     issued_on : day of issue, ISO ``YYYY-MM-DD``
     price_kop : item price, integer kopecks, ``>= 0``
     status : ``issued``, ``returned`` or ``cancelled``
+    returned_on : day of the return, ISO, status ``returned`` only; ``None`` when unknown
+    cancelled_on : day of the cancellation, ISO, status ``cancelled`` only
     """
 
     order_id: str
@@ -185,6 +187,8 @@ class OrderLine:
     issued_on: str
     price_kop: int
     status: str
+    returned_on: str | None = None
+    cancelled_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -358,12 +362,14 @@ class Store(ABC):
         """Store order lines idempotently by ``order_id``, all or nothing (one transaction).
 
         A new id is inserted; a known id with the same content is left alone; a known id
-        whose status changed is updated and the change is logged in the audit log (who,
-        when, before, after). Nothing is written when any line is refused:
+        whose status or event day (``returned_on``, ``cancelled_on``) changed is updated and
+        the change is logged in the audit log (who, when, before, after). Nothing is written
+        when any line is refused:
 
         - :class:`InputError` (naming the 1-based row in ``orders`` and the column) for an
           unknown point, a point without an opening date, an item issued before its point
-          opened, a price below zero, an unknown status, or an order id repeated in
+          opened, a price below zero, an unknown status, an event day that is not a day, is
+          before the issue day or does not match the status, or an order id repeated in
           ``orders`` with different content;
         - :class:`ConflictError` naming the order when a known order comes with another
           point, day or price (a stored order's money facts are never rewritten; only its
@@ -380,6 +386,12 @@ class Store(ABC):
     def list_orders(self, point_id: str, *, issued_from: str, issued_to: str) -> list[OrderLine]:
         """A point's order lines issued in ``[issued_from, issued_to]`` (ISO days, inclusive),
         ordered by day, then order id."""
+
+    @abstractmethod
+    def list_statement_orders(self, point_id: str, *, first: str, last: str) -> list[OrderLine]:
+        """What a point's statement for ``[first, last]`` (ISO days, inclusive) needs: the
+        lines issued in it, and the lines returned or cancelled in it (adjustments of
+        earlier months); ordered by issue day, then order id."""
 
     # ------------------------------------------------------------ audit
     @abstractmethod
@@ -993,14 +1005,19 @@ class SqlStore(Store):
                 )
             if changed:
                 cur.executemany(
-                    "UPDATE orders SET status = ?, updated_at = ? WHERE order_id = ?",
-                    [[o.status, stamp, o.order_id] for _, o in changed],
-                )
+                    "UPDATE orders SET status = ?, returned_on = ?, cancelled_on = ?, "
+                    "updated_at = ? WHERE order_id = ?",
+                    [[o.status, o.returned_on, o.cancelled_on, stamp, o.order_id]
+                     for _, o in changed],
+                )  # fmt: skip
             for old, o in changed:
                 self._audit(cur, actor=actor, action="order.status_changed", entity="order",
                             entity_id=o.order_id, at=stamp,
                             detail={"point_id": o.point_id, "before": old.status,
-                                    "after": o.status, "source": source})  # fmt: skip
+                                    "after": o.status, "source": source,
+                                    "returned_on": [old.returned_on, o.returned_on],
+                                    "cancelled_on": [old.cancelled_on,
+                                                     o.cancelled_on]})  # fmt: skip
             if new or changed:
                 self._audit(cur, actor=actor, action="orders.ingested", entity="order",
                             entity_id="*", at=stamp,
@@ -1019,6 +1036,16 @@ class SqlStore(Store):
                 f"SELECT {', '.join(_ORDER_COLS)} FROM orders WHERE point_id = ? "
                 "AND issued_on >= ? AND issued_on <= ? ORDER BY issued_on, order_id",
                 [point_id, issued_from, issued_to],
+            ).fetchall()
+        return [_order(r) for r in rows]
+
+    def list_statement_orders(self, point_id: str, *, first: str, last: str) -> list[OrderLine]:
+        with self._read() as cur:
+            rows = cur.execute(
+                f"SELECT {', '.join(_ORDER_COLS)} FROM orders WHERE point_id = ? AND "
+                "((issued_on >= ? AND issued_on <= ?) OR (returned_on >= ? AND returned_on <= ?) "
+                "OR (cancelled_on >= ? AND cancelled_on <= ?)) ORDER BY issued_on, order_id",
+                [point_id, first, last, first, last, first, last],
             ).fetchall()
         return [_order(r) for r in rows]
 
@@ -1049,7 +1076,9 @@ class SqlStore(Store):
 
 
 def _order(row: Sequence[Any]) -> OrderLine:
-    return OrderLine(str(row[0]), str(row[1]), str(row[2]), int(row[3]), str(row[4]))
+    return OrderLine(str(row[0]), str(row[1]), str(row[2]), int(row[3]), str(row[4]),
+                     None if row[5] is None else str(row[5]),
+                     None if row[6] is None else str(row[6]))  # fmt: skip
 
 
 def _rub(amount_kop: int) -> str:
@@ -1077,6 +1106,7 @@ def _distinct_orders(
         if not _is_iso_day(o.issued_on):
             raise InputError(f"{o.issued_on!r} is not an existing date YYYY-MM-DD",
                              source=source, row=row, column="issued_on")  # fmt: skip
+        _check_events(o, row, source)
         seen = out.get(o.order_id)
         if seen is None:
             out[o.order_id] = (row, o)
@@ -1087,8 +1117,32 @@ def _distinct_orders(
     return out
 
 
+def _check_events(o: OrderLine, row: int, source: str | None) -> None:
+    """The event days of one line: real days, matching the status, not before the issue."""
+    if o.returned_on is not None and o.cancelled_on is not None:
+        raise InputError("both returned_on and cancelled_on are set; an item is either "
+                         "returned or cancelled", source=source, row=row,
+                         column="cancelled_on")  # fmt: skip
+    for name, status in (("returned_on", "returned"), ("cancelled_on", "cancelled")):
+        day = getattr(o, name)
+        if day is None:
+            continue
+        if not _is_iso_day(day):
+            raise InputError(f"{day!r} is not an existing date YYYY-MM-DD", source=source,
+                             row=row, column=name)  # fmt: skip
+        if o.status != status:
+            raise InputError(f"{name} is set but the status is {o.status!r}; an item with a "
+                             f"{name} has status {status!r}", source=source, row=row,
+                             column=name)  # fmt: skip
+        if day < o.issued_on:
+            raise InputError(f"{name} {day} is before the issue day {o.issued_on}",
+                             source=source, row=row, column=name)  # fmt: skip
+
+
 def _is_iso_day(text: str) -> bool:
     if not isinstance(text, str) or len(text) != 10 or text[4] != "-" or text[7] != "-":
+        return False
+    if not (text[:4] + text[5:7] + text[8:]).isascii():
         return False
     try:
         date.fromisoformat(text)

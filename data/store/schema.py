@@ -25,6 +25,15 @@ CREATE TABLE orders (
 CREATE INDEX orders_point_day ON orders (point_id, issued_on, order_id);
 """
 
+# version 3: closed periods. The day an item was returned or cancelled (ISO text, NULL when
+# unknown): an event in a later month than the issue adjusts that later month's statement.
+_ORDER_EVENTS = """
+ALTER TABLE orders ADD COLUMN returned_on TEXT;
+ALTER TABLE orders ADD COLUMN cancelled_on TEXT;
+CREATE INDEX orders_point_returned ON orders (point_id, returned_on);
+CREATE INDEX orders_point_cancelled ON orders (point_id, cancelled_on);
+"""
+
 _TABLES = """
 CREATE TABLE points (
     id            TEXT PRIMARY KEY,
@@ -107,6 +116,7 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 """,
     _ORDERS,
+    _ORDER_EVENTS,
 ]
 
 POSTGIS_MIGRATIONS: list[str] = [
@@ -131,4 +141,5 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
 FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 """,
     _ORDERS,
+    _ORDER_EVENTS,
 ]

@@ -200,7 +200,7 @@ def test_zero_statement_keeps_double_rate_days(rapi: Api) -> None:
     got = rapi.statement("D", "2021-02").json()
     assert got == {"point_id": "D", "month": "2021-02", "turnover_rub": "0.00",
                    "reward_rub": "0.00", "double_rate_days": 27, "lines": [],
-                   "old_scheme_rub": "0.00"}  # fmt: skip
+                   "adjustments": [], "old_scheme_rub": "0.00", "notes": []}  # fmt: skip
     # B opened 2020-04-10, 20 days closed: double through 2020-07-29 (07-10 + 20 days, excl.)
     assert rapi.statement("B", "2020-07").json()["double_rate_days"] == 29
 
@@ -406,8 +406,105 @@ def test_openapi_documents_the_rewards_routes(rapi: Api) -> None:
     schema = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert list(schema["properties"]) == [
         "point_id", "month", "turnover_rub", "reward_rub", "double_rate_days", "lines",
-        "old_scheme_rub",
+        "adjustments", "old_scheme_rub", "notes",
     ]  # fmt: skip
     assert "example" in schema
     items = post["requestBody"]["content"]["application/json"]["schema"]["items"]
-    assert set(items["properties"]) == {"order_id", "point_id", "issued_on", "price_rub", "status"}
+    assert set(items["properties"]) == {"order_id", "point_id", "issued_on", "price_rub", "status",
+                                        "returned_on", "cancelled_on"}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------
+# closed periods: late returns are events, July stays as paid, August is adjusted
+
+LATE = """order_id,point_id,issued_on,price_rub,status,returned_on,cancelled_on
+L1,A,2020-07-20,1000.00,returned,2020-08-05,
+L2,A,2020-07-21,7500.00,returned,2020-09-02,
+L3,A,2020-07-22,300.00,cancelled,,2020-07-25
+L4,A,2020-08-03,200.00,issued,,
+L5,C,2020-07-01,6000.00,returned,2020-08-31,
+"""
+
+
+def test_late_return_is_an_event_and_the_api_equals_the_cli(rapi: Api, tmp_path: Path) -> None:
+    issued = LATE
+    for day in ("2020-08-05", "2020-09-02", "2020-08-31"):
+        issued = issued.replace(f",returned,{day},", ",issued,,")
+    assert rapi.post_csv(issued).json()["created"] == 5
+    july_paid = [rapi.statement(p, "2020-07").json() for p in "AC"]
+    mark = rapi.service.store.last_audit_id()
+    r = rapi.post_csv(LATE)
+    assert r.json() == {"received": 5, "created": 0, "updated": 3, "unchanged": 2}
+    entries = rapi.service.store.audit_entries(after_id=mark)
+    events = {e.entity_id: e.detail for e in entries if e.action == "order.status_changed"}
+    assert events["L1"]["returned_on"] == [None, "2020-08-05"]
+    assert (events["L5"]["before"], events["L5"]["after"]) == ("issued", "returned")
+    assert [rapi.statement(p, "2020-07").json() for p in "AC"] == july_paid
+    (tmp_path / "points.csv").write_text(POINTS_CSV, encoding="utf-8")
+    (tmp_path / "orders.csv").write_text(LATE, encoding="utf-8")
+    for month in ("2020-07", "2020-08", "2020-09"):
+        out = tmp_path / f"{month}.json"
+        code, text = run_cli("rewards", tmp_path / "points.csv", tmp_path / "orders.csv",
+                             "--month", month, "-o", out)  # fmt: skip
+        assert code == 0, text
+        cli = json.loads(out.read_text(encoding="utf-8"))
+        assert cli
+        for expected in cli:
+            assert rapi.statement(expected["point_id"], month).json() == expected
+    aug = rapi.statement("A", "2020-08").json()
+    # 200.00 * 5 % * 2 = 20.00 ; L1 (1000.00, doubled: 100.00) returned 08-05 -> -80.00
+    assert aug["reward_rub"] == "-80.00"
+    assert [(a["order_id"], a["event_on"], a["reward_rub"]) for a in aug["adjustments"]] == [
+        ("L1", "2020-08-05", "-100.00")
+    ]
+    assert rapi.statement("A", "2020-09").json()["reward_rub"] == "-500.00"  # 250.00 * 2
+    assert rapi.statement("C", "2020-08").json()["reward_rub"] == "-250.00"
+
+
+def test_clamped_count_is_a_note_not_an_error(rapi: Api) -> None:
+    rapi.service.store.update_point("A", {"closed_days_2020": 15}, actor="test")
+    rapi.post_csv(ORDERS_CSV)
+    for month in ("2020-10", "2021-03"):  # with lines and a zero statement
+        got = rapi.statement("A", month)
+        assert got.status_code == 200, got.text
+        assert got.json()["notes"] == [
+            "closed_days_2020 = 15 clamped to 0: only 0 days of 2020-04-01..2020-05-31 are on "
+            "or after the opening day 2020-07-15"
+        ]
+    assert rapi.statement("A", "2020-10").json()["reward_rub"] == "700.00"  # no extension
+
+
+EVENT_ROW = {"order_id": "E1", "point_id": "A", "issued_on": "2020-10-16", "price_rub": "10.00",
+             "status": "returned", "returned_on": "", "cancelled_on": ""}  # fmt: skip
+BAD_EVENTS = [
+    ({"returned_on": "soon"}, "returned_on", "not an existing date"),
+    ({"returned_on": "2020-10-15"}, "returned_on", "before the issue day 2020-10-16"),
+    ({"returned_on": "٢٠٢٠-١٠-١٧"}, "returned_on", "not an existing date"),
+    ({"cancelled_on": "２０２０-１０-１７", "status": "cancelled"}, "cancelled_on",
+     "not an existing date"),
+    ({"status": "issued", "returned_on": "2020-10-17"}, "returned_on", "status is 'issued'"),
+    ({"returned_on": "2020-10-17", "cancelled_on": "2020-10-17"}, "cancelled_on", "both"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["json", "csv"])
+@pytest.mark.parametrize(("change", "column", "message"), BAD_EVENTS,
+                         ids=[f"{c}:{m}" for _, c, m in BAD_EVENTS])  # fmt: skip
+def test_bad_event_day_is_422_naming_the_row(
+    rapi: Api, kind: str, change: dict[str, str], column: str, message: str
+) -> None:
+    rapi.post_csv(ORDERS_CSV)
+    before = rapi.state()
+    rows = [{**EVENT_ROW, "order_id": "E0"}, {**EVENT_ROW, **change}]
+    if kind == "json":
+        r = rapi.post_json([{k: v for k, v in row.items() if v != ""} for row in rows])
+    else:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(EVENT_ROW), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        r = rapi.post_csv(buf.getvalue())
+    body = error(r, 422, "invalid_input")
+    assert body["message"].startswith(f"body, row 2, column {column!r}"), body
+    assert message in body["message"], body
+    assert rapi.state() == before

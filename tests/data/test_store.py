@@ -40,9 +40,9 @@ MOSCOW = (55.7558, 37.6173)
 
 
 def test_migrate_is_idempotent(store: Store, store_url: str) -> None:
-    assert store.migrate() == 2
+    assert store.migrate() == 3
     again = open_store(store_url, ProtectionPolicy())
-    assert again.migrate() == 2
+    assert again.migrate() == 3
     again.close()
 
 

@@ -40,9 +40,9 @@ def snapshot(store: Store) -> tuple[list[OrderLine], int]:
     return rows, store.last_audit_id()
 
 
-def test_schema_version_2_on_both_backends(shop: Store) -> None:
-    assert len(SQLITE_MIGRATIONS) == len(POSTGIS_MIGRATIONS) == 2
-    assert shop.migrate() == 2
+def test_schema_version_3_on_both_backends(shop: Store) -> None:
+    assert len(SQLITE_MIGRATIONS) == len(POSTGIS_MIGRATIONS) == 3
+    assert shop.migrate() == 3
     assert shop.get_point("P2").closed_days_2020 == 20
     assert shop.get_point("P1").closed_days_2020 is None
     p = shop.update_point("P1", {"closed_days_2020": 3}, actor="t")
@@ -158,3 +158,95 @@ def test_large_upload_spans_query_chunks(shop: Store) -> None:
     got = shop.upsert_orders(batch, actor="t")
     assert (got.created, got.updated, got.unchanged) == (0, 1, 1299)
     assert len(shop.list_orders("P1", issued_from="2020-10-14", issued_to="2020-10-14")) == 1300
+
+
+# ---------------------------------------------------------------------------------------
+# version 3: the day of a return or cancellation
+
+
+def test_upgrade_from_version_2_keeps_orders(tmp_path: Path) -> None:
+    class V2(SqliteStore):
+        def _schema(self) -> list[str]:
+            return SQLITE_MIGRATIONS[:2]
+
+    old = V2(tmp_path / "old.db", ProtectionPolicy())
+    assert old.migrate() == 2
+    with old._write() as cur:  # rows written by the version-2 code (no event days)
+        cur.execute(
+            "INSERT INTO points (id, lat, lon, radius_m, kind, status, opened_on, "
+            "created_at, updated_at) VALUES ('P1', 55, 37, 500, 'partner', 'active', "
+            "'2020-07-01', 't', 't')"
+        )
+        cur.execute("INSERT INTO orders (order_id, point_id, issued_on, price_kop, status, "
+                    "created_at, updated_at) VALUES ('O1', 'P1', '2020-07-02', 100, "
+                    "'returned', 't', 't')")  # fmt: skip
+    old.close()
+    new = open_store(f"sqlite:///{tmp_path / 'old.db'}", ProtectionPolicy())
+    assert new.migrate() == 3
+    every = {"issued_from": "0001-01-01", "issued_to": "9999-12-31"}
+    assert new.list_orders("P1", **every) == [line("O1", day="2020-07-02", kop=100,
+                                                   status="returned")]  # fmt: skip
+    got = new.upsert_orders([OrderLine("O1", "P1", "2020-07-02", 100, "returned",
+                                       returned_on="2020-08-01")], actor="t")  # fmt: skip
+    assert got.updated == 1
+    assert new.list_orders("P1", **every)[0].returned_on == "2020-08-01"
+    new.close()
+
+
+def test_event_days_are_stored_changed_and_logged(shop: Store) -> None:
+    shop.upsert_orders([line("O1"), line("O2")], actor="admin:k1")
+    mark = shop.last_audit_id()
+    returned = OrderLine("O1", "P1", "2020-10-14", 100_000, "returned", returned_on="2020-11-03")
+    got = shop.upsert_orders([returned, line("O2")], actor="admin:k2", source="returns.csv")
+    assert (got.created, got.updated, got.unchanged) == (0, 1, 1)
+    assert shop.upsert_orders([returned], actor="t").unchanged == 1  # idempotent
+    (e,) = [x for x in shop.audit_entries(after_id=mark) if x.action == "order.status_changed"]
+    assert (e.actor, e.entity_id, e.detail["before"], e.detail["after"]) == (
+        "admin:k2", "O1", "issued", "returned")  # fmt: skip
+    assert e.detail["returned_on"] == [None, "2020-11-03"]
+    assert e.detail["cancelled_on"] == [None, None]
+    # the correction of a day is an event too
+    moved = OrderLine("O1", "P1", "2020-10-14", 100_000, "returned", returned_on="2020-11-04")
+    assert shop.upsert_orders([moved], actor="t").updated == 1
+    last = shop.audit_entries(after_id=mark)[-2]
+    assert last.detail["returned_on"] == ["2020-11-03", "2020-11-04"]
+
+
+def test_statement_orders_include_events_of_the_month(shop: Store) -> None:
+    shop.upsert_orders([
+        line("a", day="2020-10-05"),
+        OrderLine("b", "P1", "2020-09-20", 100, "returned", returned_on="2020-10-02"),
+        OrderLine("c", "P1", "2020-09-21", 100, "cancelled", cancelled_on="2020-10-31"),
+        OrderLine("d", "P1", "2020-09-22", 100, "returned", returned_on="2020-11-01"),
+        OrderLine("e", "P1", "2020-09-23", 100, "returned"),
+        OrderLine("f", "P2", "2020-09-23", 100, "returned", returned_on="2020-10-02"),
+    ], actor="t")  # fmt: skip
+    got = shop.list_statement_orders("P1", first="2020-10-01", last="2020-10-31")
+    assert [o.order_id for o in got] == ["b", "c", "a"]
+    assert got[0].returned_on == "2020-10-02" and got[1].cancelled_on == "2020-10-31"
+
+
+@pytest.mark.parametrize(
+    ("bad", "column", "message"),
+    [
+        (OrderLine("X", "P1", "2020-10-14", 1, "returned", returned_on="2020-10-13"),
+         "returned_on", "before the issue day"),
+        (OrderLine("X", "P1", "2020-10-14", 1, "returned", returned_on="2020-10-1x"),
+         "returned_on", "not an existing date"),
+        (OrderLine("X", "P1", "2020-10-14", 1, "returned", returned_on="٢٠٢٠-١٠-١٥"),
+         "returned_on", "not an existing date"),
+        (OrderLine("X", "P1", "2020-10-14", 1, "issued", cancelled_on="2020-10-15"),
+         "cancelled_on", "status is 'issued'"),
+        (OrderLine("X", "P1", "2020-10-14", 1, "cancelled", returned_on="2020-10-15",
+                   cancelled_on="2020-10-15"), "cancelled_on", "both"),
+    ],
+    ids=["before-issue", "not-a-day", "arabic-digits", "wrong-status", "both"],
+)  # fmt: skip
+def test_bad_event_days_write_nothing(
+    shop: Store, bad: OrderLine, column: str, message: str
+) -> None:
+    before = snapshot(shop)
+    with pytest.raises(InputError) as info:
+        shop.upsert_orders([line("O1"), bad], actor="t", source="body")
+    assert (info.value.row, info.value.column) == (2, column) and message in str(info.value)
+    assert snapshot(shop) == before

@@ -32,11 +32,16 @@ from planning.rewards import (
     month_bounds,
     month_range,
     orders_frame_from_records,
+    pandemic_clamps,
     parse_orders_frame,
     parse_points_frame,
     parse_rub,
     points_frame_from_records,
+    statement_lines_frame,
     statement_to_dict,
+    statements_frame,
+    statements_frame_from_table,
+    statements_from_table,
     summarize_comparison,
 )
 
@@ -309,7 +314,9 @@ def test_double_rate_days_and_statement_shape() -> None:
         "reward_rub",
         "double_rate_days",
         "lines",
+        "adjustments",
         "old_scheme_rub",
+        "notes",
     ]
     # 2020-10-01..10-14 inside [07-15, 10-15): 14 days ; one issued parcel * 35.00 old scheme
     assert (d["point_id"], d["double_rate_days"], d["old_scheme_rub"]) == ("A", 14, "35.00")
@@ -406,11 +413,245 @@ def test_unknown_status_and_negative_price_are_rejected() -> None:
         build_statements(points, [OrderRecord("1", "A", D(2020, 10, 1), -1, "issued")], "2020-10")
 
 
-def test_closed_days_beyond_the_window_are_rejected() -> None:
-    # opened 2020-05-25: only 05-25..05-31 (7 days) can be pandemic closure days
-    with pytest.raises(InputError, match="7 days") as err:
-        build_statements([PointRecord("A", D(2020, 5, 25), closed_days_2020=8)], [], "2020-10")
+def test_negative_closed_days_are_rejected() -> None:
+    with pytest.raises(InputError, match="must be 0 or more") as err:
+        build_statements([PointRecord("A", D(2020, 5, 25), closed_days_2020=-1)], [], "2020-10")
     assert err.value.column == "closed_days_2020"
+
+
+# ---------------------------------------------------------------------------------------
+# the pandemic count clamped to the days possible (a note, never an error)
+
+
+def test_count_of_a_july_opening_is_clamped_to_zero() -> None:
+    # opened 2020-07-01 (not in the April-May cohort), 15 closed days claimed: 0 days of
+    # April-May are on or after the opening -> clamped to 0, no extension. Double from 07-01
+    # up to, not including, 10-01: 09-30 100.00 * 5 % * 2 = 10.00 ; 10-01 5.00
+    point = PointRecord("J", D(2020, 7, 1), closed_days_2020=15)
+    orders = [order("1", "J", D(2020, 9, 30), "100.00"), order("2", "J", D(2020, 10, 1), "100.00")]
+    sep = build_statements([point], orders, "2020-09")
+    oct_ = build_statements([point], orders, "2020-10")
+    assert rewards_by_order(sep + oct_) == {"1": "10.00", "2": "5.00"}
+    note = (
+        "closed_days_2020 = 15 clamped to 0: only 0 days of 2020-04-01..2020-05-31 are on or "
+        "after the opening day 2020-07-01"
+    )
+    assert sep[0].notes == oct_[0].notes == (note,)
+    assert statement_to_dict(oct_[0])["notes"] == [note]
+
+
+def test_count_of_a_may_20_opening_is_clamped_to_12_days() -> None:
+    # opened 2020-05-20 with 30 closed days: only 05-20..05-31 = 12 days possible.
+    # 3 months -> 08-20, + 12 days -> 09-01 (excluded): 08-31 doubled, 09-01 single
+    point = PointRecord("M", D(2020, 5, 20), closed_days_2020=30)
+    orders = [order("1", "M", D(2020, 8, 31), "100.00"), order("2", "M", D(2020, 9, 1), "100.00")]
+    aug = build_statements([point], orders, "2020-08")
+    sep = build_statements([point], orders, "2020-09")
+    assert rewards_by_order(aug + sep) == {"1": "10.00", "2": "5.00"}
+    assert (aug[0].double_rate_days, sep[0].double_rate_days) == (31, 0)
+    assert "clamped to 12: only 12 days" in aug[0].notes[0]
+    # the same as a count of exactly 12, which needs no note
+    exact = build_statements([PointRecord("M", D(2020, 5, 20), 12)], orders, "2020-08")
+    assert rewards_by_order(exact) == rewards_by_order(aug) and exact[0].notes == ()
+
+
+def test_a_list_of_days_is_filtered_without_a_note() -> None:
+    days = frozenset(D(2020, 5, 1) + dt.timedelta(days=i) for i in range(40))  # 05-01..06-09
+    point = PointRecord("M", D(2020, 5, 20), closed_days_2020=days)
+    orders = [order("1", "M", D(2020, 8, 31), "100.00"), order("2", "M", D(2020, 9, 1), "100.00")]
+    got = build_statements([point], orders, "2020-08") + build_statements(
+        [point], orders, "2020-09"
+    )
+    assert rewards_by_order(got) == {"1": "10.00", "2": "5.00"}
+    assert all(s.notes == () for s in got)
+
+
+def test_clamps_are_listed_once_per_point() -> None:
+    points = points_frame_from_records(
+        [
+            PointRecord("J", D(2020, 7, 1), closed_days_2020=15),
+            PointRecord("M", D(2020, 5, 20), closed_days_2020=30),
+            PointRecord("O", D(2019, 1, 1), closed_days_2020=61),  # all of April-May: fine
+        ],
+        policy=RewardPolicy(),
+    )
+    clamps = pandemic_clamps(points, policy=RewardPolicy())
+    assert sorted(clamps) == [0, 1]
+    assert "clamped to 0" in clamps[0] and "clamped to 12" in clamps[1]
+
+
+# ---------------------------------------------------------------------------------------
+# closed periods: later returns and cancellations are adjustments of the month they happen
+
+
+def late(oid: str, point: str, day: dt.date, price_rub: str, *, returned: dt.date) -> OrderRecord:
+    return OrderRecord(oid, point, day, parse_rub(price_rub), "returned", returned_on=returned)
+
+
+@pytest.mark.parametrize(
+    ("opened", "price", "july_reward", "doubled"),
+    [
+        (D(2019, 1, 1), "1000.00", "50.00", False),  # 1000.00 * 5 %
+        (D(2020, 7, 15), "1000.00", "100.00", True),  # doubled: 1000.00 * 5 % * 2
+        (D(2020, 7, 15), "7500.00", "500.00", True),  # capped and doubled: 250.00 * 2
+    ],
+    ids=["single", "doubled", "capped-doubled"],
+)
+def test_late_return_leaves_its_month_and_adjusts_the_next(
+    opened: dt.date, price: str, july_reward: str, doubled: bool
+) -> None:
+    point = PointRecord("A", opened)
+    kept = order("7", "A", D(2020, 7, 20), "200.00")
+    as_paid = [order("1", "A", D(2020, 7, 20), price), kept]
+    returned = [late("1", "A", D(2020, 7, 20), price, returned=D(2020, 8, 5)), kept]
+    july_paid = build_statements([point], as_paid, "2020-07")
+    july_now = build_statements([point], returned, "2020-07")
+    assert [statement_to_dict(s) for s in july_now] == [statement_to_dict(s) for s in july_paid]
+    (line,) = [x for x in july_now[0].lines if x.order_id == "1"]
+    assert (format_kop(line.reward_kop), line.status, line.double_rate) == (
+        july_reward,
+        "issued",
+        doubled,
+    )
+    (aug,) = build_statements([point], returned, "2020-08")
+    assert aug.lines == () and aug.turnover_kop == 0
+    (adj,) = aug.adjustments
+    assert adj.reward_kop == -line.reward_kop and aug.reward_kop == -line.reward_kop
+    assert (adj.kind, adj.order_id, adj.status, adj.event_on) == (
+        "adjustment",
+        "1",
+        "returned",
+        D(2020, 8, 5),
+    )
+    assert (adj.double_rate, adj.rate) == (doubled, "reversal of 2020-07")
+    d = statement_to_dict(aug)
+    assert d["reward_rub"] == f"-{july_reward}"
+    assert d["adjustments"] == [
+        {
+            "kind": "adjustment",
+            "order_id": "1",
+            "issued_on": "2020-07-20",
+            "status": "returned",
+            "event_on": "2020-08-05",
+            "price_rub": price,
+            "double_rate": doubled,
+            "rate": "reversal of 2020-07",
+            "reward_rub": f"-{july_reward}",
+        }
+    ]
+    assert build_statements([point], returned, "2020-09") == []  # nothing after August
+
+
+def test_adjustment_adds_to_the_months_own_lines_and_bonuses_stay() -> None:
+    # July: 6000.00 -> fixed 250.00 ; retro 1 % of 6000.00 = 60.00 (paid, not recomputed).
+    # August: 100.00 -> 5.00 ; turnover 100.00 below the tier ; adjustment -250.00
+    # -> total 5.00 - 250.00 = -245.00
+    policy = RewardPolicy(
+        retro_bonus_tiers=(
+            RetroBonusTier(min_turnover_rub=Decimal("1000"), extra_percent=Decimal("1")),
+        )
+    )
+    point = PointRecord("A", D(2019, 1, 1))
+    orders = [
+        late("1", "A", D(2020, 7, 31), "6000.00", returned=D(2020, 8, 1)),
+        order("2", "A", D(2020, 8, 2), "100.00"),
+    ]
+    (jul,) = build_statements([point], orders, "2020-07", policy=policy)
+    (aug,) = build_statements([point], orders, "2020-08", policy=policy)
+    assert (format_kop(jul.reward_kop), format_kop(jul.bonus_kop)) == ("310.00", "60.00")
+    assert (aug.item_reward_kop, aug.bonus_kop, aug.adjustment_kop) == (500, 0, -25000)
+    assert format_kop(aug.reward_kop) == "-245.00"
+    frame = statements_frame([aug])
+    assert frame.iloc[0].to_dict() == {
+        "point_id": "A",
+        "month": "2020-08",
+        "turnover_kop": 10000,
+        "item_reward_kop": 500,
+        "double_rate_days": 0,
+        "old_scheme_kop": 3500,
+        "bonuses_kop": 0,
+        "adjustments_kop": -25000,
+        "total_kop": -24500,
+        "notes": "",
+    }
+    assert statement_lines_frame([aug])["kind"].tolist() == ["item", "adjustment"]
+
+
+@pytest.mark.parametrize("status", ["cancelled", "returned"])
+def test_event_in_the_same_month_never_counts(status: str) -> None:
+    point = PointRecord("A", D(2019, 1, 1))
+    day = {f"{status}_on": D(2020, 7, 25)}
+    orders = [
+        OrderRecord("1", "A", D(2020, 7, 10), parse_rub("1000.00"), status, **day),  # type: ignore[arg-type]
+        order("2", "A", D(2020, 7, 10), "100.00"),
+    ]
+    (jul,) = build_statements([point], orders, "2020-07")
+    assert rewards_by_order([jul]) == {"1": "0.00", "2": "5.00"}
+    assert (jul.turnover_kop, jul.reward_kop, jul.adjustments) == (10000, 500, ())
+    assert jul.lines[0].status == status
+    assert build_statements([point], orders, "2020-08") == []
+
+
+def test_late_cancellation_is_an_adjustment_too() -> None:
+    point = PointRecord("A", D(2019, 1, 1))
+    orders = [
+        OrderRecord(
+            "1", "A", D(2020, 7, 10), parse_rub("1000.00"), "cancelled", cancelled_on=D(2020, 9, 1)
+        )
+    ]
+    assert rewards_by_order(build_statements([point], orders, "2020-07")) == {"1": "50.00"}
+    assert build_statements([point], orders, "2020-07")[0].lines[0].status == "issued"
+    assert build_statements([point], orders, "2020-08") == []
+    (sep,) = build_statements([point], orders, "2020-09")
+    assert [(a.status, a.reward_kop) for a in sep.adjustments] == [("cancelled", -5000)]
+
+
+@pytest.mark.parametrize(
+    ("record", "column", "message"),
+    [
+        (
+            OrderRecord("1", "A", D(2020, 7, 10), 100, "returned", returned_on=D(2020, 7, 9)),
+            "returned_on",
+            "returned_on 2020-07-09 is before the issue day 2020-07-10",
+        ),
+        (
+            OrderRecord("1", "A", D(2020, 7, 10), 100, "issued", returned_on=D(2020, 7, 11)),
+            "returned_on",
+            "returned_on is set but the status is 'issued'",
+        ),
+        (
+            OrderRecord("1", "A", D(2020, 7, 10), 100, "returned", cancelled_on=D(2020, 7, 11)),
+            "cancelled_on",
+            "cancelled_on is set but the status is 'returned'",
+        ),
+        (
+            OrderRecord(
+                "1",
+                "A",
+                D(2020, 7, 10),
+                100,
+                "returned",
+                returned_on=D(2020, 7, 11),
+                cancelled_on=D(2020, 7, 11),
+            ),
+            "cancelled_on",
+            "both returned_on and cancelled_on",
+        ),
+    ],
+    ids=["before-issue", "issued-with-return-day", "returned-with-cancel-day", "both"],
+)
+def test_bad_event_days_are_rejected(record: OrderRecord, column: str, message: str) -> None:
+    with pytest.raises(InputError) as err:
+        build_statements([PointRecord("A", D(2019, 1, 1))], [record], "2020-07")
+    assert err.value.column == column and err.value.row == 1 and message in str(err.value)
+
+
+def test_same_id_with_another_return_day_is_not_a_duplicate() -> None:
+    a = late("1", "A", D(2020, 7, 10), "1.00", returned=D(2020, 7, 11))
+    b = late("1", "A", D(2020, 7, 10), "1.00", returned=D(2020, 7, 12))
+    with pytest.raises(InputError, match="different content"):
+        build_statements([PointRecord("A", D(2019, 1, 1))], [a, b], "2020-07")
+    assert build_statements([PointRecord("A", D(2019, 1, 1))], [a, a], "2020-07")
 
 
 def test_order_before_opening_is_rejected() -> None:
@@ -506,15 +747,35 @@ def oracle(
             ),
             key=lambda o: (o.issued_on, o.order_id),
         )
-        if not mine:
+        late = sorted(
+            (
+                o
+                for o in unique.values()
+                if o.point_id == p.point_id
+                and o.status != "issued"
+                and o.issued_on < first
+                and _event(o) is not None
+                and first <= _event(o) <= last  # type: ignore[operator]
+            ),
+            key=lambda o: (_event(o), o.order_id),
+        )
+        if not mine and not late:
             continue
+        possible = max(0, (policy.pandemic_to - max(policy.pandemic_from, p.opened_on)).days + 1)
+        notes = []
+        if isinstance(p.closed_days_2020, int) and p.closed_days_2020 > possible:
+            notes.append(
+                f"closed_days_2020 = {p.closed_days_2020} clamped to {possible}: only "
+                f"{possible} days of {policy.pandemic_from}..{policy.pandemic_to} are on or "
+                f"after the opening day {p.opened_on}"
+            )
         end = p.opened_on
         for c in policy.cohorts:
             if c.opened_from <= p.opened_on and (c.opened_to is None or p.opened_on <= c.opened_to):
                 end = _add_months_clamped(p.opened_on, policy.double_months)
                 if c.pandemic_extension:
                     if isinstance(p.closed_days_2020, int):
-                        ext = p.closed_days_2020
+                        ext = min(p.closed_days_2020, possible)
                     else:
                         ext = sum(
                             1
@@ -523,22 +784,18 @@ def oracle(
                         )
                     end += dt.timedelta(days=ext)
                 break
+
         lines = []
         turnover = items = Decimal(0)
         issued = 0
         for o in mine:
             price = Decimal(o.price_kop) / 100
-            double = p.opened_on <= o.issued_on < end and o.status == "issued"
-            if o.status != "issued":
-                r, rate = Decimal(0), "none"
-            elif price >= policy.cap_threshold_rub:
-                r, rate = policy.cap_amount_rub, f"fixed {_money(policy.cap_amount_rub)}"
+            event = _event(o)
+            status = "issued" if event is not None and event > last else o.status
+            if status != "issued":
+                r, rate, double = Decimal(0), "none", False
             else:
-                r, rate = price * policy.rate_percent / 100, f"{policy.rate_percent.normalize():f}%"
-            if double:
-                r *= policy.double_multiplier
-            r = _half_up(r)
-            if o.status == "issued":
+                r, rate, double = _kept_reward(o, p, end, policy)
                 turnover += price
                 items += r
                 issued += 1
@@ -547,7 +804,7 @@ def oracle(
                     "kind": "item",
                     "order_id": o.order_id,
                     "issued_on": o.issued_on.isoformat(),
-                    "status": o.status,
+                    "status": status,
                     "price_rub": _money(price),
                     "double_rate": double,
                     "rate": rate,
@@ -577,6 +834,23 @@ def oracle(
         if policy.transition_floor and old > total:
             lines.append(_bonus("transition_floor", "max(new, old)", old, old - total))
             total = old
+        adjustments = []
+        for o in late:
+            r, _, double = _kept_reward(o, p, end, policy)
+            total -= r
+            adjustments.append(
+                {
+                    "kind": "adjustment",
+                    "order_id": o.order_id,
+                    "issued_on": o.issued_on.isoformat(),
+                    "status": o.status,
+                    "event_on": _event(o).isoformat(),  # type: ignore[union-attr]
+                    "price_rub": _money(Decimal(o.price_kop) / 100),
+                    "double_rate": double,
+                    "rate": f"reversal of {o.issued_on:%Y-%m}",
+                    "reward_rub": _money(-r),
+                }
+            )
         days = sum(
             1
             for i in range((last - first).days + 1)
@@ -590,10 +864,31 @@ def oracle(
                 "reward_rub": _money(total),
                 "double_rate_days": days,
                 "lines": lines,
+                "adjustments": adjustments,
                 "old_scheme_rub": _money(old),
+                "notes": notes,
             }
         )
     return out
+
+
+def _kept_reward(
+    o: OrderRecord, p: PointRecord, end: dt.date, policy: RewardPolicy
+) -> tuple[Decimal, str, bool]:
+    """The reward of ``o`` had it been kept: amount, rate label, doubled (double until end)."""
+    price = Decimal(o.price_kop) / 100
+    if price >= policy.cap_threshold_rub:
+        r, rate = policy.cap_amount_rub, f"fixed {_money(policy.cap_amount_rub)}"
+    else:
+        r, rate = price * policy.rate_percent / 100, f"{policy.rate_percent.normalize():f}%"
+    double = p.opened_on <= o.issued_on < end
+    if double:
+        r *= policy.double_multiplier
+    return _half_up(r), rate, double
+
+
+def _event(o: OrderRecord) -> dt.date | None:
+    return o.returned_on or o.cancelled_on
 
 
 def _bonus(kind: str, rate: str, basis: Decimal, reward: Decimal) -> dict[str, Any]:
@@ -650,7 +945,7 @@ def networks(draw: st.DrawFn) -> tuple[list[PointRecord], list[OrderRecord], str
             PointRecord(
                 f"P{i}",
                 opened,
-                closed_days_2020=draw(st.integers(0, window)),
+                closed_days_2020=draw(st.integers(0, window + 20)),
                 rating=draw(
                     st.sampled_from([None, Decimal("4.4"), Decimal("4.6"), Decimal("4.9")])
                 ),
@@ -664,17 +959,24 @@ def networks(draw: st.DrawFn) -> tuple[list[PointRecord], list[OrderRecord], str
     orders = []
     for j in range(draw(st.integers(0, 12))):
         p = draw(st.sampled_from(points))
-        lo = max(p.opened_on, first - dt.timedelta(days=3))
+        lo = max(p.opened_on, first - dt.timedelta(days=40))
         hi = last + dt.timedelta(days=3)
         if lo > hi:
             continue
+        day = draw(st.dates(lo, hi))
+        status = draw(st.sampled_from(["issued", "issued", "returned", "cancelled"]))
+        event = None
+        if status != "issued":
+            event = draw(st.one_of(st.none(), st.dates(day, day + dt.timedelta(days=70))))
         orders.append(
             OrderRecord(
                 f"o{j}",
                 p.point_id,
-                draw(st.dates(lo, hi)),
+                day,
                 draw(PRICES),
-                draw(st.sampled_from(["issued", "issued", "returned", "cancelled"])),
+                status,
+                returned_on=event if status == "returned" else None,
+                cancelled_on=event if status == "cancelled" else None,
             )
         )
     return points, orders, month
@@ -838,3 +1140,79 @@ def test_string_frames_parse_like_records() -> None:
     summary = summarize_comparison(comparison, first_month="2020-07", last_month="2020-10")
     assert (summary.points, summary.more, summary.less, summary.less_ids) == (2, 1, 1, ("B",))
     assert summary.share_more_pct == Decimal("50.0")
+
+
+# ---------------------------------------------------------------------------------------
+# closed periods over time: adjustments settle every return exactly
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[list[PointRecord], list[OrderRecord]]:
+    points = [
+        PointRecord(f"P{i}", draw(st.dates(D(2020, 3, 1), D(2020, 9, 30))))
+        for i in range(draw(st.integers(1, 3)))
+    ]
+    orders = []
+    for j in range(draw(st.integers(0, 15))):
+        p = draw(st.sampled_from(points))
+        day = draw(st.dates(p.opened_on, D(2020, 12, 31)))
+        status = draw(st.sampled_from(["issued", "returned", "cancelled"]))
+        event = None
+        if status != "issued":
+            event = draw(st.one_of(st.none(), st.dates(day, day + dt.timedelta(days=80))))
+        orders.append(
+            OrderRecord(
+                f"o{j}",
+                p.point_id,
+                day,
+                draw(PRICES),
+                status,
+                returned_on=event if status == "returned" else None,
+                cancelled_on=event if status == "cancelled" else None,
+            )
+        )
+    return points, orders
+
+
+@FAST
+@given(histories())
+def test_all_months_with_adjustments_pay_exactly_the_kept_items(
+    hist: tuple[list[PointRecord], list[OrderRecord]],
+) -> None:
+    points, orders = hist
+    months = month_range("2020-03", "2021-03")  # every issue and event day is inside
+    paid = sum(s.reward_kop for m in months for s in build_statements(points, orders, m))
+    # the kept items alone, each counted once in its month (no bonuses in the default policy)
+    kept = [o for o in orders if o.status == "issued"]
+    owed = sum(s.reward_kop for m in months for s in build_statements(points, kept, m))
+    assert paid == owed
+    # and every month's statements are what they were before any later event was known
+    for m in months:
+        _, last = month_bounds(m)
+        known = [_as_known_at(o, last) for o in orders]
+        assert build_statements(points, known, m) == build_statements(points, orders, m)
+
+
+def _as_known_at(o: OrderRecord, day: dt.date) -> OrderRecord:
+    """``o`` as the books showed it at the end of ``day``: a later event had not happened."""
+    event = o.returned_on or o.cancelled_on
+    if event is not None and event > day:
+        return OrderRecord(o.order_id, o.point_id, o.issued_on, o.price_kop, "issued")
+    return o
+
+
+@FAST
+@given(networks(), st.sampled_from([None, RICH_POLICY]))
+def test_statements_frame_from_the_table_equals_the_one_from_statements(
+    net: tuple[list[PointRecord], list[OrderRecord], str], policy: RewardPolicy | None
+) -> None:
+    points, orders, month = net
+    pol = policy or RewardPolicy()
+    table = compute_rewards(
+        points_frame_from_records(points, policy=pol),
+        orders_frame_from_records(orders),
+        month,
+        policy=pol,
+    )
+    expected = statements_frame(statements_from_table(table))
+    pd.testing.assert_frame_equal(statements_frame_from_table(table), expected)

@@ -1,0 +1,166 @@
+"""Write tables with money for accounting: CSV (UTF-8 with BOM) or XLSX, by file extension.
+
+A frame's columns ending in ``_kop`` hold integer kopecks; they are written as roubles under
+the name ``..._rub``: in CSV as plain decimal strings with two decimals (``1234.50``,
+``-250.00``), in XLSX as numbers with the number format ``0.00`` (written from
+:class:`~decimal.Decimal`, so the stored value is the exact decimal). Every other column is
+written as is (``None`` as an empty cell). CSV is comma-separated UTF-8 with a byte-order
+mark, so Excel (Russian locale included) reads the Cyrillic text correctly; open it with
+*Data > From Text/CSV* to choose the comma as the delimiter. Writers are atomic: a
+temporary file next to the target is renamed over it, so a failure leaves no partial
+output and an existing file untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from data.errors import InputError
+
+__all__ = ["MONEY_FORMAT", "SHEET_ROWS", "TABLE_FORMATS", "table_format", "write_sheets"]
+
+#: file extension -> format, for tables
+TABLE_FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
+#: the XLSX number format of money cells
+MONEY_FORMAT = "0.00"
+#: data rows per worksheet: Excel's 1,048,576 rows less the header; longer tables continue
+#: on sheets named ``NAME (2)``, ``NAME (3)``, ...
+SHEET_ROWS = 1_048_575
+
+
+def table_format(path: Path, *, allowed: Mapping[str, str] = TABLE_FORMATS) -> str:
+    """The format of ``path`` by its extension.
+
+    Raises
+    ------
+    InputError
+        naming the file and the extensions that work.
+    """
+    fmt = allowed.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"unsupported output type {Path(path).suffix or '(none)'!r}; use one of "
+            + ", ".join(sorted(allowed)),
+            source=str(path),
+        )
+    return fmt
+
+
+def _rub(amount_kop: Any) -> str:
+    kop = int(amount_kop)
+    whole, rest = divmod(abs(kop), 100)
+    return f"{'-' if kop < 0 else ''}{whole}.{rest:02d}"
+
+
+def _missing(value: Any) -> bool:
+    """``None``, NaN, NA or NaT: an empty cell."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def _header(name: str) -> str:
+    return name[: -len("_kop")] + "_rub" if name.endswith("_kop") else name
+
+
+def _atomic(path: Path, write: Callable[[str], None]) -> None:
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise InputError("output directory does not exist", source=str(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _csv_text(frame: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([_header(c) for c in frame.columns])
+    money = [str(c).endswith("_kop") for c in frame.columns]
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow(
+            ["" if _missing(v) else _rub(v) if m else v for v, m in zip(row, money, strict=True)]
+        )
+    return buf.getvalue()
+
+
+def _pages(sheets: Mapping[str, pd.DataFrame], rows: int) -> list[tuple[str, pd.DataFrame]]:
+    out = []
+    for name, frame in sheets.items():
+        out.append((name, frame.iloc[:rows]))
+        for k, start in enumerate(range(rows, len(frame), rows), start=2):
+            out.append((f"{name} ({k})", frame.iloc[start : start + rows]))
+    return out
+
+
+def _write_xlsx(tmp: str, sheets: Mapping[str, pd.DataFrame], *, rows: int) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, frame in _pages(sheets, rows):
+        sheet = book.create_sheet(title=name)
+        sheet.append([_header(str(c)) for c in frame.columns])
+        money = [str(c).endswith("_kop") for c in frame.columns]
+        for row in frame.itertuples(index=False, name=None):
+            sheet.append(
+                [
+                    None
+                    if _missing(v)
+                    else Decimal(int(v)).scaleb(-2)
+                    if m
+                    else v.item()
+                    if hasattr(v, "item")
+                    else v
+                    for v, m in zip(row, money, strict=True)
+                ]
+            )
+        for col, is_money in enumerate(money, start=1):
+            if is_money:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=col, max_col=col):
+                    cell.number_format = MONEY_FORMAT
+        sheet.freeze_panes = "A2"
+    book.save(tmp)
+
+
+def write_sheets(
+    path: Path, sheets: Mapping[str, pd.DataFrame], *, sheet_rows: int = SHEET_ROWS
+) -> None:
+    """Write ``sheets`` (name -> frame) to ``path`` as CSV or XLSX, by its extension.
+
+    XLSX gets one worksheet per entry, in order (a frame longer than ``sheet_rows``
+    continues on ``NAME (2)``, ...); CSV holds one table, so it takes the first entry only
+    (write the others to their own files).
+
+    Raises
+    ------
+    InputError
+        for another extension or a missing output directory.
+    """
+    fmt = table_format(path)
+    if not sheets:
+        raise ValueError("no table to write")
+    if fmt == "csv":
+        text = _csv_text(next(iter(sheets.values())))
+
+        def write_csv(tmp: str) -> None:
+            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+                fh.write(text)
+
+        _atomic(path, write_csv)
+    else:
+        _atomic(path, lambda tmp: _write_xlsx(tmp, sheets, rows=sheet_rows))
