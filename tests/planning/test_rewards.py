@@ -1001,8 +1001,10 @@ def test_total_is_the_sum_of_lines(
     net: tuple[list[PointRecord], list[OrderRecord], str], policy: RewardPolicy | None
 ) -> None:
     for s in build_statements(*net, policy=policy):
-        assert s.reward_kop == sum(line.reward_kop for line in s.lines)
-        assert s.reward_kop >= s.new_scheme_kop >= 0
+        paid = sum(line.reward_kop for line in s.lines + s.adjustments)
+        assert s.reward_kop == paid
+        assert s.adjustment_kop <= 0
+        assert s.reward_kop - s.adjustment_kop >= s.new_scheme_kop >= 0
 
 
 @FAST
