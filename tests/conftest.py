@@ -5,17 +5,25 @@ The store fixtures run the same tests on SQLite and on a throwaway PostGIS clust
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from data.places import load_places
 from data.store import Store, open_store
 from data.store.pgcluster import TempPostgres, postgis_available
 from geo.settlements import SettlementLookup
 from planning.protection import ProtectionPolicy
+
+# property tests are reproducible in CI (the same examples every run); set
+# PVZ_FUZZ_RANDOM=1 to explore new ones locally
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile("explore" if os.environ.get("PVZ_FUZZ_RANDOM") else "ci")
 
 
 @pytest.fixture(scope="session")
