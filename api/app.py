@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import create_key
 from api.errors import install_error_handlers
+from api.fast_check import FastCheck
 from api.network_model import attach as attach_network_model
 from api.routes import applications, audit, health, keys, orders, points, protection, rewards
 from api.routes import density as density_routes
@@ -140,5 +141,6 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         app.include_router(module.router)
     app.include_router(planning_routes.router)
     app.mount(map_ui.STATIC_URL, StaticFiles(directory=map_ui.STATIC_DIR), name="map-static")
+    app.add_middleware(FastCheck)  # inside the body limit: the common check, see its module
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

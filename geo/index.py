@@ -440,15 +440,12 @@ class PointIndex:
         keep_chord = distances == "chord"
         found: list[tuple[float, int, float, float, float]] = []
         for (s, f), (c, r, p, plat, plon) in zip(ints, floats, strict=True):
-            if f == sure:
-                if exact:
-                    d = inv(lo, la, plon, plat)[2]  # scalar Karney: no array overhead
-                else:
-                    d = c if keep_chord else math.nan
-            else:
-                d = inv(lo, la, plon, plat)[2]
-                if not d < r:  # the band: the geodesic decides; d == R is outside
+            if f != sure or exact:
+                d = inv(lo, la, plon, plat)[2]  # scalar Karney: no array overhead
+                if f != sure and not d < r:  # the band: the geodesic decides; d == R is out
                     continue
+            else:
+                d = c if keep_chord else math.nan
             found.append((d if exact else c, s, d, r, p))
         if exact or pending:
             found.sort()  # by distance (or chord), then slot
