@@ -398,14 +398,15 @@ def scan_point(
     plon: np.ndarray,
     out_int: np.ndarray,
     out_float: np.ndarray,
-) -> int:
+) -> tuple[int, int]:
     """The pairs of one query at ``lat, lon`` (WGS84 degrees) with radius ``radius_m``, in
     one call: ECEF coordinates, grid scan and sort, written to reusable buffers.
 
     ``out_int`` (n, 2) gets per pair the slot and the flag (1 sure, 2 band); ``out_float``
     (n, 5) the chord, ``R = max(r_q, r_p)``, ``r_p`` and the point's lat, lon (from
-    ``plat, plon`` by slot), sorted by (chord, slot). Returns the number of pairs; when it
-    exceeds the buffers' length nothing is sorted and the caller retries with larger ones.
+    ``plat, plon`` by slot), sorted by (chord, slot). Returns the number of pairs and how many
+    of them lie in the band; when the first exceeds the buffers' length nothing is written
+    in order and the caller retries with larger buffers.
     The single-check path of the index: one dispatch instead of several, no allocation of
     outputs (same formulas as :func:`geo.geodesic.ecef_point_m` and :func:`fill_pairs`).
     """
@@ -431,7 +432,7 @@ def scan_point(
         gslot, o_slot, o_chord, o_flag, o_r, o_prad, 0, True,
     )  # fmt: skip
     if n > cap:
-        return n
+        return n, 0
     # insertion sort by (chord, slot), as in _fill_one
     for a in range(1, n):
         c, s, f, r, p = o_chord[a], o_slot[a], o_flag[a], o_r[a], o_prad[a]
@@ -448,16 +449,19 @@ def scan_point(
         o_flag[b + 1] = f
         o_r[b + 1] = r
         o_prad[b + 1] = p
+    n_band = 0
     for k in range(n):
         s = o_slot[k]
         out_int[k, 0] = s
         out_int[k, 1] = o_flag[k]
+        if o_flag[k] != 1:
+            n_band += 1
         out_float[k, 0] = o_chord[k]
         out_float[k, 1] = o_r[k]
         out_float[k, 2] = o_prad[k]
         out_float[k, 3] = plat[s]
         out_float[k, 4] = plon[s]
-    return n
+    return n, n_band
 
 
 @njit(cache=True)

@@ -79,6 +79,19 @@ class Pairs:
         return np.searchsorted(self.query, np.arange(n_queries + 1)).astype(np.int64)
 
 
+def _one_value(x: object) -> float | None:
+    """``x`` as a float if it is one number, alone or in a list, tuple or 1-element array
+    (the single-query fast path of :meth:`PointIndex.query` without numpy conversions);
+    None for anything else, which takes the general route."""
+    if isinstance(x, float | int) and not isinstance(x, bool):
+        return float(x)
+    if isinstance(x, list | tuple) and len(x) == 1:
+        v = x[0]
+        if isinstance(v, float | int) and not isinstance(v, bool):
+            return float(v)
+    return None
+
+
 class PointIndex:
     """Points with protection radii, queried exactly on WGS84.
 
@@ -305,6 +318,9 @@ class PointIndex:
         -------
         Pairs sorted by query, then by distance.
         """
+        one = _one_value(lat), _one_value(lon), _one_value(radius_m)
+        if one[0] is not None and one[1] is not None and one[2] is not None:
+            return self.query_point(one[0], one[1], one[2], distances=distances)
         if np.size(lat) == 1 and np.size(lon) == 1 and np.size(radius_m) == 1:
             return self.query_point(
                 float(np.ravel(lat)[0]),
@@ -374,6 +390,17 @@ class PointIndex:
         The answer is the same as ``query([lat], [lon], [radius_m], distances=...)``; see
         :meth:`query_point_rows` for the options.
         """
+        if distances is not True:  # no geodesic needed unless a pair lies in the band
+            la, lo, r_q = self._check_point(lat, lon, radius_m)
+            with self._lock:
+                n, n_band = self._scan_point(la, lo, r_q)
+                if not n_band and not self._pending:
+                    if not n:
+                        return Pairs(_NO_INT, _NO_INT, _NO_FLOAT, _NO_FLOAT, _NO_FLOAT)
+                    buf_i, buf_f = self._point_buf
+                    dist = buf_f[:n, 0].copy() if distances == "chord" else np.full(n, np.nan)
+                    return Pairs(np.zeros(n, dtype=np.int64), buf_i[:n, 0].copy(), dist,
+                                 buf_f[:n, 1].copy(), buf_f[:n, 2].copy())  # fmt: skip
         rows = self.query_point_rows(lat, lon, radius_m, distances=distances)
         n = len(rows)
         if not n:
@@ -385,6 +412,26 @@ class PointIndex:
             np.array([f[2] for f in rows], dtype=np.float64),
             np.array([f[3] for f in rows], dtype=np.float64),
         )
+
+    def _check_point(self, lat: float, lon: float, radius_m: float) -> tuple[float, float, float]:
+        la, lo = check_latlon(lat, lon)
+        r_q = float(radius_m)
+        if not (math.isfinite(r_q) and 0.0 <= r_q <= self.max_radius_m):
+            raise ValueError(f"radius_m must be in [0, {self.max_radius_m:g}], got {r_q!r}")
+        return la, lo, r_q
+
+    def _scan_point(self, la: float, lo: float, r_q: float) -> tuple[int, int]:
+        """The grid pairs of one query into ``self._point_buf`` (caller holds the lock):
+        their number and how many lie in the band."""
+        while True:
+            buf_i, buf_f = self._point_buf
+            n, n_band = _kernels.scan_point(la, lo, r_q, self._ukeys, self._starts, self._gxyz,
+                                            self._grad, self._galive, self.cell_m, self._grmax,
+                                            self.band_m, self._gslot, self._lat, self._lon,
+                                            buf_i, buf_f)  # fmt: skip
+            if n <= buf_i.shape[0]:
+                return int(n), int(n_band)
+            self._point_buf = (np.empty((2 * n, 2), dtype=np.int64), np.empty((2 * n, 5)))
 
     def query_point_rows(
         self,
@@ -411,20 +458,10 @@ class PointIndex:
         ``radius_m = max(r_query, r_point)``; the same pairs and values as
         ``query([lat], [lon], [radius_m], distances=...)``.
         """
-        la, lo = check_latlon(lat, lon)
-        r_q = float(radius_m)
-        if not (math.isfinite(r_q) and 0.0 <= r_q <= self.max_radius_m):
-            raise ValueError(f"radius_m must be in [0, {self.max_radius_m:g}], got {r_q!r}")
+        la, lo, r_q = self._check_point(lat, lon, radius_m)
         with self._lock:
-            while True:
-                buf_i, buf_f = self._point_buf
-                n = _kernels.scan_point(la, lo, r_q, self._ukeys, self._starts, self._gxyz,
-                                        self._grad, self._galive, self.cell_m, self._grmax,
-                                        self.band_m, self._gslot, self._lat, self._lon,
-                                        buf_i, buf_f)  # fmt: skip
-                if n <= buf_i.shape[0]:
-                    break
-                self._point_buf = (np.empty((2 * n, 2), dtype=np.int64), np.empty((2 * n, 5)))
+            n, _ = self._scan_point(la, lo, r_q)
+            buf_i, buf_f = self._point_buf
             # plain lists: per-pair work below stays in Python floats and ints
             ints = buf_i[:n].tolist()
             floats = buf_f[:n].tolist()
