@@ -43,7 +43,7 @@ def serve(
     """Serve the HTTP API (docs at /docs); PVZ_BOOTSTRAP_ADMIN_KEY creates that admin key."""
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, freeze_heap
     from api.auth import create_key
     from api.loaders import load_policy
     from api.server_stack import describe_server_stack
@@ -81,6 +81,7 @@ def serve(
         return
     assert service is not None
     app = create_app(settings, service=service)
+    freeze_heap()  # the service is loaded: see api.app.freeze_heap
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level, loop="auto", http="auto")
     finally:

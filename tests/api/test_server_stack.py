@@ -49,11 +49,13 @@ def test_describe_server_stack_names_the_fast_pair() -> None:
 def test_pvz_serve_prints_its_server_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import uvicorn
 
+    import api.app
     from api.cli import _load_commands, app
     from api.settings import get_settings
 
     ran: dict[str, object] = {}
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: ran.update(kw))
+    monkeypatch.setattr(api.app, "freeze_heap", lambda: ran.update(frozen=True))
     monkeypatch.setenv("PVZ_DATABASE_URL", f"sqlite:///{tmp_path}/pvz.db")
     _load_commands()
     get_settings.cache_clear()
@@ -64,3 +66,4 @@ def test_pvz_serve_prints_its_server_stack(monkeypatch: pytest.MonkeyPatch, tmp_
     assert out.exit_code == 0, out.output
     assert f"server stack: {describe_server_stack()}" in out.output
     assert (ran["loop"], ran["http"]) == ("auto", "auto")
+    assert ran["frozen"]  # the loaded heap is kept out of the cyclic GC
