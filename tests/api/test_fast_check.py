@@ -124,8 +124,11 @@ def test_fast_lane_is_taken_for_a_known_key(lanes: Any, monkeypatch: pytest.Monk
         return out
 
     monkeypatch.setattr(fast_check, "_answer", spy)
+    cf.app.state.key_cache.clear()  # a key this worker has not seen: the app checks it
     r = cf.post(CHECK_PATH, json={"lat": 55.0, "lon": 37.0}, headers={"X-API-Key": key})
-    assert r.status_code == 200 and taken and taken[-1] == r.json()
+    assert r.status_code == 200 and taken == [None]
+    r = cf.post(CHECK_PATH, json={"lat": 55.0, "lon": 37.0}, headers={"X-API-Key": key})
+    assert r.status_code == 200 and taken[-1] == r.json()  # now known: the fast lane
     r = cf.post(CHECK_PATH, json={"lat": 55.0, "lon": 37.0, "kind": "kiosk"},
                 headers={"X-API-Key": key})  # fmt: skip
     assert r.status_code == 422 and taken[-1] is None  # left to the app
