@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import create_key
 from api.errors import install_error_handlers
+from api.fast_check import FastCheck
 from api.network_model import attach as attach_network_model
 from api.routes import applications, audit, health, keys, orders, points, protection, rewards
 from api.routes import density as density_routes
@@ -22,7 +24,7 @@ from api.service import Service
 from api.settings import Settings, get_settings
 from data.errors import PvzError
 
-__all__ = ["BodyLimit", "bootstrap", "create_app"]
+__all__ = ["BodyLimit", "bootstrap", "create_app", "freeze_heap"]
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,15 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": payload})
 
 
+def freeze_heap() -> None:
+    """Exempt what start-up built (the index, settlements, pandas, the app) from the cyclic
+    garbage collector: a full collection over those ~200,000 objects stalls every request
+    of the worker for about 40-130 ms; after :func:`gc.freeze` it scans only what requests
+    create. Called once per server process, after the service is loaded."""
+    gc.collect()
+    gc.freeze()
+
+
 def bootstrap(service: Service, settings: Settings) -> None:
     """Create the bootstrap admin key (``PVZ_BOOTSTRAP_ADMIN_KEY``) if it does not exist."""
     if settings.bootstrap_admin_key is not None:
@@ -126,6 +137,8 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         attach_network_model(svc)  # the application scorer; models are built on first use
         app.state.service = svc
         app.state.key_cache = {}
+        if service is None:  # a server process (pvz serve --workers N): see freeze_heap
+            freeze_heap()
         try:
             yield
         finally:
@@ -145,5 +158,6 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         app.include_router(module.router)
     app.include_router(planning_routes.router)
     app.mount(map_ui.STATIC_URL, StaticFiles(directory=map_ui.STATIC_DIR), name="map-static")
+    app.add_middleware(FastCheck)  # inside the body limit: the common check, see its module
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

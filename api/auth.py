@@ -82,8 +82,12 @@ def create_key(
     return token, record
 
 
-def get_service(request: Request) -> Service:
-    """The app's :class:`~api.service.Service` (set up at start)."""
+async def get_service(request: Request) -> Service:
+    """The app's :class:`~api.service.Service` (set up at start).
+
+    A coroutine on purpose: FastAPI runs plain-function dependencies in its thread pool,
+    a thread hop per request for an attribute read.
+    """
     service: Service = request.app.state.service
     return service
 
@@ -94,7 +98,7 @@ async def get_caller(
     """The caller of this request; 401 without a known key."""
     if not api_key:
         raise AuthenticationError("missing X-API-Key header")
-    service = get_service(request)
+    service: Service = request.app.state.service
     cache: dict[str, Caller] = request.app.state.key_cache
     digest = hash_key(api_key)
     caller = cache.get(digest)

@@ -131,6 +131,8 @@ class Service:
                 self.network.remove_point(app.id)
 
     def _expire(self) -> None:
+        if not self._res_heap:
+            return
         now = to_iso(now_utc())
         while self._res_heap and self._res_heap[0][0] <= now:
             _, app_id = heapq.heappop(self._res_heap)
@@ -186,7 +188,9 @@ class Service:
     def check(self, lat: float, lon: float, *, kind: str | None = None) -> CheckResult:
         """The fast pre-check of one candidate against live points and reservations."""
         self._check_kind(kind)
-        _valid_latlon(lat, lon)
+        if not (isinstance(lat, float) and isinstance(lon, float)
+                and -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):  # fmt: skip
+            _valid_latlon(lat, lon)  # NaN and the rest: the general check and its message
         self.sync()
         return self.network.check(lat, lon, kind=kind)
 

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import folium  # noqa: E402
 
+from bench._env import require_project_venv, versions  # noqa: E402
 from data.demo import demo_network  # noqa: E402
 from maps.planner import build_map, save_map  # noqa: E402
 
@@ -62,6 +63,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000,250000")
     ap.add_argument("--naive-max", type=int, default=100_000)
     args = ap.parse_args()
+    require_project_venv()
+    print(f"versions: {versions('folium', 'playwright')}", flush=True)
     from playwright.sync_api import sync_playwright
 
     rows = []

@@ -30,6 +30,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._env import require_project_venv, versions  # noqa: E402
 from planning.reward_policy import QualityTier, RetroBonusTier, RewardPolicy  # noqa: E402
 from planning.rewards import (  # noqa: E402
     STATUSES,
@@ -134,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=30_000_000)
     parser.add_argument("--sample", type=int, default=1_000, help="statements to materialise")
     args = parser.parse_args(argv)
+    require_project_venv()
+    print(f"versions: {versions('numpy', 'pandas')}", flush=True)
 
     t0 = time.perf_counter()
     points, orders = generate(args.points, args.orders)

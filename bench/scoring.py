@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 from bench._data import load_settlements, scatter  # noqa: E402
+from bench._env import require_project_venv, versions  # noqa: E402
 from data.places import load_places  # noqa: E402
 from geo.settlements import SettlementLookup  # noqa: E402
 from planning.demand import settlement_demand  # noqa: E402
@@ -96,6 +97,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     ap.add_argument("--workers", type=int, default=2, help="dask worker processes")
     args = ap.parse_args()
+    require_project_venv()
+    libs = versions("numpy", "numba", "pyproj", "h3", "dask", "distributed", "dask-geopandas")
+    print(f"versions: {libs}", flush=True)
     r = run(25_000, 100_000, args.workers) if args.quick else run(250_000, 1_000_000, args.workers)
     print("| points | candidates | demand cells | network pairs | demand s | build s | single "
           "process s | candidates/s | dask LocalCluster s | workers | equal |")  # fmt: skip

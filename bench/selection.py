@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 from scipy.spatial.distance import cdist  # noqa: E402
 
 from bench._data import load_settlements, scatter  # noqa: E402
+from bench._env import require_project_venv, versions  # noqa: E402
 from planning.demand import Demand  # noqa: E402
 from planning.selection import CoverageProblem, select_greedy, violations  # noqa: E402
 
@@ -101,6 +102,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     ap.add_argument("--skip-spopt", action="store_true", help="do not run spopt (slow)")
     args = ap.parse_args()
+    require_project_venv()
+    libs = versions("numpy", "scipy", "pulp", "spopt", "numba", "pyproj")
+    print(f"versions: {libs}", flush=True)
     if args.quick:
         a = spopt_sized(2000, 200, 20, 3000.0, run_spopt=not args.skip_spopt)
         b = national(50_000, 5_000, 100, 1000.0)

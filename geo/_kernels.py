@@ -18,6 +18,8 @@ import os
 # must be set before the OpenMP runtime starts, i.e. before the first parallel kernel.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import math  # noqa: E402
+
 import numpy as np  # noqa: E402
 from numba import njit, prange  # noqa: E402
 
@@ -29,8 +31,14 @@ __all__ = [
     "fill_pairs",
     "fill_pairs_serial",
     "nan_array",
+    "scan_point",
     "segment_order",
 ]
+
+#: WGS84 semi-major axis (m) and first eccentricity squared, as in :mod:`geo.geodesic`
+_A_M = 6378137.0
+_F = 1 / 298.257223563
+_E2 = _F * (2 - _F)
 
 _OFF = 1 << 20
 _MASK = (1 << 21) - 1
@@ -103,7 +111,10 @@ def _scan(
     base: int,
     write: bool,
 ) -> int:
-    """Visit every live point within reach of query ``i``; count or write the pairs."""
+    """Visit every live point within reach of query ``i``; count or write the pairs.
+
+    Returns the number of pairs; writes (``write``) only those that fit in the outputs.
+    """
     qx = qxyz[i, 0]
     qy = qxyz[i, 1]
     qz = qxyz[i, 2]
@@ -143,7 +154,7 @@ def _scan(
                         r = prad[j] if prad[j] > rq else rq
                         hi = r + band_m
                         if d2 < hi * hi:
-                            if write:
+                            if write and base + n < out_slot.shape[0]:
                                 lo = r - band_m
                                 out_slot[base + n] = gslot[j]
                                 out_chord[base + n] = np.sqrt(d2)
@@ -367,6 +378,90 @@ def segment_order(offsets: np.ndarray, key: np.ndarray, tie: np.ndarray) -> np.n
                 b -= 1
             perm[b + 1] = v
     return perm
+
+
+@njit(cache=True)
+def scan_point(
+    lat: float,
+    lon: float,
+    radius_m: float,
+    ukeys: np.ndarray,
+    starts: np.ndarray,
+    pxyz: np.ndarray,
+    prad: np.ndarray,
+    palive: np.ndarray,
+    cell_m: float,
+    rmax_points: float,
+    band_m: float,
+    gslot: np.ndarray,
+    plat: np.ndarray,
+    plon: np.ndarray,
+    out_int: np.ndarray,
+    out_float: np.ndarray,
+) -> tuple[int, int]:
+    """The pairs of one query at ``lat, lon`` (WGS84 degrees) with radius ``radius_m``, in
+    one call: ECEF coordinates, grid scan and sort, written to reusable buffers.
+
+    ``out_int`` (n, 2) gets per pair the slot and the flag (1 sure, 2 band); ``out_float``
+    (n, 5) the chord, ``R = max(r_q, r_p)``, ``r_p`` and the point's lat, lon (from
+    ``plat, plon`` by slot), sorted by (chord, slot). Returns the number of pairs and how many
+    of them lie in the band; when the first exceeds the buffers' length nothing is written
+    in order and the caller retries with larger buffers.
+    The single-check path of the index: one dispatch instead of several, no allocation of
+    outputs (same formulas as :func:`geo.geodesic.ecef_point_m` and :func:`fill_pairs`).
+    """
+    phi = math.radians(lat)
+    lam = math.radians(lon)
+    sphi = math.sin(phi)
+    nn = _A_M / math.sqrt(1.0 - _E2 * sphi * sphi)
+    cphi = math.cos(phi)
+    qxyz = np.empty((1, 3))
+    qxyz[0, 0] = nn * cphi * math.cos(lam)
+    qxyz[0, 1] = nn * cphi * math.sin(lam)
+    qxyz[0, 2] = nn * (1.0 - _E2) * sphi
+    qrad = np.empty(1)
+    qrad[0] = radius_m
+    cap = out_int.shape[0]
+    o_slot = np.empty(cap, dtype=np.int64)
+    o_chord = np.empty(cap)
+    o_flag = np.empty(cap, dtype=np.int8)
+    o_r = np.empty(cap)
+    o_prad = np.empty(cap)
+    n = _scan(
+        0, qxyz, qrad, ukeys, starts, pxyz, prad, palive, cell_m, rmax_points, band_m,
+        gslot, o_slot, o_chord, o_flag, o_r, o_prad, 0, True,
+    )  # fmt: skip
+    if n > cap:
+        return n, 0
+    # insertion sort by (chord, slot), as in _fill_one
+    for a in range(1, n):
+        c, s, f, r, p = o_chord[a], o_slot[a], o_flag[a], o_r[a], o_prad[a]
+        b = a - 1
+        while b >= 0 and (o_chord[b] > c or (o_chord[b] == c and o_slot[b] > s)):
+            o_chord[b + 1] = o_chord[b]
+            o_slot[b + 1] = o_slot[b]
+            o_flag[b + 1] = o_flag[b]
+            o_r[b + 1] = o_r[b]
+            o_prad[b + 1] = o_prad[b]
+            b -= 1
+        o_chord[b + 1] = c
+        o_slot[b + 1] = s
+        o_flag[b + 1] = f
+        o_r[b + 1] = r
+        o_prad[b + 1] = p
+    n_band = 0
+    for k in range(n):
+        s = o_slot[k]
+        out_int[k, 0] = s
+        out_int[k, 1] = o_flag[k]
+        if o_flag[k] != 1:
+            n_band += 1
+        out_float[k, 0] = o_chord[k]
+        out_float[k, 1] = o_r[k]
+        out_float[k, 2] = o_prad[k]
+        out_float[k, 3] = plat[s]
+        out_float[k, 4] = plon[s]
+    return n, n_band
 
 
 @njit(cache=True)

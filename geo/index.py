@@ -47,6 +47,9 @@ FloatArray = npt.NDArray[np.float64]
 #: pending inserts scanned by brute force before they are merged into the grid
 _PENDING_LIMIT = 512
 
+_NO_INT = np.empty(0, dtype=np.int64)
+_NO_FLOAT = np.empty(0, dtype=np.float64)
+
 
 @dataclass(frozen=True)
 class Pairs:
@@ -74,6 +77,19 @@ class Pairs:
     def offsets(self, n_queries: int) -> IntArray:
         """CSR offsets: pairs of query ``i`` are ``[offsets[i], offsets[i + 1])``."""
         return np.searchsorted(self.query, np.arange(n_queries + 1)).astype(np.int64)
+
+
+def _one_value(x: object) -> float | None:
+    """``x`` as a float if it is one number, alone or in a list, tuple or 1-element array
+    (the single-query fast path of :meth:`PointIndex.query` without numpy conversions);
+    None for anything else, which takes the general route."""
+    if isinstance(x, float | int) and not isinstance(x, bool):
+        return float(x)
+    if isinstance(x, list | tuple) and len(x) == 1:
+        v = x[0]
+        if isinstance(v, float | int) and not isinstance(v, bool):
+            return float(v)
+    return None
 
 
 class PointIndex:
@@ -119,6 +135,8 @@ class PointIndex:
         self._gpos_of_slot = np.empty(0, dtype=np.int64)  # -1 when not in the grid
         self._grmax = 0.0
         self._pending: dict[int, None] = {}  # insertion-ordered set of slots
+        # reusable output buffers of single queries (used under the lock)
+        self._point_buf = (np.empty((64, 2), dtype=np.int64), np.empty((64, 5)))
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -250,6 +268,10 @@ class PointIndex:
             out[k] = ids[v]
         return out
 
+    def id_of(self, slot: int) -> Hashable:
+        """Point id of one internal slot."""
+        return self._ids[slot]
+
     def slot_of(self, pid: Hashable) -> int:
         """Internal slot of a live point id; raises ``KeyError`` if unknown."""
         return self._slot_of[pid]
@@ -290,16 +312,21 @@ class PointIndex:
             carry the straight 3-D chord instead, which is shorter than the geodesic
             by less than ``s**3 / (24 rho**2)`` (3e-5 m at 3 km): for models such as
             distance decay, not for decisions. Pairs in the band always carry the
-            geodesic, and so does every pair of a single query (scalar fast path).
-            Which pairs are returned never depends on this option.
+            geodesic. Which pairs are returned never depends on this option.
 
         Returns
         -------
         Pairs sorted by query, then by distance.
         """
+        one = _one_value(lat), _one_value(lon), _one_value(radius_m)
+        if one[0] is not None and one[1] is not None and one[2] is not None:
+            return self.query_point(one[0], one[1], one[2], distances=distances)
         if np.size(lat) == 1 and np.size(lon) == 1 and np.size(radius_m) == 1:
             return self.query_point(
-                float(np.ravel(lat)[0]), float(np.ravel(lon)[0]), float(np.ravel(radius_m)[0])
+                float(np.ravel(lat)[0]),
+                float(np.ravel(lon)[0]),
+                float(np.ravel(radius_m)[0]),
+                distances=distances,
             )
         return self._query_batch(lat, lon, radius_m, distances=distances)
 
@@ -350,44 +377,116 @@ class PointIndex:
                 q, slot, dist, r, prad = q[order], slot[order], dist[order], r[order], prad[order]
         return Pairs(q, slot, dist, r, prad)
 
-    def query_point(self, lat: float, lon: float, radius_m: float = 0.0) -> Pairs:
-        """:meth:`query` for one location, with exact distances, and less overhead.
+    def query_point(
+        self,
+        lat: float,
+        lon: float,
+        radius_m: float = 0.0,
+        *,
+        distances: bool | Literal["chord"] = True,
+    ) -> Pairs:
+        """:meth:`query` for one location, with less overhead.
 
-        The answer is the same as ``query([lat], [lon], [radius_m])``.
+        The answer is the same as ``query([lat], [lon], [radius_m], distances=...)``; see
+        :meth:`query_point_rows` for the options.
         """
+        if distances is not True:  # no geodesic needed unless a pair lies in the band
+            la, lo, r_q = self._check_point(lat, lon, radius_m)
+            with self._lock:
+                n, n_band = self._scan_point(la, lo, r_q)
+                if not n_band and not self._pending:
+                    if not n:
+                        return Pairs(_NO_INT, _NO_INT, _NO_FLOAT, _NO_FLOAT, _NO_FLOAT)
+                    buf_i, buf_f = self._point_buf
+                    dist = buf_f[:n, 0].copy() if distances == "chord" else np.full(n, np.nan)
+                    return Pairs(np.zeros(n, dtype=np.int64), buf_i[:n, 0].copy(), dist,
+                                 buf_f[:n, 1].copy(), buf_f[:n, 2].copy())  # fmt: skip
+        rows = self.query_point_rows(lat, lon, radius_m, distances=distances)
+        n = len(rows)
+        if not n:
+            return Pairs(_NO_INT, _NO_INT, _NO_FLOAT, _NO_FLOAT, _NO_FLOAT)
+        return Pairs(
+            np.zeros(n, dtype=np.int64),
+            np.array([f[1] for f in rows], dtype=np.int64),
+            np.array([f[0] for f in rows], dtype=np.float64),
+            np.array([f[2] for f in rows], dtype=np.float64),
+            np.array([f[3] for f in rows], dtype=np.float64),
+        )
+
+    def _check_point(self, lat: float, lon: float, radius_m: float) -> tuple[float, float, float]:
         la, lo = check_latlon(lat, lon)
         r_q = float(radius_m)
         if not (math.isfinite(r_q) and 0.0 <= r_q <= self.max_radius_m):
             raise ValueError(f"radius_m must be in [0, {self.max_radius_m:g}], got {r_q!r}")
+        return la, lo, r_q
+
+    def _scan_point(self, la: float, lo: float, r_q: float) -> tuple[int, int]:
+        """The grid pairs of one query into ``self._point_buf`` (caller holds the lock):
+        their number and how many lie in the band."""
+        while True:
+            buf_i, buf_f = self._point_buf
+            n, n_band = _kernels.scan_point(la, lo, r_q, self._ukeys, self._starts, self._gxyz,
+                                            self._grad, self._galive, self.cell_m, self._grmax,
+                                            self.band_m, self._gslot, self._lat, self._lon,
+                                            buf_i, buf_f)  # fmt: skip
+            if n <= buf_i.shape[0]:
+                return int(n), int(n_band)
+            self._point_buf = (np.empty((2 * n, 2), dtype=np.int64), np.empty((2 * n, 5)))
+
+    def query_point_rows(
+        self,
+        lat: float,
+        lon: float,
+        radius_m: float = 0.0,
+        *,
+        distances: bool | Literal["chord"] = True,
+    ) -> list[tuple[float, int, float, float]]:
+        """The pairs of one location as plain tuples: the single-check fast path.
+
+        Parameters
+        ----------
+        lat, lon : float, WGS84 degrees
+        radius_m : float, the query's own radius, metres
+        distances : True (default): the geodesic of every pair, sorted by it. False: pairs
+            decided by the chord carry NaN; ``"chord"``: they carry the chord (see
+            :meth:`query`); both keep the chord order. Pairs within the band are always
+            decided and carried by the exact geodesic.
+
+        Returns
+        -------
+        list of ``(distance_m, slot, radius_m, point_radius_m)``, nearest first, with
+        ``radius_m = max(r_query, r_point)``; the same pairs and values as
+        ``query([lat], [lon], [radius_m], distances=...)``.
+        """
+        la, lo, r_q = self._check_point(lat, lon, radius_m)
         with self._lock:
-            qxyz = ecef_point_m(la, lo)
-            rq = np.array([r_q])
-            args = (qxyz, rq, self._ukeys, self._starts, self._gxyz, self._grad, self._galive,
-                    self.cell_m, self._grmax, self.band_m)  # fmt: skip
-            counts = _kernels.count_pairs_serial(*args)
-            offsets = np.array([0, counts[0]], dtype=np.int64)
-            _, slot, _, flag, r, prad = _kernels.fill_pairs_serial(*args, self._gslot, offsets)
-            if self._pending:  # recent inserts, not yet in the grid: scanned directly
-                _, s2, _, f2, r2, p2 = self._pending_pairs(qxyz, rq)
-                slot, flag = np.concatenate([slot, s2]), np.concatenate([flag, f2])
-                r, prad = np.concatenate([r, r2]), np.concatenate([prad, p2])
-            plat = self._lat[slot].tolist()
-            plon = self._lon[slot].tolist()
+            n, _ = self._scan_point(la, lo, r_q)
+            buf_i, buf_f = self._point_buf
+            # plain lists: per-pair work below stays in Python floats and ints
+            ints = buf_i[:n].tolist()
+            floats = buf_f[:n].tolist()
+            pending = bool(self._pending)
+            if pending:  # recent inserts, not yet in the grid: scanned directly
+                _, s2, c2, f2, r2, p2 = self._pending_pairs(ecef_point_m(la, lo), np.array([r_q]))
+                ints += [[s, f] for s, f in zip(s2.tolist(), f2.tolist(), strict=True)]
+                floats += [[c, r, p, self._lat[s], self._lon[s]] for s, c, r, p in zip(
+                    s2.tolist(), c2.tolist(), r2.tolist(), p2.tolist(), strict=True)]  # fmt: skip
         inv = WGS84.inv
-        found = []
-        for k, s in enumerate(slot.tolist()):
-            d = inv(lo, la, plon[k], plat[k])[2]  # scalar Karney: no array overhead
-            if flag[k] == _kernels.SURE or d < r[k]:
-                found.append((d, s, float(r[k]), float(prad[k])))
-        found.sort()  # by distance, then slot
-        n = len(found)
-        return Pairs(
-            np.zeros(n, dtype=np.int64),
-            np.array([f[1] for f in found], dtype=np.int64),
-            np.array([f[0] for f in found], dtype=np.float64),
-            np.array([f[2] for f in found], dtype=np.float64),
-            np.array([f[3] for f in found], dtype=np.float64),
-        )
+        sure = int(_kernels.SURE)
+        exact = distances is True
+        keep_chord = distances == "chord"
+        found: list[tuple[float, int, float, float, float]] = []
+        for (s, f), (c, r, p, plat, plon) in zip(ints, floats, strict=True):
+            if f != sure or exact:
+                d = inv(lo, la, plon, plat)[2]  # scalar Karney: no array overhead
+                if f != sure and not d < r:  # the band: the geodesic decides; d == R is out
+                    continue
+            else:
+                d = c if keep_chord else math.nan
+            found.append((d if exact else c, s, d, r, p))
+        if exact or pending:
+            found.sort()  # by distance (or chord), then slot
+        return [(d, s, r, p) for _, s, d, r, p in found]
 
     def _grid_pairs(
         self, qxyz: FloatArray, rq: FloatArray

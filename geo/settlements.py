@@ -222,7 +222,7 @@ class SettlementLookup:
         if self.polygons is not None:
             loc = self.locate([lat], [lon])
             return int(loc.index[0]), int(loc.population[0]), loc.name[0]
-        pairs = self._index.query_point(lat, lon, 0.0)
+        pairs = self._index.query_point(lat, lon, 0.0, distances="chord")
         if not len(pairs):
             return -1, 0, None
         pop, rad = self._pop, self._disc_r

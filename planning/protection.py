@@ -380,13 +380,11 @@ class ProtectionNetwork:
             radius_m = self.policy.radius_for(population)
         conflicts: list[Conflict] = []
         if kind is None or kind in self.policy.blocked_kinds:
-            pairs = self.index.query_point(lat, lon, radius_m)
-            ids = self.index.ids_of(pairs.slot)
-            conflicts = [
-                Conflict(pid, float(d), float(r))
-                for pid, d, r in zip(ids, pairs.distance_m, pairs.point_radius_m, strict=True)
-                if exclude is None or pid != exclude
-            ]
+            id_of = self.index.id_of
+            rows = self.index.query_point_rows(lat, lon, radius_m)
+            conflicts = [Conflict(id_of(slot), d, prad) for d, slot, _, prad in rows]
+            if exclude is not None:
+                conflicts = [c for c in conflicts if c.point_id != exclude]
         return CheckResult(
             allowed=not conflicts,
             radius_m=float(radius_m),

@@ -43,9 +43,10 @@ def serve(
     """Serve the HTTP API (docs at /docs); PVZ_BOOTSTRAP_ADMIN_KEY creates that admin key."""
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, freeze_heap
     from api.auth import create_key
     from api.loaders import load_policy
+    from api.server_stack import describe_server_stack
     from api.service import Service
     from data.store import open_store
 
@@ -71,16 +72,23 @@ def serve(
             typer.echo(f"  {who:<25} {token}")
     typer.echo(f"serving {store.backend} store, {store.count_points(live_only=True)} live "
                f"points, on {url} (docs: {url}/docs)")  # fmt: skip
+    stack = describe_server_stack()
+    typer.echo(f"server stack: {stack}")
+    log.info("server stack: %s", stack)
+    if not stack.fast:
+        log.warning("slow server stack (%s): install uvicorn[standard] for uvloop and httptools",
+                    stack)  # fmt: skip
     if workers > 1:  # each worker opens its own service from the same settings (env)
         store.close()
         os.environ["PVZ_DATABASE_URL"] = settings.database_url
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level)  # fmt: skip
+                    log_level=log_level, loop="auto", http="auto")  # fmt: skip
         return
     assert service is not None
     app = create_app(settings, service=service)
+    freeze_heap()  # the service is loaded: see api.app.freeze_heap
     try:
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, loop="auto", http="auto")
     finally:
         service.close()
 
