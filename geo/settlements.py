@@ -35,7 +35,6 @@ decides the radius tier.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,6 +131,8 @@ class SettlementLookup:
         self._owner = settlement_owners(self.places)
         #: population of the settlement each place row belongs to
         self._pop = own_pop[self._owner]
+        self._pop_list: list[int] = self._pop.tolist()
+        self._owner_list: list[int] = self._owner.tolist()
         en = _text(self.places["name"])
         ru = _text(self.places["name_ru"]) if "name_ru" in self.places.columns else en
         ru = np.where(ru == "", en, ru)
@@ -222,15 +223,13 @@ class SettlementLookup:
         if self.polygons is not None:
             loc = self.locate([lat], [lon])
             return int(loc.index[0]), int(loc.population[0]), loc.name[0]
-        pairs = self._index.query_point(lat, lon, 0.0, distances="chord")
-        if not len(pairs):
+        # (distance_m, slot, radius_m, disc radius_m) of each covering disc
+        rows = self._index.query_point_rows(lat, lon, 0.0, distances="chord")
+        if not rows:
             return -1, 0, None
-        pop, rad = self._pop, self._disc_r
-        best = min(
-            zip(pairs.slot.tolist(), pairs.distance_m.tolist(), strict=True),
-            key=lambda sd: (sd[1] / rad[sd[0]] if rad[sd[0]] > 0 else math.inf, -pop[sd[0]], sd[0]),
-        )[0]
-        return int(self._owner[best]), int(pop[best]), self._name[best]
+        pop = self._pop_list
+        best = min(rows, key=lambda r: (r[0] / r[3], -pop[r[1]], r[1]))[1]
+        return self._owner_list[best], pop[best], self._name[best]
 
     def _apply_polygons(
         self,
