@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from api.loaders import load_policy, load_settlements
+from api.services.network import ProtectionWrites
 from api.settings import Settings
 from data.errors import InputError
 from data.store import Application, Point, Store, open_store
@@ -75,6 +76,8 @@ class Service:
         self.policy = policy or load_policy(settings.policy_path)
         self.settlements = settlements or load_settlements(settings.boundaries_path)
         self.store = store or open_store(settings.database_url, self.policy)
+        #: the protection-rule writes (each decided inside its transaction)
+        self.writes = ProtectionWrites(self.store, self.policy)
         #: optional candidate scorer (set by :mod:`api.network_model`): application -> a
         #: score, or an :class:`ApplicationScore` with the expected turnover and reward
         self.scorer: Callable[[Application], float | ApplicationScore | None] | None = None
@@ -242,7 +245,7 @@ class Service:
             rating=fields.get("rating"),
         )  # fmt: skip
         try:
-            return self.store.create_point(point, actor=actor, override_reason=override_reason)
+            return self.writes.create_point(point, actor=actor, override_reason=override_reason)
         finally:
             self.sync(force=True)
 
@@ -259,7 +262,7 @@ class Service:
         if "opened_on" in changes:
             changes["opened_on"] = _iso_date(changes["opened_on"])
         try:
-            return self.store.update_point(point_id, changes, actor=actor,
+            return self.writes.update_point(point_id, changes, actor=actor,
                                            override_reason=override_reason)  # fmt: skip
         finally:
             self.sync(force=True)
@@ -279,7 +282,7 @@ class Service:
             planned_opening=_iso_date(fields.get("planned_opening")),
         )  # fmt: skip
         try:
-            return self.store.submit_application(
+            return self.writes.submit_application(
                 app, actor=actor, reservation=timedelta(days=self.settings.reservation_days)
             )
         finally:
@@ -309,7 +312,7 @@ class Service:
     ) -> tuple[Application, Point]:
         """Approve: atomically checked, turns the application into an active point."""
         try:
-            return self.store.approve_application(app_id, actor=actor, reason=reason)
+            return self.writes.approve_application(app_id, actor=actor, reason=reason)
         finally:
             self.sync(force=True)
 

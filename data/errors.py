@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from dataclasses import dataclass
+
 __all__ = [
     "AuthenticationError",
+    "Conflict",
     "ConflictError",
     "InputError",
     "NotFoundError",
@@ -12,6 +16,15 @@ __all__ = [
     "ProtectionConflict",
     "PvzError",
 ]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A live point that blocks a candidate: its id, the geodesic distance and its radius (m)."""
+
+    point_id: Hashable
+    distance_m: float
+    radius_m: float
 
 
 class PvzError(Exception):
@@ -83,3 +96,12 @@ class ProtectionConflict(ConflictError):
     def __init__(self, message: str, conflicts: list[tuple[object, float, float]]) -> None:
         super().__init__(message)
         self.conflicts = conflicts
+
+    @classmethod
+    def of(cls, lat: float, lon: float, conflicts: list[Conflict]) -> ProtectionConflict:
+        """The error for a candidate at ``(lat, lon)`` blocked by ``conflicts`` (nearest first)."""
+        c = conflicts[0]
+        more = f" and {len(conflicts) - 1} more" if len(conflicts) > 1 else ""
+        message = (f"({lat:.6f}, {lon:.6f}) is {c.distance_m:.1f} m from {c.point_id} "
+                   f"(protected radius {max(c.radius_m, 0):.0f} m){more}")  # fmt: skip
+        return cls(message, [(x.point_id, x.distance_m, x.radius_m) for x in conflicts])

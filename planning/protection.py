@@ -5,21 +5,30 @@ A candidate c conflicts with a live point p when the WGS84 geodesic distance
 from its settlement's population (see :class:`ProtectionPolicy`) unless given.
 Only points of a protecting kind and status are live; only candidates of a
 blocked kind can be refused.
+
+The decision itself is one pure function, :func:`decide`: the in-memory pre-check
+(:meth:`ProtectionNetwork.check`) and the binding check inside the store's write
+transaction (``api/services/network.py``) both call it; only how the neighbours
+are found differs (the exact index, or the rows read under the transaction's lock
+and measured by :func:`measure`).
 """
 
 from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Hashable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from data.errors import Conflict
+from geo.geodesic import distance_m
 from geo.index import Pairs, PointIndex
 from geo.settlements import SettlementLookup
 
@@ -28,9 +37,13 @@ __all__ = [
     "BatchCheck",
     "CheckResult",
     "Conflict",
+    "Decision",
+    "Neighbour",
     "ProtectionNetwork",
     "ProtectionPolicy",
     "RadiusTier",
+    "decide",
+    "measure",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -114,13 +127,73 @@ class ProtectionPolicy(BaseModel):
         return np.isin(np.asarray(kind), self.blocked_kinds)
 
 
-@dataclass(frozen=True)
-class Conflict:
-    """A live point that blocks a candidate: its id, the geodesic distance and its radius (m)."""
+class Neighbour(NamedTuple):
+    """A live point or reservation near a candidate: id, exact geodesic distance on WGS84
+    from the candidate (m), its own protection radius (m)."""
 
     point_id: Hashable
     distance_m: float
     radius_m: float
+
+
+class Decision(NamedTuple):
+    """What :func:`decide` says: allowed or not, and the conflicts, nearest first."""
+
+    allowed: bool
+    conflicts: list[Conflict]
+
+
+def decide(
+    kind: str | None,
+    radius_m: float,
+    neighbours: Iterable[Neighbour | tuple[Hashable, float, float]],
+    policy: ProtectionPolicy,
+    *,
+    exclude: Collection[Hashable] = (),
+) -> Decision:
+    """The competition-protection rule for one candidate: the one place it is decided.
+
+    A candidate of radius ``r_c`` conflicts with a neighbour at geodesic distance ``d``
+    with radius ``r_p`` when ``d < max(r_p, r_c)`` (``d == r`` is allowed). Candidates of
+    a kind the policy does not block are always allowed. Which neighbours are live (kinds,
+    statuses, reservations) is the caller's selection: the index holds only live points and
+    live reservations; the store reads only those.
+
+    Parameters
+    ----------
+    kind : the candidate's kind (None: the policy's default kind, which is blocked)
+    radius_m : float, the candidate's own protection radius, metres
+    neighbours : ``(point_id, distance_m, radius_m)`` of live points near it, distances
+        exact on WGS84 (a superset of the conflicts is fine)
+    policy : the protection policy
+    exclude : ids to ignore (the candidate itself when it is stored already)
+
+    Returns
+    -------
+    Decision : ``allowed`` and the conflicts, nearest first (ties in the given order)
+    """
+    if kind is not None and kind not in policy.blocked_kinds:
+        return Decision(True, [])
+    conflicts = [
+        Conflict(pid, d, r)
+        for pid, d, r in neighbours
+        if d < (r if r > radius_m else radius_m) and pid not in exclude
+    ]
+    if len(conflicts) > 1:
+        conflicts.sort(key=lambda c: c.distance_m)
+    return Decision(not conflicts, conflicts)
+
+
+def measure(
+    lat: float, lon: float, rows: Sequence[tuple[Hashable, float, float, float]]
+) -> list[Neighbour]:
+    """Neighbours of ``(lat, lon)`` from ``(id, lat, lon, radius_m)`` rows: the exact WGS84
+    geodesic distance of each (metres), in the order given."""
+    if not rows:
+        return []
+    d = distance_m(lat, lon, np.array([r[1] for r in rows], dtype=np.float64),
+                   np.array([r[2] for r in rows], dtype=np.float64)).tolist()  # fmt: skip
+    return [Neighbour(r[0], dk, float(r[3])) for r, dk in zip(rows, d, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -378,15 +451,15 @@ class ProtectionNetwork:
         _, population, settlement = self.settlements.locate_point(lat, lon)
         if radius_m is None or math.isnan(radius_m):
             radius_m = self.policy.radius_for(population)
-        conflicts: list[Conflict] = []
-        if kind is None or kind in self.policy.blocked_kinds:
+        near: list[tuple[Hashable, float, float]] = []
+        if kind is None or kind in self.policy.blocked_kinds:  # else no need to look
             id_of = self.index.id_of
             rows = self.index.query_point_rows(lat, lon, radius_m)
-            conflicts = [Conflict(id_of(slot), d, prad) for d, slot, _, prad in rows]
-            if exclude is not None:
-                conflicts = [c for c in conflicts if c.point_id != exclude]
+            near = [(id_of(slot), d, prad) for d, slot, _, prad in rows]
+        allowed, conflicts = decide(kind, radius_m, near, self.policy,
+                                    exclude=() if exclude is None else (exclude,))  # fmt: skip
         return CheckResult(
-            allowed=not conflicts,
+            allowed=allowed,
             radius_m=float(radius_m),
             settlement=settlement,
             settlement_population=population,

@@ -9,35 +9,38 @@ from data.store.base import (
     ApiKey,
     Application,
     AuditEntry,
+    LiveRule,
     OrderIngest,
     OrderLine,
     Point,
     SqlStore,
     Store,
+    Transaction,
 )
-from planning.protection import ProtectionPolicy
 
 __all__ = [
     "ApiKey",
     "Application",
     "AuditEntry",
+    "LiveRule",
     "OrderIngest",
     "OrderLine",
     "Point",
     "SqlStore",
     "Store",
+    "Transaction",
     "open_store",
 ]
 
 
-def open_store(url: str, policy: ProtectionPolicy, *, migrate: bool = True) -> Store:
+def open_store(url: str, policy: LiveRule, *, migrate: bool = True) -> Store:
     """Open the store at a database URL and apply pending migrations.
 
     Parameters
     ----------
     url : ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` or
         ``postgresql://user:password@host:port/database``
-    policy : the protection policy the binding checks apply
+    policy : which rows are live (the protection policy)
     migrate : apply pending schema migrations now
     """
     scheme = urlparse(url).scheme.split("+")[0]

@@ -2,11 +2,13 @@
 
 The store holds points, partner applications (with their reservations), issued
 orders (for reward statements), API keys (hashed) and an append-only audit log.
-Every write that can break the competition-protection rule re-checks the rule
-*inside* its write transaction against the rows in the database, after taking a
-lock that serialises writers near the same spot (SQLite: ``BEGIN IMMEDIATE``;
-PostgreSQL: advisory locks on grid cells), so the invariant holds across
-threads, processes and workers.
+The store offers transactional primitives, not rules: :meth:`Store.transaction`
+opens a write transaction after taking a lock that serialises writers near the
+given spots (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: advisory locks on grid
+cells); inside it, :meth:`Transaction.neighbours` reads the live points and
+live reservations near a spot, and the caller decides the competition-protection
+rule (``planning.protection.decide``, run by ``api/services/network.py``) before
+it writes. So the invariant holds across threads, processes and workers.
 """
 
 from __future__ import annotations
@@ -17,27 +19,27 @@ import math
 import secrets
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
 
 import numpy as np
 
-from data.errors import ConflictError, InputError, NotFoundError, ProtectionConflict
-from geo.geodesic import distance_m
-from planning.protection import Conflict, ProtectionPolicy
+from data.errors import Conflict, ConflictError, InputError, NotFoundError
 
 __all__ = [
     "ApiKey",
     "Application",
     "AuditEntry",
+    "LiveRule",
     "OrderIngest",
     "OrderLine",
     "Point",
     "SqlStore",
     "Store",
+    "Transaction",
     "new_id",
     "now_utc",
     "search_box",
@@ -48,6 +50,24 @@ __all__ = [
 _M_PER_DEG_LAT_MIN = 110_000.0
 #: a degree of longitude on the equator is 111,319 m; on a parallel, times cos(lat)
 _M_PER_DEG_LON_EQ = 111_000.0
+
+
+class LiveRule(Protocol):
+    """What the store needs to know of the protection policy to select live rows.
+
+    Which kinds and statuses protect (live points; pending reservations of a protecting
+    kind), and the largest tier radius (how far around a spot to lock and read).
+    ``planning.protection.ProtectionPolicy`` is one.
+    """
+
+    @property
+    def protecting_kinds(self) -> list[str]: ...
+
+    @property
+    def protecting_statuses(self) -> list[str]: ...
+
+    @property
+    def max_radius_m(self) -> float: ...
 
 
 def now_utc() -> datetime:
@@ -222,8 +242,6 @@ class AuditEntry:
 _POINT_COLS = [f.name for f in fields(Point)]
 _APP_COLS = [f.name for f in fields(Application)]
 _KEY_COLS = [f.name for f in fields(ApiKey)]
-_PATCHABLE = {"status", "address", "opened_on", "area_m2", "waiting_zone", "fitting_rooms",
-              "rating", "partner_id", "closed_days_2020"}  # fmt: skip
 _ORDER_COLS = [f.name for f in fields(OrderLine)]
 _ORDER_STATUSES = ("issued", "returned", "cancelled")
 #: ids per ``IN (...)`` query (SQLite allows 999 parameters in old builds)
@@ -243,12 +261,12 @@ class Store(ABC):
 
     Parameters
     ----------
-    policy : the protection policy the binding checks apply
+    policy : which rows are live (the protection policy)
     """
 
     backend: str = "abstract"
 
-    def __init__(self, policy: ProtectionPolicy) -> None:
+    def __init__(self, policy: LiveRule) -> None:
         self.policy = policy
 
     # ------------------------------------------------------------ lifecycle
@@ -300,30 +318,14 @@ class Store(ABC):
         """Insert many points without a protection check (demo, import); one audit entry."""
 
     @abstractmethod
-    def create_point(
-        self, point: Point, *, actor: str, override_reason: str | None = None
-    ) -> Point:
-        """Insert a point, enforcing the rule atomically unless overridden with a reason."""
-
-    @abstractmethod
-    def update_point(
-        self,
-        point_id: str,
-        changes: dict[str, Any],
-        *,
-        actor: str,
-        override_reason: str | None = None,
-    ) -> Point:
-        """Change a point's status and features; making it live re-checks the rule."""
+    def transaction(
+        self, near: Sequence[tuple[float, float, float]] = ()
+    ) -> contextlib.AbstractContextManager[Transaction]:
+        """A write transaction, serialised against writers near each ``(lat, lon, radius_m)``
+        of ``near``: nothing can be committed within reach of those spots until it ends.
+        Commits when the block ends, rolls back when it raises."""
 
     # ------------------------------------------------------------ applications
-    @abstractmethod
-    def submit_application(
-        self, app: Application, *, actor: str, reservation: timedelta
-    ) -> Application:
-        """Store an application with its protection decision, taken atomically;
-        an allowed one reserves its spot for ``reservation``."""
-
     @abstractmethod
     def get_application(self, app_id: str) -> Application:
         """One application; :class:`NotFoundError` if unknown."""
@@ -342,13 +344,6 @@ class Store(ABC):
     @abstractmethod
     def reservations(self) -> list[Application]:
         """Pending allowed applications whose reservation has not expired."""
-
-    @abstractmethod
-    def approve_application(
-        self, app_id: str, *, actor: str, reason: str | None = None
-    ) -> tuple[Application, Point]:
-        """Turn a pending application into an active point in one transaction with
-        the protection check; :class:`ProtectionConflict` if the rule forbids it."""
 
     @abstractmethod
     def reject_application(self, app_id: str, *, actor: str, reason: str) -> Application:
@@ -430,13 +425,101 @@ class _Cursor:
         return None if row is None else tuple(row)
 
 
+class Transaction:
+    """One open write transaction: the primitives a use case runs inside it.
+
+    Reads see the committed rows plus this transaction's own writes; nothing is
+    committed near the spots the transaction was opened for until it ends. It
+    decides nothing: the protection rule is the caller's
+    (``planning.protection.decide``).
+
+    Attributes
+    ----------
+    at : the transaction's time, UTC; ``stamp`` the same as stored text
+    """
+
+    def __init__(self, store: SqlStore, cur: _Cursor, at: datetime) -> None:
+        self._store = store
+        self._cur = cur
+        self.at = at
+        self.stamp = to_iso(at)
+
+    def neighbours(
+        self, lat: float, lon: float, radius_m: float, *, exclude: Collection[str] = ()
+    ) -> list[tuple[str, float, float, float]]:
+        """``(id, lat, lon, radius_m)`` of the live points and live reservations that may
+        lie within reach of a candidate of radius ``radius_m`` metres at ``(lat, lon)`` (a
+        superset: the largest radius stored or in the policy decides the reach)."""
+        store, cur = self._store, self._cur
+        reach = max(store._reach_m(radius_m), store._stored_max_radius(cur))
+        rows = store._neighbour_rows(cur, lat, lon, reach, self.stamp)
+        return [(str(r[0]), float(r[1]), float(r[2]), float(r[3]))
+                for r in rows if r[0] not in exclude]  # fmt: skip
+
+    def has_point(self, point_id: str) -> bool:
+        """Whether a point with this id is stored."""
+        return bool(self._cur.execute("SELECT 1 FROM points WHERE id = ?", [point_id]).fetchone())
+
+    def get_point(self, point_id: str) -> Point:
+        """The stored point; :class:`NotFoundError` if none."""
+        return self._store._point_in(self._cur, point_id)
+
+    def insert_point(self, point: Point) -> None:
+        """Insert a point as given."""
+        self._store._insert_point(self._cur, point)
+
+    def update_point(self, point_id: str, changes: dict[str, Any]) -> None:
+        """Set the given columns of a point, and its ``updated_at`` to the transaction time."""
+        if not changes:
+            return
+        cols = list(changes)
+        self._cur.execute(
+            f"UPDATE points SET {', '.join(f'{c} = ?' for c in cols)}, updated_at = ? WHERE id = ?",
+            [*(changes[c] for c in cols), self.stamp, point_id],
+        )
+
+    def get_application(self, app_id: str) -> Application:
+        """The stored application; :class:`NotFoundError` if none."""
+        return self._store._app_in(self._cur, app_id)
+
+    def insert_application(self, app: Application) -> None:
+        """Insert an application as given."""
+        self._store._insert_app(self._cur, app)
+
+    def decide_application(
+        self, app_id: str, *, status: str, actor: str, reason: str | None,
+        point_id: str | None = None,
+    ) -> None:  # fmt: skip
+        """Record the decision on an application (status, who, why, when, its point)."""
+        self._cur.execute(
+            "UPDATE applications SET status = ?, point_id = ?, decided_at = ?, "
+            "decided_by = ?, decision_reason = ? WHERE id = ?",
+            [status, point_id, self.stamp, actor, reason, app_id],
+        )
+
+    def audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        entity: str,
+        entity_id: str,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Append an entry to the audit log, stamped with the transaction time."""
+        self._store._audit(self._cur, actor=actor, action=action, entity=entity,
+                           entity_id=entity_id, reason=reason, detail=detail,
+                           at=self.stamp)  # fmt: skip
+
+
 class SqlStore(Store):
     """The store logic in portable SQL; backends supply connections, locks and the
     neighbour query."""
 
     paramstyle = "qmark"
 
-    def __init__(self, policy: ProtectionPolicy) -> None:
+    def __init__(self, policy: LiveRule) -> None:
         super().__init__(policy)
         self._local = threading.local()
         self._all_conns: list[Any] = []
@@ -653,38 +736,14 @@ class SqlStore(Store):
         return max(float(a[0]) if a and a[0] is not None else 0.0,
                    float(b[0]) if b and b[0] is not None else 0.0)  # fmt: skip
 
-    def _binding_conflicts(
-        self,
-        cur: _Cursor,
-        lat: float,
-        lon: float,
-        radius_m: float,
-        kind: str,
-        *,
-        exclude: set[str],
-        now: str,
-    ) -> list[Conflict]:
-        """Conflicts of a candidate with the committed rows, exact on WGS84, nearest first.
-
-        Runs inside the write transaction after the backend's lock, so nothing
-        can be committed near the candidate until this transaction ends.
-        """
-        if kind not in self.policy.blocked_kinds:
-            return []
-        reach = max(self._reach_m(radius_m), self._stored_max_radius(cur))
-        rows = [r for r in self._neighbour_rows(cur, lat, lon, reach, now) if r[0] not in exclude]
-        if not rows:
-            return []
-        plat = np.array([float(r[1]) for r in rows])
-        plon = np.array([float(r[2]) for r in rows])
-        prad = np.array([float(r[3]) for r in rows])
-        d = distance_m(lat, lon, plat, plon)
-        hit = np.flatnonzero(d < np.maximum(prad, radius_m))
-        hit = hit[np.argsort(d[hit], kind="stable")]
-        return [Conflict(str(rows[i][0]), float(d[i]), float(prad[i])) for i in hit]
-
     def _lock_for(self, lat: float, lon: float, radius_m: float) -> tuple[float, float, float]:
         return (lat, lon, self._reach_m(radius_m))
+
+    @contextmanager
+    def transaction(self, near: Sequence[tuple[float, float, float]] = ()) -> Iterator[Transaction]:
+        locks = [self._lock_for(lat, lon, r) for lat, lon, r in near]
+        with self._write(locks) as cur:
+            yield Transaction(self, cur, now_utc())
 
     # ------------------------------------------------------------ points
     def _point_in(self, cur: _Cursor, point_id: str) -> Point:
@@ -777,98 +836,6 @@ class SqlStore(Store):
                         reason=reason, detail={"count": len(points)})  # fmt: skip
         return len(points)
 
-    def create_point(
-        self, point: Point, *, actor: str, override_reason: str | None = None
-    ) -> Point:
-        t = now_utc()
-        stamp = to_iso(t)
-        point = replace(point, created_at=stamp, updated_at=stamp)
-        with self._write([self._lock_for(point.lat, point.lon, point.radius_m)]) as cur:
-            if cur.execute("SELECT 1 FROM points WHERE id = ?", [point.id]).fetchone():
-                raise ConflictError(f"a point with id {point.id!r} exists already")
-            conflicts: list[Conflict] = []
-            if self.policy.protects(point.kind, point.status):
-                conflicts = self._binding_conflicts(
-                    cur, point.lat, point.lon, point.radius_m, point.kind,
-                    exclude={point.id}, now=stamp,
-                )  # fmt: skip
-            if conflicts and not override_reason:
-                raise ProtectionConflict(
-                    _conflict_message(point.lat, point.lon, conflicts), _as_tuples(conflicts)
-                )
-            self._insert_point(cur, point)
-            self._audit(
-                cur, actor=actor,
-                action="point.created.override" if conflicts else "point.created",
-                entity="point", entity_id=point.id, reason=override_reason, at=stamp,
-                detail={"point": asdict(point), "conflicts": _as_tuples(conflicts)},
-            )  # fmt: skip
-        return point
-
-    def update_point(
-        self,
-        point_id: str,
-        changes: dict[str, Any],
-        *,
-        actor: str,
-        override_reason: str | None = None,
-    ) -> Point:
-        unknown = set(changes) - _PATCHABLE
-        if unknown:
-            raise InputError(f"cannot change {sorted(unknown)}; changeable: {sorted(_PATCHABLE)}")
-        old = self.get_point(point_id)  # NotFoundError before locking
-        stamp = to_iso(now_utc())
-        with self._write([self._lock_for(old.lat, old.lon, old.radius_m)]) as cur:
-            old = self._point_in(cur, point_id)
-            new = replace(old, **changes, updated_at=stamp)
-            conflicts: list[Conflict] = []
-            was_live = bool(self.policy.protects(old.kind, old.status))
-            if not was_live and self.policy.protects(new.kind, new.status):
-                conflicts = self._binding_conflicts(
-                    cur, new.lat, new.lon, new.radius_m, new.kind, exclude={new.id}, now=stamp
-                )
-            if conflicts and not override_reason:
-                raise ProtectionConflict(
-                    _conflict_message(new.lat, new.lon, conflicts), _as_tuples(conflicts)
-                )
-            sets = [c for c in changes]
-            if sets:
-                cur.execute(
-                    f"UPDATE points SET {', '.join(f'{c} = ?' for c in sets)}, updated_at = ? "
-                    "WHERE id = ?",
-                    [*(changes[c] for c in sets), stamp, point_id],
-                )
-            before = {c: getattr(old, c) for c in sets}
-            self._audit(
-                cur, actor=actor,
-                action="point.changed.override" if conflicts else "point.changed",
-                entity="point", entity_id=point_id, reason=override_reason, at=stamp,
-                detail={"before": before, "after": changes, "conflicts": _as_tuples(conflicts)},
-            )  # fmt: skip
-        return new
-
-    # ------------------------------------------------------------ applications
-    def submit_application(
-        self, app: Application, *, actor: str, reservation: timedelta
-    ) -> Application:
-        t = now_utc()
-        stamp = to_iso(t)
-        with self._write([self._lock_for(app.lat, app.lon, app.radius_m)]) as cur:
-            conflicts = self._binding_conflicts(
-                cur, app.lat, app.lon, app.radius_m, app.kind, exclude={app.id}, now=stamp
-            )
-            allowed = not conflicts
-            app = replace(
-                app, status="pending", allowed=allowed, conflicts=conflicts, created_at=stamp,
-                reserved_until=to_iso(t + reservation) if allowed else None,
-            )  # fmt: skip
-            self._insert_app(cur, app)
-            self._audit(cur, actor=actor, action="application.submitted", entity="application",
-                        entity_id=app.id, at=stamp,
-                        detail={"allowed": allowed, "conflicts": _as_tuples(conflicts),
-                                "reserved_until": app.reserved_until})  # fmt: skip
-        return app
-
     def _app_in(self, cur: _Cursor, app_id: str) -> Application:
         """The stored application ``app_id`` read through ``cur``; NotFoundError if none."""
         row = cur.execute(
@@ -921,42 +888,6 @@ class SqlStore(Store):
         if app.status != "pending":
             raise ConflictError(f"application {app_id!r} is {app.status} already")
         return app
-
-    def approve_application(
-        self, app_id: str, *, actor: str, reason: str | None = None
-    ) -> tuple[Application, Point]:
-        first = self.get_application(app_id)  # NotFoundError before locking
-        stamp = to_iso(now_utc())
-        with self._write([self._lock_for(first.lat, first.lon, first.radius_m)]) as cur:
-            app = self._pending(cur, app_id)
-            conflicts = self._binding_conflicts(
-                cur, app.lat, app.lon, app.radius_m, app.kind, exclude={app.id}, now=stamp
-            )
-            if conflicts:
-                raise ProtectionConflict(
-                    _conflict_message(app.lat, app.lon, conflicts), _as_tuples(conflicts)
-                )
-            point = Point(
-                id=new_id("P"), lat=app.lat, lon=app.lon, radius_m=app.radius_m, kind=app.kind,
-                status="active", partner_id=app.partner_id, settlement=app.settlement,
-                address=app.address, opened_on=app.planned_opening, area_m2=app.area_m2,
-                waiting_zone=app.waiting_zone, fitting_rooms=app.fitting_rooms,
-                created_at=stamp, updated_at=stamp,
-            )  # fmt: skip
-            self._insert_point(cur, point)
-            cur.execute(
-                "UPDATE applications SET status = 'approved', point_id = ?, decided_at = ?, "
-                "decided_by = ?, decision_reason = ? WHERE id = ?",
-                [point.id, stamp, actor, reason, app_id],
-            )
-            self._audit(cur, actor=actor, action="application.approved", entity="application",
-                        entity_id=app_id, reason=reason, at=stamp,
-                        detail={"point_id": point.id})  # fmt: skip
-            self._audit(cur, actor=actor, action="point.created", entity="point",
-                        entity_id=point.id, reason=f"approved application {app_id}", at=stamp,
-                        detail={"point": asdict(point)})  # fmt: skip
-        return replace(app, status="approved", point_id=point.id, decided_at=stamp,
-                       decided_by=actor, decision_reason=reason), point  # fmt: skip
 
     def reject_application(self, app_id: str, *, actor: str, reason: str) -> Application:
         stamp = to_iso(now_utc())
@@ -1171,14 +1102,3 @@ def _order_clash(old: OrderLine, new: OrderLine, row: int, source: str | None) -
             f"{old.issued_on}, price {_rub(old.price_kop)} RUB; got point {new.point_id}, "
             f"issued {new.issued_on}, price {_rub(new.price_kop)} RUB. A stored order's point, "
             "day and price never change; only its status may")  # fmt: skip
-
-
-def _as_tuples(conflicts: Sequence[Conflict]) -> list[tuple[object, float, float]]:
-    return [(c.point_id, c.distance_m, c.radius_m) for c in conflicts]
-
-
-def _conflict_message(lat: float, lon: float, conflicts: Sequence[Conflict]) -> str:
-    c = conflicts[0]
-    more = f" and {len(conflicts) - 1} more" if len(conflicts) > 1 else ""
-    return (f"({lat:.6f}, {lon:.6f}) is {c.distance_m:.1f} m from {c.point_id} "
-            f"(protected radius {max(c.radius_m, 0):.0f} m){more}")  # fmt: skip

@@ -7,9 +7,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from data.store.base import SqlStore, _Cursor, search_box
+from data.store.base import LiveRule, SqlStore, _Cursor, search_box
 from data.store.schema import POSTGIS_MIGRATIONS
-from planning.protection import ProtectionPolicy
 
 __all__ = ["LOCK_CELL_DEG", "PostgisStore", "lock_keys"]
 
@@ -56,7 +55,7 @@ class PostgisStore(SqlStore):
     backend = "postgis"
     paramstyle = "format"
 
-    def __init__(self, url: str, policy: ProtectionPolicy) -> None:
+    def __init__(self, url: str, policy: LiveRule) -> None:
         super().__init__(policy)
         self.url = url
 

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from data.store.base import SqlStore, _Cursor, search_box
+from data.store.base import LiveRule, SqlStore, _Cursor, search_box
 from data.store.schema import SQLITE_MIGRATIONS
-from planning.protection import ProtectionPolicy
 
 __all__ = ["SqliteStore"]
 
@@ -26,9 +25,7 @@ class SqliteStore(SqlStore):
 
     backend = "sqlite"
 
-    def __init__(
-        self, path: str | Path, policy: ProtectionPolicy, *, busy_timeout_s: float = 60.0
-    ) -> None:
+    def __init__(self, path: str | Path, policy: LiveRule, *, busy_timeout_s: float = 60.0) -> None:
         super().__init__(policy)
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s

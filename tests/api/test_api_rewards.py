@@ -462,7 +462,7 @@ def test_late_return_is_an_event_and_the_api_equals_the_cli(rapi: Api, tmp_path:
 
 
 def test_clamped_count_is_a_note_not_an_error(rapi: Api) -> None:
-    rapi.service.store.update_point("A", {"closed_days_2020": 15}, actor="test")
+    rapi.service.writes.update_point("A", {"closed_days_2020": 15}, actor="test")
     rapi.post_csv(ORDERS_CSV)
     for month in ("2020-10", "2021-03"):  # with lines and a zero statement
         got = rapi.statement("A", month)

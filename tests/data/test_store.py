@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from api.services.network import ProtectionWrites
 from data.errors import ConflictError, InputError, NotFoundError, ProtectionConflict
 from data.store import ApiKey, Application, Point, Store, open_store
 from data.store.base import search_box
@@ -18,6 +19,11 @@ from geo.geodesic import WGS84, distance_m
 from planning.protection import ProtectionPolicy
 
 DAY = timedelta(days=1)
+
+
+def writes(store: Store) -> ProtectionWrites:
+    """The protection-rule writes on ``store`` (the application layer's use cases)."""
+    return ProtectionWrites(store, ProtectionPolicy())
 
 
 def at(lat: float, lon: float, azimuth_deg: float, dist_m: float) -> tuple[float, float]:
@@ -47,14 +53,14 @@ def test_migrate_is_idempotent(store: Store, store_url: str) -> None:
 
 
 def test_point_roundtrip_and_not_found(store: Store) -> None:
-    p = store.create_point(pt("P1", *MOSCOW, partner_id="acme", waiting_zone=True,
+    p = writes(store).create_point(pt("P1", *MOSCOW, partner_id="acme", waiting_zone=True,
                               fitting_rooms=2, area_m2=40.5), actor="t")  # fmt: skip
     got = store.get_point("P1")
     assert got == p and got.waiting_zone is True and got.fitting_rooms == 2
     with pytest.raises(NotFoundError):
         store.get_point("nope")
     with pytest.raises(ConflictError):
-        store.create_point(pt("P1", 10.0, 10.0), actor="t")
+        writes(store).create_point(pt("P1", 10.0, 10.0), actor="t")
 
 
 @pytest.mark.parametrize(
@@ -71,14 +77,14 @@ def test_point_roundtrip_and_not_found(store: Store) -> None:
 def test_rule_is_exact_and_symmetric(
     store: Store, dist_m: float, r_existing: float, r_new: float, allowed: bool
 ) -> None:
-    store.create_point(pt("P1", *MOSCOW, r_existing), actor="t")
+    writes(store).create_point(pt("P1", *MOSCOW, r_existing), actor="t")
     lat, lon = at(*MOSCOW, 37.0, dist_m)
     if allowed:
-        store.create_point(pt("P2", lat, lon, r_new), actor="t")
+        writes(store).create_point(pt("P2", lat, lon, r_new), actor="t")
         assert store.count_points() == 2
     else:
         with pytest.raises(ProtectionConflict) as info:
-            store.create_point(pt("P2", lat, lon, r_new), actor="t")
+            writes(store).create_point(pt("P2", lat, lon, r_new), actor="t")
         ((pid, d, r),) = info.value.conflicts
         assert pid == "P1" and d == pytest.approx(dist_m, abs=1e-6) and r == r_existing
         assert store.count_points() == 1  # nothing stored
@@ -96,36 +102,42 @@ def test_rule_is_exact_and_symmetric(
     ],
 )
 def test_rule_everywhere_in_russia(store: Store, lat: float, lon: float, azimuth: float) -> None:
-    store.create_point(pt("P1", lat, lon, 1000.0), actor="t")
+    writes(store).create_point(pt("P1", lat, lon, 1000.0), actor="t")
     lat2, lon2 = at(lat, lon, azimuth, 400.0)
     with pytest.raises(ProtectionConflict):
-        store.create_point(pt("P2", lat2, lon2, 1000.0), actor="t")
+        writes(store).create_point(pt("P2", lat2, lon2, 1000.0), actor="t")
     lat3, lon3 = at(lat, lon, azimuth, 1000.5)
-    store.create_point(pt("P3", lat3, lon3, 1000.0), actor="t")
+    writes(store).create_point(pt("P3", lat3, lon3, 1000.0), actor="t")
 
 
 def test_kinds_and_statuses(store: Store) -> None:
-    store.create_point(pt("C", *MOSCOW, status="closed"), actor="t")
-    store.create_point(pt("POST", *at(*MOSCOW, 0, 10), kind="postamat"), actor="t")
-    store.create_point(pt("P1", *at(*MOSCOW, 90, 10)), actor="t")  # closed and postamat: no
-    store.create_point(pt("POST2", *at(*MOSCOW, 180, 10), kind="postamat"), actor="t")  # never
+    writes(store).create_point(pt("C", *MOSCOW, status="closed"), actor="t")
+    writes(store).create_point(pt("POST", *at(*MOSCOW, 0, 10), kind="postamat"), actor="t")
+    writes(store).create_point(pt("P1", *at(*MOSCOW, 90, 10)), actor="t")  # closed and postamat: no
+    writes(store).create_point(
+        pt("POST2", *at(*MOSCOW, 180, 10), kind="postamat"), actor="t"
+    )  # never
     with pytest.raises(ProtectionConflict):
-        store.update_point("C", {"status": "active"}, actor="t")  # reopening re-checks
+        writes(store).update_point("C", {"status": "active"}, actor="t")  # reopening re-checks
     assert store.get_point("C").status == "closed"
-    p = store.update_point("C", {"status": "active"}, actor="admin", override_reason="legacy")
+    p = writes(store).update_point(
+        "C", {"status": "active"}, actor="admin", override_reason="legacy"
+    )
     assert p.status == "active"
-    store.update_point("P1", {"status": "closed"}, actor="t")
+    writes(store).update_point("P1", {"status": "closed"}, actor="t")
     ids, *_ = store.live_points()
     assert sorted(ids) == ["C"]
     with pytest.raises(InputError):
-        store.update_point("C", {"lat": 1.0}, actor="t")
+        writes(store).update_point("C", {"lat": 1.0}, actor="t")
     with pytest.raises(NotFoundError):
-        store.update_point("nope", {"status": "closed"}, actor="t")
+        writes(store).update_point("nope", {"status": "closed"}, actor="t")
 
 
 def test_override_is_logged(store: Store) -> None:
-    store.create_point(pt("P1", *MOSCOW), actor="t")
-    store.create_point(pt("P2", *at(*MOSCOW, 0, 100)), actor="admin:k", override_reason="legacy")
+    writes(store).create_point(pt("P1", *MOSCOW), actor="t")
+    writes(store).create_point(
+        pt("P2", *at(*MOSCOW, 0, 100)), actor="admin:k", override_reason="legacy"
+    )
     last = store.audit_entries()[-1]
     assert last.action == "point.created.override" and last.reason == "legacy"
     assert last.actor == "admin:k" and last.detail["conflicts"][0][0] == "P1"
@@ -149,29 +161,31 @@ def test_list_points_bbox_paging_partner(store: Store) -> None:
 
 
 def test_reservation_blocks_until_decided_or_expired(store: Store) -> None:
-    a1 = store.submit_application(app("A1", *MOSCOW), actor="p1", reservation=DAY)
+    a1 = writes(store).submit_application(app("A1", *MOSCOW), actor="p1", reservation=DAY)
     assert a1.allowed and a1.reserved_until is not None
-    a2 = store.submit_application(app("A2", *at(*MOSCOW, 0, 200), partner="p2"), actor="p2",
+    a2 = writes(store).submit_application(app("A2", *at(*MOSCOW, 0, 200), partner="p2"), actor="p2",
                                   reservation=DAY)  # fmt: skip
     assert not a2.allowed and a2.conflicts[0].point_id == "A1" and a2.reserved_until is None
     with pytest.raises(ProtectionConflict):
-        store.create_point(pt("P1", *at(*MOSCOW, 90, 100)), actor="t")
+        writes(store).create_point(pt("P1", *at(*MOSCOW, 90, 100)), actor="t")
     with pytest.raises(ProtectionConflict):  # the reservation blocks approval of the second
-        store.approve_application("A2", actor="e")
+        writes(store).approve_application("A2", actor="e")
     store.reject_application("A1", actor="e", reason="no")
     assert store.reservations() == []
-    approved, point = store.approve_application("A2", actor="e", reason="ok")
+    approved, point = writes(store).approve_application("A2", actor="e", reason="ok")
     assert approved.status == "approved" and approved.point_id == point.id
     assert store.get_point(point.id).partner_id == "p2"
     with pytest.raises(ConflictError):
-        store.approve_application("A2", actor="e")
+        writes(store).approve_application("A2", actor="e")
     with pytest.raises(ConflictError):
         store.reject_application("A1", actor="e", reason="again")
     with pytest.raises(NotFoundError):
-        store.approve_application("nope", actor="e")
+        writes(store).approve_application("nope", actor="e")
     # an expired reservation protects nothing
-    store.submit_application(app("A3", 60.0, 30.0), actor="p1", reservation=timedelta(0))
-    a4 = store.submit_application(app("A4", *at(60.0, 30.0, 0, 50)), actor="p1", reservation=DAY)
+    writes(store).submit_application(app("A3", 60.0, 30.0), actor="p1", reservation=timedelta(0))
+    a4 = writes(store).submit_application(
+        app("A4", *at(60.0, 30.0, 0, 50)), actor="p1", reservation=DAY
+    )
     assert a4.allowed
     assert [a.id for a in store.list_applications(partner_id="p1")] == ["A1", "A3", "A4"]
     assert [a.id for a in store.list_applications(status="approved")] == ["A2"]
@@ -186,7 +200,7 @@ def test_keys(store: Store) -> None:
 
 
 def test_audit_log_is_append_only(store: Store) -> None:
-    store.create_point(pt("P1", *MOSCOW), actor="t")
+    writes(store).create_point(pt("P1", *MOSCOW), actor="t")
     assert store.last_audit_id() == 1
     for sql in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"):
         with pytest.raises(Exception, match="append-only"), store._write() as cur:  # type: ignore[attr-defined]
@@ -225,10 +239,10 @@ def test_live_points_arrays(store: Store) -> None:
 def test_reconnects_after_a_lost_connection(store: Store) -> None:
     if store.backend != "postgis":
         pytest.skip("a SQLite file cannot go away")
-    store.create_point(pt("P1", *MOSCOW), actor="t")
+    writes(store).create_point(pt("P1", *MOSCOW), actor="t")
     store._conn().close()  # type: ignore[attr-defined]  # as if the server had restarted
     assert store.get_point("P1").id == "P1"
-    store.create_point(pt("P2", 10.0, 10.0), actor="t")
+    writes(store).create_point(pt("P2", 10.0, 10.0), actor="t")
 
 
 def test_integrity_errors_are_conflicts(store: Store) -> None:

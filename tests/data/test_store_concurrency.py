@@ -12,22 +12,32 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from api.services.network import ProtectionWrites
 from data.errors import ProtectionConflict
 from data.store import Application, Store
 from geo.geodesic import WGS84
 from geo.index import PointIndex
+from planning.protection import ProtectionPolicy
 
 N_APPS = 40
 CENTER = (55.7558, 37.6173)
 
+
+def writes(store: Store) -> ProtectionWrites:
+    """The protection-rule writes on ``store`` (the application layer's use cases)."""
+    return ProtectionWrites(store, ProtectionPolicy())
+
+
 WORKER = r"""
 import json, sys, threading
 from data.errors import ProtectionConflict
+from api.services.network import ProtectionWrites
 from data.store import open_store
 from planning.protection import ProtectionPolicy
 
 url, ids = sys.argv[1], sys.argv[2].split(",")
 store = open_store(url, ProtectionPolicy(), migrate=False)
+writes = ProtectionWrites(store, ProtectionPolicy())
 results = {}
 ready = threading.Barrier(len(ids) + 1)
 go = threading.Event()
@@ -37,7 +47,7 @@ def run(aid):
     ready.wait()
     go.wait()
     try:
-        store.approve_application(aid, actor="proc")
+        writes.approve_application(aid, actor="proc")
         results[aid] = "approved"
     except ProtectionConflict:
         results[aid] = "conflict"
@@ -63,7 +73,7 @@ def _submit_applications(store: Store) -> list[str]:
     ids = []
     for i in range(N_APPS):
         lon, lat, _ = WGS84.fwd(CENTER[1], CENTER[0], rng.uniform(0, 360), rng.uniform(0, 150))
-        a = store.submit_application(
+        a = writes(store).submit_application(
             Application(id=f"A{i:02d}", partner_id=f"p{i}", lat=float(lat), lon=float(lon),
                         radius_m=500.0),
             actor="test", reservation=timedelta(0),
@@ -95,7 +105,7 @@ def test_concurrent_approvals_threads(store: Store) -> None:
         store._conn()  # type: ignore[attr-defined]  # connect before the start
         barrier.wait()
         try:
-            store.approve_application(aid, actor="thread")
+            writes(store).approve_application(aid, actor="thread")
             results[aid] = "approved"
         except ProtectionConflict:
             results[aid] = "conflict"

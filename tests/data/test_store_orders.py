@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from api.services.network import ProtectionWrites
 from data.errors import ConflictError, InputError
 from data.store import OrderLine, Point, Store, open_store
 from data.store.schema import POSTGIS_MIGRATIONS, SQLITE_MIGRATIONS
@@ -45,7 +46,9 @@ def test_schema_version_3_on_both_backends(shop: Store) -> None:
     assert shop.migrate() == 3
     assert shop.get_point("P2").closed_days_2020 == 20
     assert shop.get_point("P1").closed_days_2020 is None
-    p = shop.update_point("P1", {"closed_days_2020": 3}, actor="t")
+    p = ProtectionWrites(shop, ProtectionPolicy()).update_point(
+        "P1", {"closed_days_2020": 3}, actor="t"
+    )
     assert p.closed_days_2020 == 3 and shop.get_point("P1").closed_days_2020 == 3
 
 
