@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from data.boundaries import settlements_from_polygon_file
 from data.errors import InputError
 from data.places import load_places
 from geo.settlements import SettlementLookup
@@ -36,4 +37,4 @@ def load_settlements(path: str | Path | None) -> SettlementLookup:
     """
     if path is None:
         return SettlementLookup(load_places())
-    return SettlementLookup.from_polygon_file(load_places(), path)
+    return settlements_from_polygon_file(load_places(), path)

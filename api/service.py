@@ -325,7 +325,7 @@ class Service:
 
     def seed_demo(self, n: int, *, seed: int = 42, actor: str = "system") -> int:
         """Seed a demo network of ``n`` points if the store holds no point; returns how many."""
-        from data.demo import demo_network
+        from planning.demo import demo_network
 
         if n <= 0 or self.store.count_points() > 0:
             return 0

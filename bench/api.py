@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 
 from api.server_stack import describe_server_stack  # noqa: E402
 from bench._env import require_project_venv, versions  # noqa: E402
-from data.demo import demo_network  # noqa: E402
 from data.store import Point, open_store  # noqa: E402
 from data.store.base import now_utc, to_iso  # noqa: E402
 from data.store.pgcluster import TempPostgres, postgis_available  # noqa: E402
+from planning.demo import demo_network  # noqa: E402
 from planning.protection import ProtectionPolicy  # noqa: E402
 
 __all__ = ["main"]
@@ -361,7 +361,7 @@ def _write_readme(
 `.venv/bin/python bench/api.py` (about 2 minutes; `--readme` rewrites this section):
 `pvz serve --workers {args.workers}` (uvicorn) on a store of {n:,} demo points
 ({live:,} live, i.e. a protecting kind and status;
-`data.demo.demo_network(seed={args.seed})`), then single `POST /v1/protection/check`
+`planning.demo.demo_network(seed={args.seed})`), then single `POST /v1/protection/check`
 requests from {args.clients} concurrent keep-alive clients
 on 127.0.0.1 for {args.seconds:.0f} s after a 2 s warm-up.
 Candidates lie 0-2 km from random demo points, so some are allowed and some blocked.

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import folium  # noqa: E402
 
 from bench._env import require_project_venv, versions  # noqa: E402
-from data.demo import demo_network  # noqa: E402
 from maps.planner import build_map, save_map  # noqa: E402
+from planning.demo import demo_network  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip

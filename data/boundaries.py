@@ -33,8 +33,15 @@ import shapely
 
 from data.errors import InputError
 from geo.antimeridian import crossing_mask, split_antimeridian
+from geo.settlements import SettlementLookup
 
-__all__ = ["MAX_POPULATION", "load_boundaries", "parse_population", "validate_boundaries"]
+__all__ = [
+    "MAX_POPULATION",
+    "load_boundaries",
+    "parse_population",
+    "settlements_from_polygon_file",
+    "validate_boundaries",
+]
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +119,17 @@ def load_boundaries(path: str | Path) -> gpd.GeoDataFrame:
     except Exception as exc:  # pyogrio's DataSourceError, ValueError, ...
         raise InputError(f"not a readable GeoPackage/GeoJSON file ({exc})", source=src) from None
     return validate_boundaries(gdf, source=src)
+
+
+def settlements_from_polygon_file(places: pd.DataFrame, path: str | Path) -> SettlementLookup:
+    """A settlement lookup of ``places`` plus the boundary polygons of a GeoPackage or GeoJSON.
+
+    The file is validated completely first (:func:`load_boundaries`: ``name``, whole
+    non-negative ``population``, valid polygons, reprojected to EPSG:4326, split at the
+    antimeridian); a bad file raises :class:`data.errors.InputError` naming the file,
+    feature and column.
+    """
+    return SettlementLookup(places, polygons=load_boundaries(path))
 
 
 def _first_bad(problems: list[tuple[int, str, str]], names: list[str], source: str) -> None:

@@ -36,7 +36,6 @@ decides the radius tier.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -164,19 +163,6 @@ class SettlementLookup:
             self._poly_name = names
             self._poly_name_en = _text(self.polygons["name"])
             self._poly_pop = self.polygons["population"].to_numpy(dtype=np.int64)
-
-    @classmethod
-    def from_polygon_file(cls, places: pd.DataFrame, path: str | Path) -> SettlementLookup:
-        """Places plus boundary polygons read from a GeoPackage or GeoJSON file.
-
-        The file is validated completely first (:func:`data.boundaries.load_boundaries`:
-        ``name``, whole non-negative ``population``, valid polygons, reprojected to
-        EPSG:4326, split at the antimeridian); a bad file raises
-        :class:`data.errors.InputError` naming the file, feature and column.
-        """
-        from data.boundaries import load_boundaries
-
-        return cls(places, polygons=load_boundaries(path))
 
     def owner_of(self, rows: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Row of the settlement that each place row belongs to (itself unless a part)."""

@@ -41,7 +41,7 @@ def policy() -> ProtectionPolicy:
 @pytest.fixture(scope="session")
 def demo_small() -> pd.DataFrame:
     """A 3,000-point demo network with 7 planted violations."""
-    from data.demo import demo_network
+    from planning.demo import demo_network
 
     return demo_network(3000, seed=11, violations=7)
 

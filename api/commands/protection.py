@@ -11,9 +11,9 @@ import typer
 
 from api.cli import command
 from api.loaders import load_policy, load_settlements
-from data.demo import demo_candidates, demo_network
 from data.io import read_points, write_table
 from geo.settlements import SettlementLookup
+from planning.demo import demo_candidates, demo_network
 from planning.protection import ProtectionNetwork, ProtectionPolicy
 
 __all__ = ["audit", "check", "demo", "demo_candidates_cmd", "load_network"]

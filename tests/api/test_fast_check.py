@@ -23,9 +23,9 @@ from api.fast_check import CHECK_PATH, FastCheck
 from api.routes import protection
 from api.schemas import CheckRequest
 from api.service import Service
-from data.demo import demo_network
 from data.store import Point
 from geo.settlements import SettlementLookup
+from planning.demo import demo_network
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, Polygon, box, mapping
 
-from data.boundaries import load_boundaries, parse_population
+from data.boundaries import load_boundaries, parse_population, settlements_from_polygon_file
 from data.errors import InputError
 from geo.settlements import SettlementLookup
 
@@ -95,7 +95,7 @@ def test_lookup_across_180_and_not_at_40_east(tmp_path: Path) -> None:
         feature({"name": "Wide", "population": 2_000},
                 Polygon([(179.0, 60.0), (181.0, 60.0), (181.0, 61.0), (179.0, 61.0)])),
     ])  # fmt: skip
-    look = SettlementLookup.from_polygon_file(NO_PLACES, path)
+    look = settlements_from_polygon_file(NO_PLACES, path)
     loc = look.locate([65.0, 65.0, 65.0, 60.5, 60.5, 60.5], [179.95, -179.95, 40.0, 179.5,
                                                              -179.5, 40.0])  # fmt: skip
     assert loc.name.tolist() == ["Эгвекинот", "Эгвекинот", None, "Wide", "Wide", None]

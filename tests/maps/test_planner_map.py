@@ -15,10 +15,11 @@ from conftest import Watched, shot
 from typer.testing import CliRunner
 
 from api.cli import _load_commands, app
-from data.demo import demo_network
+from data.boundaries import settlements_from_polygon_file
 from geo.geodesic import WGS84
 from maps.encoding import encode_column
 from maps.planner import build_map, region_bbox, save_map
+from planning.demo import demo_network
 from planning.protection import ProtectionPolicy
 
 _EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//|"""
@@ -215,7 +216,6 @@ def test_protection_circles_given_radius_and_boundaries(tmp_path: Path) -> None:
     from shapely.geometry import Polygon
 
     from data.places import load_places
-    from geo.settlements import SettlementLookup
 
     town = Polygon([(179.9, 64.9), (-179.9, 64.9), (-179.9, 65.1), (179.9, 65.1)])
     big = Polygon([(39.0, 64.0), (41.0, 64.0), (41.0, 66.0), (39.0, 66.0)])
@@ -224,7 +224,7 @@ def test_protection_circles_given_radius_and_boundaries(tmp_path: Path) -> None:
         geometry=[town, big],
         crs="EPSG:4326",
     ).to_file(tmp_path / "b.gpkg")
-    look = SettlementLookup.from_polygon_file(load_places(), tmp_path / "b.gpkg")
+    look = settlements_from_polygon_file(load_places(), tmp_path / "b.gpkg")
     df = pd.DataFrame(
         [
             ("g", 65.0, 40.0, None, "partner", "active"),  # inside Город (150 k): 700 m

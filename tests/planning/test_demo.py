@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from pandas.testing import assert_frame_equal
 
-from data.demo import demo_candidates, demo_network
 from geo.index import PointIndex
+from planning.demo import demo_candidates, demo_network
 from planning.protection import ProtectionPolicy
 
 
