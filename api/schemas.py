@@ -10,9 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 __all__ = [
+    "AuditPair",
+    "json_as_built",
     "ApiKeyCreate",
     "ApiKeyCreated",
     "ApplicationCreate",
@@ -338,3 +341,20 @@ class Decision(_In):
         extra="forbid",
         json_schema_extra={"example": {"reason": "site visit OK"}},
     )  # fmt: skip
+
+
+class AuditPair(BaseModel):
+    """A pair of live points closer than ``max(r_a, r_b)``: ids, geodesic distance, radius (m)."""
+
+    a_id: str
+    b_id: str
+    distance_m: float
+    radius_m: float
+
+
+def json_as_built(model: Any, **content: Any) -> dict[str, Any]:
+    """Route keywords for a route that sends JSON it built itself (no response-model pass,
+    for speed on large bodies): ``response_class`` says so, and ``model`` is documented as
+    the 200 body in ``/docs``; ``tests/api/test_api_contract.py`` checks the bodies match it.
+    ``content`` adds to the 200 response's entry (an example)."""
+    return {"response_class": JSONResponse, "responses": {200: {"model": model, **content}}}

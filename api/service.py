@@ -187,6 +187,19 @@ class Service:
         """Live points in the in-memory index (reservations excluded)."""
         return len(self.network.index) - len(self._reserved)
 
+    def audit_pairs(self) -> list[dict[str, object]]:
+        """Every pair of live points closer than ``max(r_a, r_b)``, nearest first, as
+        ``a_id, b_id, distance_m, radius_m`` (reservations are not points: left out)."""
+        self.sync(force=True)
+        with self._lock:
+            res = self.network.audit()
+            reserved = set(self._reserved)
+        return [{"a_id": str(a), "b_id": str(b), "distance_m": round(float(d), 3),
+                 "radius_m": float(r)}
+                for a, b, d, r in zip(res.a_id, res.b_id, res.distance_m, res.radius_m,
+                                      strict=True)
+                if a not in reserved and b not in reserved]  # fmt: skip
+
     # ------------------------------------------------------------ checks
     def check(self, lat: float, lon: float, *, kind: str | None = None) -> CheckResult:
         """The fast pre-check of one candidate against live points and reservations."""

@@ -34,9 +34,9 @@ from api.server_stack import describe_server_stack  # noqa: E402
 from bench._env import require_project_venv, versions  # noqa: E402
 from data.store import Point, open_store  # noqa: E402
 from data.store.base import now_utc, to_iso  # noqa: E402
-from data.store.pgcluster import TempPostgres, postgis_available  # noqa: E402
 from planning.demo import demo_network  # noqa: E402
 from planning.protection import ProtectionPolicy  # noqa: E402
+from tests.pgcluster import TempPostgres, postgis_available  # noqa: E402
 
 __all__ = ["main"]
 

@@ -98,7 +98,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="dask worker processes")
     args = ap.parse_args()
     require_project_venv()
-    libs = versions("numpy", "numba", "pyproj", "h3", "dask", "distributed", "dask-geopandas")
+    libs = versions("numpy", "numba", "pyproj", "h3", "dask", "distributed")
     print(f"versions: {libs}", flush=True)
     r = run(25_000, 100_000, args.workers) if args.quick else run(250_000, 1_000_000, args.workers)
     print("| points | candidates | demand cells | network pairs | demand s | build s | single "

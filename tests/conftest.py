@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from hypothesis import settings as hypothesis_settings
+from pgcluster import TempPostgres, postgis_available
 
 from data.places import load_places
 from data.store import Store, open_store
-from data.store.pgcluster import TempPostgres, postgis_available
 from geo.settlements import SettlementLookup
 from planning.protection import ProtectionPolicy
 

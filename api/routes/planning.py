@@ -13,6 +13,7 @@ from api.auth import EXPANSION, Caller, get_service
 from api.errors import ERROR_RESPONSES
 from api.network_model import ScoredBatch, network_model, rub
 from api.routes.points import parse_bbox
+from api.schemas import json_as_built
 from api.schemas_planning import (
     PlanRequest,
     PlanResponse,
@@ -88,7 +89,7 @@ def score_body(ids: list[str | None], batch: ScoredBatch) -> dict[str, object]:
             "results": results}  # fmt: skip
 
 
-@router.post("/candidates/score", response_model=ScoreResponse, summary="Score candidates")
+@router.post("/candidates/score", **json_as_built(ScoreResponse), summary="Score candidates")
 async def score_candidates(
     body: ScoreRequest,
     caller: Caller = Depends(EXPANSION),
@@ -120,7 +121,7 @@ async def score_candidates(
     return JSONResponse(await run_in_threadpool(run))
 
 
-@router.get("/whitespace", response_model=WhitespaceCollection, summary="White-space zones")
+@router.get("/whitespace", **json_as_built(WhitespaceCollection), summary="White-space zones")
 async def whitespace(
     bbox: str | None = Query(
         None,
@@ -143,7 +144,7 @@ async def whitespace(
                                                 reach_m=reach_m))  # fmt: skip
 
 
-@router.post("/plan", response_model=PlanResponse, summary="Choose sites")
+@router.post("/plan", **json_as_built(PlanResponse), summary="Choose sites")
 async def plan(
     body: PlanRequest,
     caller: Caller = Depends(EXPANSION),

@@ -12,7 +12,14 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import EXPANSION, Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
-from api.schemas import BatchCheckRequest, BatchCheckResponse, CheckRequest, CheckResponse
+from api.schemas import (
+    AuditPair,
+    BatchCheckRequest,
+    BatchCheckResponse,
+    CheckRequest,
+    CheckResponse,
+    json_as_built,
+)
 from api.service import Service
 from data.errors import PayloadTooLargeError
 from planning.protection import BatchCheck, CheckResult
@@ -49,7 +56,7 @@ def json_response(content: object) -> Response:
     return Response(orjson.dumps(content), media_type="application/json")
 
 
-@router.post("/check", response_model=CheckResponse, summary="Check one location")
+@router.post("/check", **json_as_built(CheckResponse), summary="Check one location")
 async def check(
     body: CheckRequest,
     caller: Caller = Depends(get_caller),
@@ -77,7 +84,7 @@ def _batch_body(ids: list[str | None], b: BatchCheck) -> dict[str, object]:
     return {"n": len(b), "n_allowed": int(b.allowed.sum()), "results": results}
 
 
-@router.post("/check-batch", response_model=BatchCheckResponse, summary="Check many locations")
+@router.post("/check-batch", **json_as_built(BatchCheckResponse), summary="Check many locations")
 async def check_batch(
     body: BatchCheckRequest,
     caller: Caller = Depends(EXPANSION),
@@ -103,9 +110,8 @@ async def check_batch(
 @router.get(
     "/audit",
     summary="Pairs of live points violating the rule",
-    response_model=list[dict[str, object]],
-    responses={200: {"content": {"application/json": {"example": [
-        {"a_id": "P000001", "b_id": "P000002", "distance_m": 321.5, "radius_m": 500.0}]}}}},
+    **json_as_built(list[AuditPair], content={"application/json": {"example": [
+        {"a_id": "P000001", "b_id": "P000002", "distance_m": 321.5, "radius_m": 500.0}]}}),
 )  # fmt: skip
 async def audit(
     caller: Caller = Depends(EXPANSION),
@@ -114,14 +120,4 @@ async def audit(
     """Every pair of live points closer than ``max(r_a, r_b)`` (legacy data, overrides,
     tier changes), nearest first."""
 
-    def run() -> list[dict[str, object]]:
-        service.sync(force=True)
-        res = service.network.audit()
-        reserved = set(service._reserved)
-        return [{"a_id": str(a), "b_id": str(b), "distance_m": round(float(d), 3),
-                 "radius_m": float(r)}
-                for a, b, d, r in zip(res.a_id, res.b_id, res.distance_m, res.radius_m,
-                                      strict=True)
-                if a not in reserved and b not in reserved]  # fmt: skip
-
-    return JSONResponse(await run_in_threadpool(run))
+    return JSONResponse(await run_in_threadpool(service.audit_pairs))
