@@ -1,7 +1,11 @@
-"""Load the protection policy and the settlement lookup from optional files, for CLI and service."""
+"""Load the policies (protection, reward) and the settlement lookup from optional files.
+
+One loader per policy, for the CLI and the service alike.
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from data.boundaries import settlements_from_polygon_file
@@ -9,8 +13,9 @@ from data.errors import InputError
 from data.places import load_places
 from geo.settlements import SettlementLookup
 from planning.protection import ProtectionPolicy
+from planning.reward_policy import RewardPolicy, policy_from_toml
 
-__all__ = ["load_policy", "load_settlements"]
+__all__ = ["load_policy", "load_reward_policy", "load_settlements", "reward_rate"]
 
 
 def load_policy(path: str | Path | None) -> ProtectionPolicy:
@@ -26,6 +31,27 @@ def load_policy(path: str | Path | None) -> ProtectionPolicy:
         raise InputError("file not found", source=str(path)) from None
     except Exception as exc:  # tomllib.TOMLDecodeError, pydantic.ValidationError
         raise InputError(f"not a valid protection policy: {exc}", source=str(path)) from None
+
+
+@lru_cache(maxsize=8)
+def load_reward_policy(path: Path | None) -> RewardPolicy:
+    """The reward policy in ``path`` (TOML), or the programme's defaults; cached per path.
+
+    Raises :class:`InputError` naming the file when it cannot be read or is invalid.
+    """
+    if path is None:
+        return RewardPolicy()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the reward policy: {exc}", source=str(path)) from None
+    return policy_from_toml(text, source=str(path))
+
+
+def reward_rate(policy: RewardPolicy) -> float:
+    """The steady-state reward as a share of turnover (``rate_percent / 100``), the rate the
+    expected reward of scoring and onboarding uses."""
+    return float(policy.rate_percent) / 100.0
 
 
 def load_settlements(path: str | Path | None) -> SettlementLookup:

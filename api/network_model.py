@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from api.loaders import reward_rate
 from api.service import ApplicationScore, Service
 from data.errors import InputError
 from data.places import load_places
@@ -246,7 +247,8 @@ class NetworkModel:
         check = self.service.check_batch(la, lo, kind=kinds)  # validates and syncs
         model = self.model()
         scores = model.score(la, lo, features=features, network=self.service.network,
-                             kind=kinds, detail=detail)  # fmt: skip
+                             kind=kinds, detail=detail,
+                             reward_rate=reward_rate(self.service.reward_policy))  # fmt: skip
         return ScoredBatch(scores, check, model)
 
     def score_application(self, app: Application) -> ApplicationScore:
@@ -256,7 +258,13 @@ class NetworkModel:
                   zip(FEATURES, (app.area_m2, app.waiting_zone, app.fitting_rooms, None),
                       strict=True)]]  # fmt: skip
         model = self.model()
-        res = model.score([app.lat], [app.lon], features=feats, detail=False)
+        res = model.score(
+            [app.lat],
+            [app.lon],
+            features=feats,
+            detail=False,
+            reward_rate=reward_rate(self.service.reward_policy),
+        )
         turnover = float(res.turnover_rub[0])
         med = self._median_turnover
         ratio = round(turnover / med, 4) if math.isfinite(med) and med > 0 else None

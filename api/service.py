@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from api.loaders import load_policy, load_settlements
+from api.loaders import load_policy, load_reward_policy, load_settlements
 from api.services.network import ProtectionWrites
 from api.settings import Settings
 from data.errors import InputError
@@ -32,6 +32,7 @@ from data.store.base import new_id, now_utc, to_iso
 from geo.geodesic import validate_latlon
 from geo.settlements import SettlementLookup
 from planning.protection import BatchCheck, CheckResult, ProtectionNetwork, ProtectionPolicy
+from planning.reward_policy import RewardPolicy
 
 __all__ = ["ApplicationScore", "Service"]
 
@@ -86,6 +87,12 @@ class Service:
         self._seen: deque[int] = deque(maxlen=20_000)
         self._seen_set: set[int] = set()
         self.reload()
+
+    @property
+    def reward_policy(self) -> RewardPolicy:
+        """The reward policy (``settings.reward_policy_path``, else the defaults): statements,
+        and the expected reward of scoring and onboarding, use this one."""
+        return load_reward_policy(self.settings.reward_policy_path)
 
     # ------------------------------------------------------------ the index
     def reload(self) -> None:
