@@ -6,12 +6,13 @@ import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
 from api.service import Service
-from data.errors import AuthenticationError, InputError, PermissionDeniedError
+from data.errors import AuthenticationError, InputError, NotFoundError, PermissionDeniedError
 from data.store import ApiKey, Store
 from data.store.base import now_utc, to_iso
 
@@ -34,6 +35,19 @@ ROLES = ("admin", "expansion", "partner")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="your API key")
 
 
+class Owned(Protocol):
+    """A row a partner owns: a point, an application."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def partner_id(self) -> str | None: ...
+
+
+OwnedT = TypeVar("OwnedT", bound=Owned)
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who is calling: the key's short id, its role and (partner keys) the partner id."""
@@ -47,6 +61,18 @@ class Caller:
         """How the audit log names this caller."""
         who = f"{self.role}:{self.key_id}"
         return f"{who}:{self.partner_id}" if self.partner_id else who
+
+    def only_own(self, partner_id: str | None = None) -> str | None:
+        """The partner filter of a listing: a partner key sees its own partner's rows whatever
+        it asks; the other roles get what they ask (None: every partner's)."""
+        return self.partner_id if self.role == "partner" else partner_id
+
+    def visible(self, row: OwnedT, what: str) -> OwnedT:
+        """``row`` if this caller may see it; else :class:`NotFoundError` naming ``what``
+        (another partner's rows do not exist for a partner key)."""
+        if self.role == "partner" and row.partner_id != self.partner_id:
+            raise NotFoundError(f"no {what} with id {row.id!r}")
+        return row
 
 
 def hash_key(token: str) -> str:

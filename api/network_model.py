@@ -35,6 +35,7 @@ import pandas as pd
 
 from api.loaders import reward_rate
 from api.service import ApplicationScore, Service
+from data.bbox import in_bbox
 from data.errors import InputError
 from data.places import load_places
 from data.store import Application
@@ -284,11 +285,9 @@ class NetworkModel:
         Demand cells outside ``bbox`` are left out, so a zone at the edge of the box is cut
         there; ``reach_m``: a point serves demand closer than this, metres.
         """
-        from planning.demand import _in_bbox
-
         dem = self.demand
         if bbox is not None:
-            dem = dem.subset(_in_bbox(dem.lat, dem.lon, bbox))
+            dem = dem.subset(in_bbox(dem.lat, dem.lon, bbox))
         self.service.sync()
         with self.service._lock:  # a consistent view of the live index
             zones = find_whitespace(dem, self.service.network, reach_m=reach_m)

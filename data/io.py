@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ import pandas as pd
 
 from data.errors import InputError
 
-__all__ = ["FORMATS", "read_table", "read_points", "write_table"]
+__all__ = ["FORMATS", "atomic_path", "read_points", "read_table", "write_table"]
 
 #: file extension -> format name
 FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
@@ -188,8 +188,10 @@ def read_points(
 
 
 @contextlib.contextmanager
-def _atomic_path(path: Path):  # type: ignore[no-untyped-def]
-    """Yield a temporary path beside ``path`` (same extension); rename over it on success."""
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (same extension); rename it over ``path`` when the
+    block ends without error, delete it otherwise: readers see the old file or the whole new
+    one, never a part. Creates the parent folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
@@ -212,7 +214,7 @@ def write_table(df: pd.DataFrame, path: str | Path, *, layer: str | None = None)
     fmt = _format_of(p)
     if fmt != "csv" and not {"lat", "lon"} <= set(df.columns):
         raise InputError("this table has no lat/lon columns: write it as .csv", source=str(p))
-    with _atomic_path(p) as tmp:
+    with atomic_path(p) as tmp:
         if fmt == "csv":
             df.to_csv(tmp, index=False)
         else:

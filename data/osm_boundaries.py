@@ -374,7 +374,7 @@ def write_boundaries(gdf: gpd.GeoDataFrame, path: str | Path) -> None:
     """Write settlement polygons as GeoPackage (``.gpkg``, layer ``settlements``) or
     GeoJSON (``.geojson``/``.json``), atomically; checked first with
     :func:`data.boundaries.validate_boundaries` so the file loads with ``--boundaries``."""
-    from data.io import _atomic_path
+    from data.io import atomic_path
 
     p = Path(path)
     ext = p.suffix.lower()
@@ -385,6 +385,6 @@ def write_boundaries(gdf: gpd.GeoDataFrame, path: str | Path) -> None:
     if len(gdf) == 0:
         raise InputError("no settlements found: nothing to write", source=str(p))
     validate_boundaries(gdf, source=str(p))
-    with _atomic_path(p) as tmp:
+    with atomic_path(p) as tmp:
         layer = {"layer": "settlements"} if drivers[ext] == "GPKG" else {}
         gdf.to_file(tmp, driver=drivers[ext], engine="pyogrio", **layer)

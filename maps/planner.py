@@ -14,8 +14,6 @@ from __future__ import annotations
 import difflib
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from data.bbox import in_bbox
 from data.errors import InputError
+from data.io import atomic_path
 from data.places import load_places
 from geo.settlements import SettlementLookup, urban_radius_m
 from maps.assets import load_outline
@@ -104,18 +104,6 @@ def region_bbox(name: str) -> BBox:
     minlon = minlon + 360 if minlon < -180 else minlon
     maxlon = maxlon - 360 if maxlon > 180 else maxlon
     return minlon, max(lat - dlat, -90.0), maxlon, min(lat + dlat, 90.0)
-
-
-def _in_box(lat: npt.ArrayLike, lon: npt.ArrayLike, bbox: BBox | None) -> npt.NDArray[np.bool_]:
-    la = np.asarray(lat, dtype=np.float64)
-    lo = np.asarray(lon, dtype=np.float64)
-    if bbox is None:
-        return np.ones(la.size, dtype=bool)
-    minlon, minlat, maxlon, maxlat = bbox
-    inlat = (la >= minlat) & (la <= maxlat)
-    if minlon <= maxlon:
-        return inlat & (lo >= minlon) & (lo <= maxlon)
-    return inlat & ((lo >= minlon) | (lo <= maxlon))  # across the antimeridian
 
 
 def _unwrap(lon: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -364,7 +352,7 @@ def build_map(
     policy = policy or ProtectionPolicy()
     settlements = settlements or SettlementLookup(load_places())
     pts = points.reset_index(drop=True)
-    inside = _in_box(pts["lat"], pts["lon"], bbox)
+    inside = in_bbox(pts["lat"], pts["lon"], bbox)
     view = pts[inside].reset_index(drop=True)
 
     m = OfflineMap(location=[61.5, 100.0], zoom_start=3, prefer_canvas=True, control_scale=True,
@@ -391,7 +379,7 @@ def build_map(
     if whitespace is not None and len(whitespace):
         ws = whitespace
         if bbox is not None and {"best_lat", "best_lon"} <= set(ws.columns):
-            ws = ws[_in_box(ws["best_lat"], ws["best_lon"], bbox)]
+            ws = ws[in_bbox(ws["best_lat"], ws["best_lon"], bbox)]
         GeoJsonOverlay(_zones_geojson(ws), name=f"White space ({len(ws):,} zones)", style={
             "color": "#e6550d", "weight": 1.5, "fillColor": "#fd8d3c", "fillOpacity": 0.35},
             popup_fields={"rank": "rank", "demand": "demand", "n_cells": "cells",
@@ -423,7 +411,7 @@ def build_map(
                       & pairs["b_id"].astype(str).isin(where.index)]  # fmt: skip
         a = where.loc[pairs["a_id"].astype(str).tolist()].to_numpy()
         b = where.loc[pairs["b_id"].astype(str).tolist()].to_numpy()
-        keep = _in_box(a[:, 0], a[:, 1], bbox) | _in_box(b[:, 0], b[:, 1], bbox)
+        keep = in_bbox(a[:, 0], a[:, 1], bbox) | in_bbox(b[:, 0], b[:, 1], bbox)
         lines = []
         for (la, lo), (lb, lob), (_, r) in zip(a[keep], b[keep], pairs[keep].iterrows(),
                                               strict=True):  # fmt: skip
@@ -437,7 +425,7 @@ def build_map(
 
     if candidates is not None and len(candidates):
         cand = candidates.reset_index(drop=True)
-        cand = cand[_in_box(cand["lat"], cand["lon"], bbox)].reset_index(drop=True)
+        cand = cand[in_bbox(cand["lat"], cand["lon"], bbox)].reset_index(drop=True)
         if len(cand):
             cand = _candidate_decision(cand, pts, network, policy, settlements)
             layer, entries = _candidate_layer(cand)
@@ -460,13 +448,6 @@ def save_map(m: folium.Map, path: str | Path) -> int:
         raise InputError(f"the map is HTML: use a .html output, got {out.name!r}", source=str(out))
     html = m.get_root().render()
     data = html.encode("utf-8")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(data)
     return len(data)

@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from data.bbox import in_bbox
 from data.errors import InputError
 from geo.geodesic import distance_m, validate_latlon
 from geo.settlements import settlement_owners, urban_radius_m
@@ -91,18 +92,6 @@ class Demand:
         return pd.DataFrame(
             {"id": self.id, "lat": self.lat, "lon": self.lon, "weight": self.weight}
         )
-
-
-def _in_bbox(
-    lat: FloatArray, lon: FloatArray, bbox: tuple[float, float, float, float] | None
-) -> npt.NDArray[np.bool_]:
-    if bbox is None:
-        return np.ones(lat.size, dtype=bool)
-    minlon, minlat, maxlon, maxlat = bbox
-    inlat = (lat >= minlat) & (lat <= maxlat)
-    if minlon <= maxlon:
-        return inlat & (lon >= minlon) & (lon <= maxlon)
-    return inlat & ((lon >= minlon) | (lon <= maxlon))  # box across the antimeridian
 
 
 def cell_centres(cells: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -174,7 +163,7 @@ def settlement_demand(
     radius = urban_radius_m(own_pop)
     pop = _people_per_place(settlement_owners(places), own_pop)
     city_pop = own_pop[settlement_owners(places)]
-    keep = _in_bbox(plat, plon, bbox) & (city_pop >= max(min_population, 0)) & (pop > 0)
+    keep = in_bbox(plat, plon, bbox) & (city_pop >= max(min_population, 0)) & (pop > 0)
     plat, plon, pop, radius = plat[keep], plon[keep], pop[keep], radius[keep]
     # centre-to-centre spacing of neighbouring cells is sqrt(3) times the edge length
     spacing_m = np.sqrt(3.0) * h3i.average_hexagon_edge_length(resolution, unit="m")

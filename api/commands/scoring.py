@@ -15,8 +15,10 @@ import typer
 from api.cli import command
 from api.commands.protection import BOUNDS_OPT, POLICY_OPT, load_network
 from api.loaders import load_policy, load_settlements
+from data.bbox import in_bbox
+from data.bbox import parse_bbox as _parse_bbox
 from data.errors import InputError
-from data.io import _atomic_path, read_points, read_table, write_table
+from data.io import atomic_path, read_points, read_table, write_table
 from data.places import load_places
 from planning.demand import DEFAULT_RESOLUTION, Demand, demand_from_frame, settlement_demand
 from planning.scoring import (
@@ -48,19 +50,8 @@ def read_demand(path: Path | None, *, bbox: tuple[float, float, float, float] | 
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    """``minlon,minlat,maxlon,maxlat`` in degrees (``minlon > maxlon`` crosses the antimeridian)."""
-    if text is None:
-        return None
-    try:
-        vals = [float(v) for v in text.split(",")]
-    except ValueError:
-        vals = []
-    if len(vals) != 4 or not all(math.isfinite(v) for v in vals):
-        raise InputError(f"--bbox must be minlon,minlat,maxlon,maxlat in degrees, got {text!r}")
-    minlon, minlat, maxlon, maxlat = vals
-    if not (-180 <= minlon <= 180 and -180 <= maxlon <= 180 and -90 <= minlat < maxlat <= 90):
-        raise InputError(f"--bbox is out of range or empty: {text!r}")
-    return minlon, minlat, maxlon, maxlat
+    """The ``--bbox`` option: :func:`data.bbox.parse_bbox` (a box of no height is refused)."""
+    return _parse_bbox(text, name="--bbox", empty_ok=False)
 
 
 def _around(frames: list[pd.DataFrame], pad_m: float) -> tuple[float, float, float, float]:
@@ -221,9 +212,7 @@ def whitespace(
     net, _ = load_network(points, pol, load_settlements(boundaries))
     dem = read_demand(demand, bbox=box)
     if box is not None and demand is not None:
-        from planning.demand import _in_bbox
-
-        dem = dem.subset(_in_bbox(dem.lat, dem.lon, box))
+        dem = dem.subset(in_bbox(dem.lat, dem.lon, box))
     zones = find_whitespace(dem, net, reach_m=reach_m, resolution=resolution)
     if top is not None:
         zones = zones.head(top)
@@ -236,7 +225,7 @@ def whitespace(
 
 def _write_zones(zones: gpd.GeoDataFrame, out: Path) -> None:
     fmt = "GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON"
-    with _atomic_path(out) as tmp:
+    with atomic_path(out) as tmp:
         zones.to_file(tmp, driver=fmt, layer=out.stem if fmt == "GPKG" else None)
 
 

@@ -12,7 +12,7 @@ from api.errors import ERROR_RESPONSES
 from api.routes.points import decode_cursor, encode_cursor
 from api.schemas import ApplicationCreate, ApplicationList, ApplicationOut, Decision
 from api.service import ApplicationScore, Service
-from data.errors import InputError, NotFoundError
+from data.errors import InputError
 from data.store import Application
 
 __all__ = ["router"]
@@ -32,12 +32,6 @@ def _out(a: Application, score: ApplicationScore | None = None) -> ApplicationOu
     return ApplicationOut(**d, score=score.score,
                           expected_turnover_rub=None if turnover is None else str(turnover),
                           expected_reward_rub=None if reward is None else str(reward))  # fmt: skip
-
-
-def _visible(caller: Caller, a: Application) -> Application:
-    if caller.role == "partner" and a.partner_id != caller.partner_id:
-        raise NotFoundError(f"no application with id {a.id!r}")
-    return a
 
 
 @router.post("", response_model=ApplicationOut, status_code=201, summary="Apply for a location")
@@ -65,9 +59,8 @@ async def list_applications(
     service: Service = Depends(get_service),
 ) -> ApplicationList:
     """Applications ordered by id; a partner sees its own only."""
-    if caller.role == "partner":
-        partner_id = caller.partner_id
-    apps = await run_in_threadpool(service.store.list_applications, partner_id=partner_id,
+    apps = await run_in_threadpool(service.store.list_applications,
+                                   partner_id=caller.only_own(partner_id),
                                    status=status, limit=limit + 1,
                                    after=decode_cursor(cursor))  # fmt: skip
     more = len(apps) > limit
@@ -83,7 +76,8 @@ async def get_application(
     service: Service = Depends(get_service),
 ) -> ApplicationOut:
     """An application by id (a partner: only its own)."""
-    return _out(_visible(caller, await run_in_threadpool(service.store.get_application, app_id)))
+    app = await run_in_threadpool(service.store.get_application, app_id)
+    return _out(caller.visible(app, "application"))
 
 
 @router.post("/{app_id}/approve", response_model=ApplicationOut, summary="Approve")

@@ -22,9 +22,9 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
 from api.network_model import network_model
-from api.routes.points import parse_bbox
 from api.schemas_density import DensityCollection, DensityFeature, DensityProperties
 from api.service import Service
+from data.bbox import parse_bbox
 from data.errors import InputError
 from planning.protection import ProtectionPolicy
 

@@ -12,7 +12,6 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import EXPANSION, Caller, get_service
 from api.errors import ERROR_RESPONSES
 from api.network_model import ScoredBatch, network_model, rub
-from api.routes.points import parse_bbox
 from api.schemas import json_as_built
 from api.schemas_planning import (
     PlanRequest,
@@ -23,6 +22,7 @@ from api.schemas_planning import (
     WhitespaceCollection,
 )
 from api.service import Service
+from data.bbox import parse_bbox
 from data.errors import PayloadTooLargeError
 from planning.demand import Demand
 from planning.scoring import FEATURE_DEFAULTS, FEATURES

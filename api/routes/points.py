@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 from dataclasses import asdict
 from typing import Any
 
@@ -15,10 +14,11 @@ from api.auth import EXPANSION, Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
 from api.schemas import Feature, FeatureCollection, PointCreate, PointOut, PointPatch
 from api.service import Service
-from data.errors import InputError, NotFoundError, PermissionDeniedError
+from data.bbox import parse_bbox
+from data.errors import InputError, PermissionDeniedError
 from data.store import Point
 
-__all__ = ["decode_cursor", "encode_cursor", "parse_bbox", "router"]
+__all__ = ["decode_cursor", "encode_cursor", "router"]
 
 router = APIRouter(prefix="/v1/points", tags=["points"], responses=ERROR_RESPONSES)
 
@@ -41,38 +41,12 @@ def decode_cursor(cursor: str | None) -> str | None:
         raise InputError("not a cursor from a previous page", column="cursor") from None
 
 
-def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    """``minlon,minlat,maxlon,maxlat`` in WGS84 degrees (``minlon > maxlon``: across 180)."""
-    if text is None:
-        return None
-    parts = text.split(",")
-    try:
-        vals = [float(p) for p in parts]
-    except ValueError:
-        vals = []
-    if len(vals) != 4 or not all(math.isfinite(v) for v in vals):
-        raise InputError("bbox must be four numbers minlon,minlat,maxlon,maxlat", column="bbox")
-    minlon, minlat, maxlon, maxlat = vals
-    if not (-180 <= minlon <= 180 and -180 <= maxlon <= 180):
-        raise InputError("bbox longitudes must be in [-180, 180]", column="bbox")
-    if not (-90 <= minlat <= maxlat <= 90):
-        raise InputError("bbox latitudes must be in [-90, 90] with minlat <= maxlat",
-                         column="bbox")  # fmt: skip
-    return minlon, minlat, maxlon, maxlat
-
-
 def _feature(p: Point) -> Feature:
     props = asdict(p)
     for k in ("id", "lat", "lon"):
         props.pop(k)
     return Feature(id=p.id, geometry={"type": "Point", "coordinates": [p.lon, p.lat]},
                    properties=props)  # fmt: skip
-
-
-def _visible(caller: Caller, p: Point) -> Point:
-    if caller.role == "partner" and p.partner_id != caller.partner_id:
-        raise NotFoundError(f"no point with id {p.id!r}")  # others' points do not exist for you
-    return p
 
 
 @router.get("", response_model=FeatureCollection, summary="Points as GeoJSON, paginated")
@@ -89,7 +63,7 @@ async def list_points(
     box = parse_bbox(bbox)
     after = decode_cursor(cursor)
     limit = min(limit, service.settings.max_page)
-    partner = caller.partner_id if caller.role == "partner" else None
+    partner = caller.only_own()
     points = await run_in_threadpool(service.store.list_points, bbox=box, status=status,
                                      partner_id=partner, limit=limit + 1, after=after)  # fmt: skip
     more = len(points) > limit
@@ -107,7 +81,7 @@ async def get_point(
     service: Service = Depends(get_service),
 ) -> PointOut:
     """A point by id (a partner: only its own)."""
-    p = _visible(caller, await run_in_threadpool(service.store.get_point, point_id))
+    p = caller.visible(await run_in_threadpool(service.store.get_point, point_id), "point")
     return PointOut(**asdict(p))
 
 
