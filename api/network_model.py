@@ -289,7 +289,7 @@ class NetworkModel:
         if bbox is not None:
             dem = dem.subset(in_bbox(dem.lat, dem.lon, bbox))
         self.service.sync()
-        with self.service._lock:  # a consistent view of the live index
+        with self.service.index_lock:  # a consistent view of the live index
             zones = find_whitespace(dem, self.service.network, reach_m=reach_m)
         zones = zones.head(limit).drop(columns=["cells"])
         doc: dict[str, Any] = json.loads(zones.to_json(drop_id=True))
@@ -336,7 +336,7 @@ class NetworkModel:
             mask = np.zeros(len(self.demand), dtype=bool)
             mask[cells] = True
             demand = self.demand.subset(mask)
-        with self.service._lock:
+        with self.service.index_lock:
             problem = CoverageProblem.from_points(
                 demand, la, lo, service_radius_m=service_radius_m, radius_m=radius_m,
                 network=self.service.network, kind=kind, ids=list(ids),

@@ -27,7 +27,7 @@ from api.loaders import load_policy, load_reward_policy, load_settlements
 from api.services.network import ProtectionWrites
 from api.settings import Settings
 from data.errors import InputError
-from data.store import Application, Point, Store, open_store
+from data.store import Application, AuditEntry, Point, Store, open_store
 from data.store.base import new_id, now_utc, to_iso
 from geo.geodesic import validate_latlon
 from geo.settlements import SettlementLookup
@@ -183,6 +183,41 @@ class Service:
             self._index_point(self.store.get_point(entity_id))
         elif entity == "application":
             self._index_application(self.store.get_application(entity_id))
+
+    @property
+    def index_lock(self) -> threading.RLock:
+        """Held while the index changes: hold it for a consistent view of the live index."""
+        return self._lock
+
+    @property
+    def backend(self) -> str:
+        """The store's backend name (``sqlite``, ``postgis``)."""
+        return self.store.backend
+
+    # ------------------------------------------------------------ reads (what routes show)
+    def get_point(self, point_id: str) -> Point:
+        """One stored point; :class:`NotFoundError` if unknown."""
+        return self.store.get_point(point_id)
+
+    def list_points(self, **query: Any) -> list[Point]:
+        """Stored points (see :meth:`data.store.Store.list_points` for the query)."""
+        return self.store.list_points(**query)
+
+    def count_points(self) -> int:
+        """How many points are stored (any kind and status)."""
+        return self.store.count_points()
+
+    def get_application(self, app_id: str) -> Application:
+        """One application; :class:`NotFoundError` if unknown."""
+        return self.store.get_application(app_id)
+
+    def list_applications(self, **query: Any) -> list[Application]:
+        """Applications (see :meth:`data.store.Store.list_applications` for the query)."""
+        return self.store.list_applications(**query)
+
+    def audit_entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        """Audit log entries with ids above ``after_id``, oldest first."""
+        return self.store.audit_entries(after_id=after_id, limit=limit)
 
     @property
     def reservation_count(self) -> int:

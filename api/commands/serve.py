@@ -107,6 +107,6 @@ def demo_db(
     service = Service(_settings(database_url))
     try:
         added = service.seed_demo(n, seed=seed)
-        typer.echo(f"{added} demo points added; {service.store.count_points()} stored")
+        typer.echo(f"{added} demo points added; {service.count_points()} stored")
     finally:
         service.close()

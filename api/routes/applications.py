@@ -59,7 +59,7 @@ async def list_applications(
     service: Service = Depends(get_service),
 ) -> ApplicationList:
     """Applications ordered by id; a partner sees its own only."""
-    apps = await run_in_threadpool(service.store.list_applications,
+    apps = await run_in_threadpool(service.list_applications,
                                    partner_id=caller.only_own(partner_id),
                                    status=status, limit=limit + 1,
                                    after=decode_cursor(cursor))  # fmt: skip
@@ -76,7 +76,7 @@ async def get_application(
     service: Service = Depends(get_service),
 ) -> ApplicationOut:
     """An application by id (a partner: only its own)."""
-    app = await run_in_threadpool(service.store.get_application, app_id)
+    app = await run_in_threadpool(service.get_application, app_id)
     return _out(caller.visible(app, "application"))
 
 

@@ -39,5 +39,5 @@ async def audit_log(
     service: Service = Depends(get_service),
 ) -> list[AuditEntryOut]:
     """Entries with ids above ``after_id``, oldest first."""
-    entries = await run_in_threadpool(service.store.audit_entries, after_id=after_id, limit=limit)
+    entries = await run_in_threadpool(service.audit_entries, after_id=after_id, limit=limit)
     return [AuditEntryOut(**asdict(e)) for e in entries]

@@ -16,5 +16,5 @@ router = APIRouter(tags=["health"])
 @router.get("/health", response_model=Health, summary="Liveness (no key needed)")
 async def health(service: Service = Depends(get_service)) -> Health:
     """The service is up; how many live points and reservations it serves from memory."""
-    return Health(backend=service.store.backend, live_points=service.indexed_points,
+    return Health(backend=service.backend, live_points=service.indexed_points,
                   reservations=service.reservation_count)  # fmt: skip

@@ -64,7 +64,7 @@ async def list_points(
     after = decode_cursor(cursor)
     limit = min(limit, service.settings.max_page)
     partner = caller.only_own()
-    points = await run_in_threadpool(service.store.list_points, bbox=box, status=status,
+    points = await run_in_threadpool(service.list_points, bbox=box, status=status,
                                      partner_id=partner, limit=limit + 1, after=after)  # fmt: skip
     more = len(points) > limit
     points = points[:limit]
@@ -81,7 +81,7 @@ async def get_point(
     service: Service = Depends(get_service),
 ) -> PointOut:
     """A point by id (a partner: only its own)."""
-    p = caller.visible(await run_in_threadpool(service.store.get_point, point_id), "point")
+    p = caller.visible(await run_in_threadpool(service.get_point, point_id), "point")
     return PointOut(**asdict(p))
 
 
