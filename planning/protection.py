@@ -174,11 +174,10 @@ def decide(
     """
     if kind is not None and kind not in policy.blocked_kinds:
         return Decision(True, [])
-    conflicts = [
-        Conflict(pid, d, r)
-        for pid, d, r in neighbours
-        if d < (r if r > radius_m else radius_m) and pid not in exclude
-    ]
+    conflicts = [Conflict(pid, d, r) for pid, d, r in neighbours
+                 if d < (r if r > radius_m else radius_m)]  # fmt: skip
+    if exclude:
+        conflicts = [c for c in conflicts if c.point_id not in exclude]
     if len(conflicts) > 1:
         conflicts.sort(key=lambda c: c.distance_m)
     return Decision(not conflicts, conflicts)
@@ -451,11 +450,11 @@ class ProtectionNetwork:
         _, population, settlement = self.settlements.locate_point(lat, lon)
         if radius_m is None or math.isnan(radius_m):
             radius_m = self.policy.radius_for(population)
-        near: list[tuple[Hashable, float, float]] = []
+        near: Iterable[tuple[Hashable, float, float]] = ()
         if kind is None or kind in self.policy.blocked_kinds:  # else no need to look
             id_of = self.index.id_of
             rows = self.index.query_point_rows(lat, lon, radius_m)
-            near = [(id_of(slot), d, prad) for d, slot, _, prad in rows]
+            near = [(id_of(slot), d, prad) for d, slot, _, prad in rows] if rows else ()
         allowed, conflicts = decide(kind, radius_m, near, self.policy,
                                     exclude=() if exclude is None else (exclude,))  # fmt: skip
         return CheckResult(
