@@ -25,7 +25,6 @@ from api.schemas_rewards import StatementOut
 from api.service import Service
 from data.errors import ConflictError, InputError, NotFoundError
 from data.store import OrderLine, Point
-from planning.reward_policy import RewardPolicy, policy_from_toml
 from planning.rewards import (
     OrderRecord,
     PointRecord,
@@ -37,6 +36,7 @@ from planning.rewards import (
     points_frame_from_records,
     statement_to_dict,
 )
+from planning.rewards.policy import RewardPolicy, policy_from_toml
 
 __all__ = ["load_reward_policy", "point_statement", "router"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -373,7 +373,7 @@ def statements_from_table(
     rate_label = percent_label(policy.rate_percent)
     cap_label = f"fixed {format_rub(kop(policy.cap_amount_rub))}"
     out = []
-    for row in totals.to_dict("records"):
+    for row in cast(list[dict[str, Any]], totals.to_dict("records")):
         item_lines: list[StatementLine] = []
         g = grouped.get(int(row["point_idx"]))
         if g is not None:
