@@ -72,6 +72,7 @@ from planning.rewards.comparison import (
 )
 from planning.rewards.engine import (
     RewardTable,
+    build_point_statement,
     build_statements,
     compute_rewards,
     statements_from_table,
@@ -132,6 +133,7 @@ __all__ = [
     "Statement",
     "StatementLine",
     "TransitionFloor",
+    "build_point_statement",
     "build_statements",
     "check_order_events",
     "compare_schemes",

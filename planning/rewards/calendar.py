@@ -24,6 +24,7 @@ from planning.rewards.policy import RewardPolicy
 __all__ = [
     "as_days",
     "day_number",
+    "double_rate_days",
     "double_rate_end",
     "month_bounds",
     "month_range",
@@ -120,6 +121,12 @@ def double_rate_end(
     window = pandemic_window_days(opened, policy=policy)
     extension = np.where(extend, np.clip(closed, 0, window), 0)
     return np.where(eligible, end + extension, opened)
+
+
+def double_rate_days(opened: IntArray, end: IntArray, *, first: int, last: int) -> IntArray:
+    """Days of the month ``first..last`` (day numbers) inside each double-rate period
+    ``[opened, end)``."""
+    return np.maximum(0, np.minimum(end, last + 1) - np.maximum(opened, first))
 
 
 def pandemic_window_days(opened: IntArray, *, policy: RewardPolicy) -> IntArray:

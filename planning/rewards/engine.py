@@ -22,6 +22,7 @@ from planning.rewards.bonuses import Bonus, BonusInputs, registered_bonuses
 from planning.rewards.calendar import (
     as_days,
     day_number,
+    double_rate_days,
     double_rate_end,
     month_bounds,
     pandemic_clamps,
@@ -51,6 +52,7 @@ from planning.rewards.statements import Statement, StatementLine
 
 __all__ = [
     "RewardTable",
+    "build_point_statement",
     "build_statements",
     "compute_rewards",
     "statements_from_table",
@@ -223,7 +225,7 @@ def compute_rewards(
         (amounts[b.column] for b in bonuses if not b.top_up), np.zeros(n_points, np.int64)
     )
     total = new + sum((amounts[b.column] for b in bonuses if b.top_up), adjust)
-    dbl_days = np.maximum(0, np.minimum(dbl_end, me + 1) - np.maximum(opened, ms))
+    dbl_days = double_rate_days(opened, dbl_end, first=ms, last=me)
 
     keep = np.flatnonzero((line_count > 0) | (adjust_count > 0) | (total != 0))
     keep = keep[np.argsort(pid.to_numpy()[keep], kind="stable")]
@@ -491,3 +493,43 @@ def build_statements(
     oframe = orders_frame_from_records(orders)
     table = compute_rewards(pframe, oframe, month, policy=policy)
     return statements_from_table(table)
+
+
+def build_point_statement(
+    point: PointRecord,
+    orders: Iterable[OrderRecord],
+    month: str,
+    *,
+    policy: RewardPolicy | None = None,
+) -> Statement:
+    """The statement of one point for ``month``, also when it has nothing in the month.
+
+    :func:`build_statements` for one point; a point without orders, adjustments or a
+    reward in the month gets a zero statement (no lines) with its double-rate days and
+    notes (a clamped pandemic count), as the API answers for it.
+
+    Raises
+    ------
+    InputError
+        as :func:`build_statements`.
+    """
+    policy = policy or RewardPolicy()
+    statements = build_statements([point], orders, month, policy=policy)
+    if statements:
+        return statements[0]
+    first, last = month_bounds(month)
+    frame = points_frame_from_records([point], policy=policy)
+    opened = as_days(frame["opened_on"].to_numpy())
+    end = double_rate_end(opened, frame["closed_days_2020"].to_numpy(), policy=policy)
+    days = double_rate_days(opened, end, first=day_number(first), last=day_number(last))
+    return Statement(
+        point_id=point.point_id,
+        month=month,
+        turnover_kop=0,
+        reward_kop=0,
+        double_rate_days=int(days[0]),
+        lines=(),
+        old_scheme_kop=0,
+        new_scheme_kop=0,
+        notes=tuple(pandemic_clamps(frame, policy=policy).values()),
+    )
