@@ -2,24 +2,7 @@
 
 from __future__ import annotations
 
-from planning.rewards.policy import (
-    DEFAULT_COHORTS,
-    DoubleRateCohort,
-    QualityTier,
-    RetroBonusTier,
-    RewardPolicy,
-    default_policy,
-    policy_from_mapping,
-    policy_from_toml,
-)
+from planning.rewards import policy as _policy
+from planning.rewards.policy import *  # noqa: F403
 
-__all__ = [
-    "DEFAULT_COHORTS",
-    "DoubleRateCohort",
-    "QualityTier",
-    "RetroBonusTier",
-    "RewardPolicy",
-    "default_policy",
-    "policy_from_mapping",
-    "policy_from_toml",
-]
+__all__ = _policy.__all__

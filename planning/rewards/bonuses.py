@@ -19,8 +19,7 @@ policy fields it reads (in :class:`~planning.rewards.policy.RewardPolicy`):
         def line(self, totals, policy):
             if totals[self.column] == 0:
                 return None
-            return StatementLine(kind=self.kind, reward_kop=int(totals[self.column]),
-                                 rate=">= 1000 items", basis_kop=None)
+            return self.bonus_line(totals, rate=">= 1000 items")
 
 The engine runs the bonuses in registry order; each sees the month's per-point sums and
 ``earned_kop`` (the items plus the bonuses before it). A bonus whose policy fields are all
@@ -119,6 +118,18 @@ class Bonus(ABC):
     def line(self, totals: Mapping[str, Any], policy: RewardPolicy) -> StatementLine | None:
         """The statement line of one point's totals row, or ``None`` for no line."""
 
+    def bonus_line(
+        self, totals: Mapping[str, Any], *, rate: str, basis: str | None = None
+    ) -> StatementLine:
+        """Its statement line for a totals row: its amount, the label ``rate`` and, as
+        ``basis_kop``, the totals column ``basis`` (what it was computed on)."""
+        return StatementLine(
+            kind=self.kind,
+            reward_kop=int(totals[self.column]),
+            rate=rate,
+            basis_kop=None if basis is None else int(totals[basis]),
+        )
+
 
 _REGISTRY: list[Bonus] = []
 
@@ -178,12 +189,7 @@ class RetroBonus(Bonus):
         if totals["retro_tier"] < 0:
             return None
         tier = policy.retro_bonus_tiers[int(totals["retro_tier"])]
-        return StatementLine(
-            kind=self.kind,
-            reward_kop=int(totals[self.column]),
-            rate=percent_label(tier.extra_percent),
-            basis_kop=int(totals["turnover_kop"]),
-        )
+        return self.bonus_line(totals, rate=percent_label(tier.extra_percent), basis="turnover_kop")
 
 
 @register_bonus
@@ -231,12 +237,8 @@ class QualityBonus(Bonus):
         if totals["quality_tier"] < 0:
             return None
         tier = policy.quality_tiers[int(totals["quality_tier"])]
-        return StatementLine(
-            kind=self.kind,
-            reward_kop=int(totals[self.column]),
-            rate=f"x{tier.multiplier.normalize():f}",
-            basis_kop=int(totals["item_reward_kop"]),
-        )
+        rate = f"x{tier.multiplier.normalize():f}"
+        return self.bonus_line(totals, rate=rate, basis="item_reward_kop")
 
 
 @register_bonus
@@ -255,12 +257,7 @@ class TransitionFloor(Bonus):
     def line(self, totals: Mapping[str, Any], policy: RewardPolicy) -> StatementLine | None:
         if totals[self.column] <= 0:
             return None
-        return StatementLine(
-            kind=self.kind,
-            reward_kop=int(totals[self.column]),
-            rate="max(new, old)",
-            basis_kop=int(totals["old_scheme_kop"]),
-        )
+        return self.bonus_line(totals, rate="max(new, old)", basis="old_scheme_kop")
 
 
 LINE_KINDS: tuple[str, ...] = (

@@ -28,32 +28,35 @@ __all__ = [
 ]
 
 
-def _adjustment_to_dict(line: StatementLine) -> dict[str, Any]:
-    return {
-        "kind": line.kind,
-        "order_id": line.order_id,
-        "issued_on": line.issued_on.isoformat() if line.issued_on else None,
-        "status": line.status,
-        "event_on": line.event_on.isoformat() if line.event_on else None,
-        "price_rub": format_rub(line.price_kop) if line.price_kop is not None else None,
-        "double_rate": line.double_rate,
-        "rate": line.rate,
-        "reward_rub": format_rub(line.reward_kop),
-    }
+#: the keys of a line in the JSON statement, in order
+_LINE_KEYS = ("kind", "order_id", "issued_on", "status", "price_rub", "double_rate", "rate",
+              "basis_rub", "reward_rub")  # fmt: skip
+#: the keys of an adjustment in the JSON statement, in order
+_ADJUSTMENT_KEYS = ("kind", "order_id", "issued_on", "status", "event_on", "price_rub",
+                    "double_rate", "rate", "reward_rub")  # fmt: skip
 
 
-def _line_to_dict(line: StatementLine) -> dict[str, Any]:
-    return {
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _line_to_dict(line: StatementLine, keys: Sequence[str] = _LINE_KEYS) -> dict[str, Any]:
+    def rub(amount_kop: int | None) -> str | None:
+        return format_rub(amount_kop) if amount_kop is not None else None
+
+    every = {
         "kind": line.kind,
         "order_id": line.order_id,
-        "issued_on": line.issued_on.isoformat() if line.issued_on else None,
+        "issued_on": _iso(line.issued_on),
         "status": line.status,
-        "price_rub": format_rub(line.price_kop) if line.price_kop is not None else None,
+        "event_on": _iso(line.event_on),
+        "price_rub": rub(line.price_kop),
         "double_rate": line.double_rate,
         "rate": line.rate,
-        "basis_rub": format_rub(line.basis_kop) if line.basis_kop is not None else None,
+        "basis_rub": rub(line.basis_kop),
         "reward_rub": format_rub(line.reward_kop),
     }
+    return {key: every[key] for key in keys}
 
 
 def statement_to_dict(statement: Statement) -> dict[str, Any]:
@@ -73,7 +76,7 @@ def statement_to_dict(statement: Statement) -> dict[str, Any]:
         "reward_rub": format_rub(statement.reward_kop),
         "double_rate_days": statement.double_rate_days,
         "lines": [_line_to_dict(line) for line in statement.lines],
-        "adjustments": [_adjustment_to_dict(line) for line in statement.adjustments],
+        "adjustments": [_line_to_dict(a, _ADJUSTMENT_KEYS) for a in statement.adjustments],
         "old_scheme_rub": format_rub(statement.old_scheme_kop),
         "notes": list(statement.notes),
     }
@@ -175,19 +178,15 @@ def statement_lines_frame(statements: Sequence[Statement]) -> pd.DataFrame:
     Columns :data:`LINE_COLUMNS`; dates are ISO strings; ``price_kop`` / ``basis_kop`` /
     ``event_on`` are ``None`` where they do not apply.
     """
-
-    def day(d: dt.date | None) -> str | None:
-        return d.isoformat() if d is not None else None
-
     rows = [
         (
             s.point_id,
             s.month,
             line.kind,
             line.order_id,
-            day(line.issued_on),
+            _iso(line.issued_on),
             line.status,
-            day(line.event_on),
+            _iso(line.event_on),
             line.price_kop,
             line.double_rate,
             line.rate,

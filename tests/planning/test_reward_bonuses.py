@@ -59,7 +59,7 @@ class VolumeBonus(Bonus):
     def line(self, totals: Mapping[str, Any], policy: RewardPolicy) -> StatementLine | None:
         if totals[self.column] == 0:
             return None
-        return StatementLine(kind=self.kind, reward_kop=int(totals[self.column]), rate=">= 3")
+        return self.bonus_line(totals, rate=">= 3")
 
 
 def _table(policy: RewardPolicy) -> Any:
