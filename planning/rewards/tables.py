@@ -28,35 +28,33 @@ __all__ = [
 ]
 
 
-#: the keys of a line in the JSON statement, in order
-_LINE_KEYS = ("kind", "order_id", "issued_on", "status", "price_rub", "double_rate", "rate",
-              "basis_rub", "reward_rub")  # fmt: skip
-#: the keys of an adjustment in the JSON statement, in order
-_ADJUSTMENT_KEYS = ("kind", "order_id", "issued_on", "status", "event_on", "price_rub",
-                    "double_rate", "rate", "reward_rub")  # fmt: skip
-
-
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
 
-def _line_to_dict(line: StatementLine, keys: Sequence[str] = _LINE_KEYS) -> dict[str, Any]:
-    def rub(amount_kop: int | None) -> str | None:
-        return format_rub(amount_kop) if amount_kop is not None else None
-
-    every = {
+def _line_to_dict(line: StatementLine) -> dict[str, Any]:
+    return {
         "kind": line.kind,
         "order_id": line.order_id,
-        "issued_on": _iso(line.issued_on),
+        "issued_on": line.issued_on.isoformat() if line.issued_on is not None else None,
         "status": line.status,
-        "event_on": _iso(line.event_on),
-        "price_rub": rub(line.price_kop),
+        "price_rub": format_rub(line.price_kop) if line.price_kop is not None else None,
         "double_rate": line.double_rate,
         "rate": line.rate,
-        "basis_rub": rub(line.basis_kop),
+        "basis_rub": format_rub(line.basis_kop) if line.basis_kop is not None else None,
         "reward_rub": format_rub(line.reward_kop),
     }
-    return {key: every[key] for key in keys}
+
+
+#: the keys of an adjustment in the JSON statement, in order: a line's, with ``event_on``
+#: and without ``basis_rub``
+_ADJUSTMENT_KEYS = ("kind", "order_id", "issued_on", "status", "event_on", "price_rub",
+                    "double_rate", "rate", "reward_rub")  # fmt: skip
+
+
+def _adjustment_to_dict(line: StatementLine) -> dict[str, Any]:
+    every = _line_to_dict(line) | {"event_on": _iso(line.event_on)}
+    return {key: every[key] for key in _ADJUSTMENT_KEYS}
 
 
 def statement_to_dict(statement: Statement) -> dict[str, Any]:
@@ -76,7 +74,7 @@ def statement_to_dict(statement: Statement) -> dict[str, Any]:
         "reward_rub": format_rub(statement.reward_kop),
         "double_rate_days": statement.double_rate_days,
         "lines": [_line_to_dict(line) for line in statement.lines],
-        "adjustments": [_line_to_dict(a, _ADJUSTMENT_KEYS) for a in statement.adjustments],
+        "adjustments": [_adjustment_to_dict(a) for a in statement.adjustments],
         "old_scheme_rub": format_rub(statement.old_scheme_kop),
         "notes": list(statement.notes),
     }
