@@ -21,6 +21,7 @@ from api.auth import EXPANSION, Caller, get_caller, get_service
 from api.network_model import network_model
 from api.routes import protection as protection_routes
 from api.service import Service
+from data.errors import NotFoundError
 from data.places import load_places
 from maps.assets import STATIC_DIR
 
@@ -78,6 +79,12 @@ async def map_violations(
         pts = network_model(service).points()
         where = dict(zip(pts["id"].astype(str), zip(pts["lat"], pts["lon"], strict=True),
                          strict=True))  # fmt: skip
+        for pid in {i for p in pairs for i in (p["a_id"], p["b_id"])} - where.keys():
+            try:  # newer than the snapshot
+                pt = service.store.get_point(pid)
+            except NotFoundError:
+                continue
+            where[pid] = (pt.lat, pt.lon)
         out = []
         for p in pairs:
             a, b = where.get(p["a_id"]), where.get(p["b_id"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,15 +25,14 @@ def _open(w: Watched, api: LiveApi, key: str, url: str | None = None) -> Any:
     page.fill("#key-input", api.keys[key])
     page.click("#key-form button")
     page.wait_for_function("window.L && window.pvzUi && window.pvzUi.queue !== undefined "
-                           "&& window.pvzUi.loaded !== undefined")  # fmt: skip
+                           "&& window.pvzUi.done === window.pvzUi.loads")  # fmt: skip
     return page
 
 
 def _goto(page: Any, lat: float, lon: float, zoom: int = 15) -> None:
     n = page.evaluate("window.pvzUi.loads")
     page.evaluate(f"void window.pvzUi.map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
-    page.wait_for_function(f"window.pvzUi.loads > {n}")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function(f"window.pvzUi.loads > {n} && window.pvzUi.done === window.pvzUi.loads")
 
 
 def _click_at(page: Any, lat: float, lon: float) -> None:
@@ -116,11 +117,11 @@ def test_postamats_and_closed_points_have_no_circle(watched: Watched, live_api: 
     made = {}
     for i, (kind, status) in enumerate((("partner", "active"), ("postamat", "active"),
                                         ("partner", "closed"), ("own", "paused"))):  # fmt: skip
-        lo, la, _ = WGS84.fwd(lon, lat, 90.0, 3000.0 * i)
+        lo, la, _ = WGS84.fwd(lon, lat, 90.0, 1500.0 * i)
         made[(kind, status)] = _point(live_api, lat=float(la), lon=float(lo), kind=kind,
                                       status=status)  # fmt: skip
     page = _open(watched, live_api, "expansion")
-    _goto(page, lat, lon + 0.08, 13)
+    _goto(page, lat, lon + 0.04, 13)
     page.wait_for_function("Object.keys(window.pvzUi.pointsById).length >= 4")
     centres = page.evaluate("""window.pvzUi.circlesLayer.getLayers().map(l => {
         const c = l.getBounds().getCenter(); return [c.lat, c.lng]; })""")
@@ -259,7 +260,8 @@ def test_queue_rules_expansion_and_partner(watched: Watched, live_api: LiveApi) 
     page = _open(watched, live_api, "expansion")
     ids = page.eval_on_selector_all("#queue-list li", "ls => ls.map(l => l.dataset.id)")
     assert ok["id"] in ids and taken["id"] in ids and blocked["id"] not in ids
-    assert "назад" in page.inner_text(f"#queue-list li[data-id='{ok['id']}']")  # age
+    age = page.locator(f"#queue-list li[data-id='{ok['id']}'] .age")  # age, date on hover
+    assert age.inner_text() and "2" in (age.get_attribute("title") or "")
     page.select_option("#queue-status", "refused")
     page.wait_for_selector(f"#queue-list li[data-id='{blocked['id']}']")
     assert page.locator(f"#queue-list li[data-id='{ok['id']}']").count() == 0
@@ -368,14 +370,12 @@ def test_export_and_measure(watched: Watched, live_api: LiveApi) -> None:
     assert n > 0
     with page.expect_download() as dl:
         page.click("#export-csv")
-    text = open(dl.value.path(), encoding="utf-8").read().splitlines()
+    text = Path(dl.value.path()).read_text(encoding="utf-8").splitlines()
     assert text[0].startswith("id,lat,lon,kind,status,radius_m")
     assert 0 < len(text) - 1 == page.evaluate("window.pvzUi.lastExport.n") <= n
     with page.expect_download() as dl:
         page.click("#export-geojson")
-    import json
-
-    fc = json.loads(open(dl.value.path(), encoding="utf-8").read())
+    fc = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
     assert fc["type"] == "FeatureCollection" and len(fc["features"]) == len(text) - 1
     page.check("input[name=mode][value=measure]")
     _click_at(page, 55.75, 37.60)
@@ -397,6 +397,7 @@ def test_export_and_measure(watched: Watched, live_api: LiveApi) -> None:
 
 def test_density_counts_every_point(watched: Watched, live_api: LiveApi) -> None:
     page = _open(watched, live_api, "expansion")
+    page.evaluate("window.pvzUi.maxPoints = 50")  # the demo network is small: a small limit
     n = page.evaluate("window.pvzUi.loads")
     page.evaluate("void window.pvzUi.map.setView([62, 95], 3, {animate: false})")
     page.wait_for_function(f"window.pvzUi.loads > {n} && window.pvzUi.density > 0")
@@ -404,7 +405,6 @@ def test_density_counts_every_point(watched: Watched, live_api: LiveApi) -> None
     assert re.fullmatch(r"[\d\s\u00a0\u202f]+ точ\w* \([\d\s\u00a0\u202f]+ действующих\)", tip), tip
     shot(page, "map_ui_density")
     # street-ish zoom with more points in view than the limit: cells that count all of them
-    page.evaluate("window.pvzUi.maxPoints = 50")
     _goto(page, 55.75, 37.62, 10)
     page.wait_for_function("window.pvzUi.density > 0")
     boxes = page.evaluate("window.pvzUi.viewBoxes()")

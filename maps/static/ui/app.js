@@ -271,6 +271,7 @@
       if (dens.total > ui.maxPoints) {
         pointsLayer.clearLayers(); circlesLayer.clearLayers(); ui.pointsById = {};
         drawDensity(dens);
+        ui.done = seq;
         return null;
       }
       return getPoints(boxes, ctl.signal).then(function (feats) {
@@ -285,6 +286,7 @@
         drawPoints();
         ui.loaded = feats.length;
         setStatus(t("points_in_view", { n: I.num(feats.length), raw: feats.length }));
+        ui.done = seq;
       });
     }).catch(fail("err_points"));
     loadReservations();
