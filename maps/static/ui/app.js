@@ -487,7 +487,7 @@
         return "<span class='sw ln" + (dash ? " dash" : "") + "' style='background:" + c + "'></span>";
       };
       var cfg = ui.config || { protecting_kinds: [], protecting_statuses: [] };
-      var html = "<h4>" + esc(t("legend_title")) + "</h4>";
+      var html = "<details open><summary><b>" + esc(t("legend_title")) + "</b></summary>";
       html += "<div class='sub'>" + esc(t("lg_points")) + "</div>";
       ["partner", "own", "postamat"].forEach(function (k) {
         html += row(dot(COLORS[k]), t("kind_" + k));
@@ -510,7 +510,7 @@
         html += row("<span class='sw sq' style='background:" + WS_COLORS[i] + "'></span>", t(k));
       });
       html += row(line("#000", true), t("lg_measure"));
-      d.innerHTML = html;
+      d.innerHTML = html + "</details>";
       L.DomEvent.disableClickPropagation(d);
       L.DomEvent.disableScrollPropagation(d);
       return d;
@@ -621,11 +621,12 @@
             weight: 2, dashArray: "6 4", fillColor: BLOCKER, fillOpacity: 0.06,
             interactive: false }).addTo(checkLayer);
           L.polyline([[lat, clon], [p.lat, plon]], { renderer: renderer, color: BLOCKER,
-            weight: 2, dashArray: "4 4", interactive: false }).addTo(checkLayer)
-            .bindTooltip(c.point_id + ": " + I.num(c.distance_m, 1) + " " + t("m"),
-              { permanent: true, className: "pvz-dist", direction: "center" });
+            weight: 2, dashArray: "4 4", interactive: false }).addTo(checkLayer);
+          // the label sits beside the blocker, not over the short line it names
           L.circleMarker([p.lat, plon], { renderer: renderer, radius: 7, color: BLOCKER,
-            weight: 3, fillOpacity: 0, interactive: false }).addTo(checkLayer);
+            weight: 3, fillOpacity: 0, interactive: false }).addTo(checkLayer)
+            .bindTooltip(c.point_id + ": " + I.num(c.distance_m, 1) + " " + t("m"),
+              { permanent: true, className: "pvz-dist", direction: "right", offset: [10, 0] });
           ui.lastCheck.blockers++;
         });
       });
