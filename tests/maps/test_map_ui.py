@@ -239,8 +239,8 @@ def test_permalink_round_trip(watched: Watched, live_api: LiveApi) -> None:
                        "window.pvzUi.map.getCenter().lng, window.pvzUi.mode]")  # fmt: skip
     assert c[0] == 12 and abs(c[1] - 59.9386) < 1e-4 and abs(c[2] - 30.3141) < 1e-4, c
     assert c[3] == "browse"
-    on = page2.evaluate("""['violations', 'circles', 'points'].map(k => window.pvzUi.map.hasLayer(
-        {violations: pvzUi.violLayer, circles: pvzUi.circlesLayer, points: pvzUi.pointsLayer}[k]))""")
+    on = page2.evaluate("""[pvzUi.violLayer, pvzUi.circlesLayer, pvzUi.pointsLayer]
+        .map(l => window.pvzUi.map.hasLayer(l))""")
     assert on == [True, False, True], on
     shot(page2, "map_ui_permalink")
     assert watched.blocked == []
@@ -328,7 +328,8 @@ def test_offline_tile_fallback(watched: Watched, live_api: LiveApi) -> None:
 def test_tiles_from_configured_url(watched: Watched, live_api: LiveApi) -> None:
     settings = live_api.service.settings
     old = settings.tile_url, settings.tile_attribution
-    settings.tile_url = f"{live_api.url}/map/static/vendor/leaflet/images/layers.png?{{z}}/{{x}}/{{y}}"
+    tile = "/map/static/vendor/leaflet/images/layers.png?{z}/{x}/{y}"
+    settings.tile_url = live_api.url + tile
     settings.tile_attribution = "© Test tiles"
     try:
         page = _open(watched, live_api, "expansion")
