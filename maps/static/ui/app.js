@@ -487,7 +487,9 @@
         return "<span class='sw ln" + (dash ? " dash" : "") + "' style='background:" + c + "'></span>";
       };
       var cfg = ui.config || { protecting_kinds: [], protecting_statuses: [] };
-      var html = "<details open><summary><b>" + esc(t("legend_title")) + "</b></summary>";
+      var open = localStorage.getItem("pvzLegend") !== "closed";
+      var html = "<details" + (open ? " open" : "") + "><summary><b>" + esc(t("legend_title")) +
+        "</b></summary>";
       html += "<div class='sub'>" + esc(t("lg_points")) + "</div>";
       ["partner", "own", "postamat"].forEach(function (k) {
         html += row(dot(COLORS[k]), t("kind_" + k));
@@ -511,6 +513,9 @@
       });
       html += row(line("#000", true), t("lg_measure"));
       d.innerHTML = html + "</details>";
+      d.firstChild.addEventListener("toggle", function () {  // remembered: open or folded
+        localStorage.setItem("pvzLegend", d.firstChild.open ? "open" : "closed");
+      });
       L.DomEvent.disableClickPropagation(d);
       L.DomEvent.disableScrollPropagation(d);
       return d;
