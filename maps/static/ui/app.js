@@ -163,9 +163,14 @@
 
   function buildControl() {
     if (control) control.remove();
-    var bases = null;
-    if (baseLayer) { bases = {}; bases[t("layer_base")] = baseLayer; }
-    control = L.control.layers(bases, layerNames(), { collapsed: false }).addTo(map);
+    var names = layerNames();
+    if (baseLayer) {  // an overlay, not a base layer: a checkbox can turn it off
+      var o = {};
+      o[t("layer_base")] = baseLayer;
+      Object.keys(names).forEach(function (k) { o[k] = names[k]; });
+      names = o;
+    }
+    control = L.control.layers(null, names, { collapsed: false }).addTo(map);
   }
 
   function drawOutline(fc) {
@@ -224,7 +229,7 @@
   /* ------------------------------------------------------------ status line */
   var statusText = "";
   function renderStatus() {
-    var tiles = ui.tileErrors && !ui.tileLoads ? " " + t("tiles_failed") : "";
+    var tiles = ui.tileErrors && !ui.tileLoads ? (statusText ? ". " : "") + t("tiles_failed") : "";
     $("status").textContent = statusText + tiles;
   }
   function setStatus(s) { statusText = s; renderStatus(); }
@@ -631,7 +636,8 @@
           L.circleMarker([p.lat, plon], { renderer: renderer, radius: 7, color: BLOCKER,
             weight: 3, fillOpacity: 0, interactive: false }).addTo(checkLayer)
             .bindTooltip(c.point_id + ": " + I.num(c.distance_m, 1) + " " + t("m"),
-              { permanent: true, className: "pvz-dist", direction: "right", offset: [10, 0] });
+              { permanent: true, className: "pvz-dist", direction: plon < clon ? "left" : "right",
+                offset: [plon < clon ? -10 : 10, 0] });
           ui.lastCheck.blockers++;
         });
       });
