@@ -445,3 +445,31 @@ def test_application_score_in_russian_money(watched: Watched, live_api: LiveApi)
     assert re.fullmatch(r"[\d ]+,\d\d ₽", want), want
     assert f"ожидаемый оборот в месяц: {want}" in score, score
     _clean(watched)
+
+
+def test_blocker_with_larger_radius_draws_its_own_circle(
+    watched: Watched, live_api: LiveApi
+) -> None:
+    # a legacy point with a 1,500 m radius; a candidate 1,200 m away (its own radius 1,000 m)
+    # is blocked by the blocker's radius: the blocker's circle must be drawn, at 1,500 m
+    big = _point(live_api, lat=61.5, lon=99.5, kind="partner", status="active", radius_m=1500.0)
+    lon2, lat2, _ = WGS84.fwd(99.5, 61.5, 270.0, 1200.0)
+    page = _open(watched, live_api, "expansion")
+    _goto(page, 61.5, 99.49, 13)
+    _click_at(page, float(lat2), float(lon2))
+    page.wait_for_selector(f"#check-result tr.conflict[data-id='{big.id}']")
+    page.wait_for_function("window.pvzUi.lastCheck.drawn === true")
+    rings = page.evaluate("""window.pvzUi.checkLayer.getLayers()
+        .filter(l => l instanceof L.Polygon)
+        .map(l => l.getLatLngs()[0].map(p => [p.lat, p.lng]))""")
+    check = page.evaluate("window.pvzUi.lastCheck")
+    radii = {}
+    for ring in rings:
+        lon_c = sum(p[1] for p in ring) / len(ring)
+        who = "blocker" if abs(lon_c - big.lon) < abs(lon_c - check["lon"]) else "candidate"
+        centre = (big.lat, big.lon) if who == "blocker" else (check["lat"], check["lon"])
+        radii[who] = [WGS84.inv(centre[1], centre[0], p[1], p[0])[2] for p in ring]
+    assert max(abs(r - 1500.0) for r in radii["blocker"]) < 0.01, radii["blocker"][:3]
+    assert max(abs(r - 1000.0) for r in radii["candidate"]) < 0.01
+    shot(page, "map_ui_larger_blocker")
+    _clean(watched)
