@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
             svc.seed_demo(settings.demo_points, seed=settings.demo_seed)
         bootstrap(svc, settings)
         attach_network_model(svc)  # the application scorer; models are built on first use
+        density_routes.warm_up(svc)  # the map's first national view: snapshot and H3 cells
         app.state.service = svc
         app.state.key_cache = {}
         if service is None:  # a server process (pvz serve --workers N): see freeze_heap

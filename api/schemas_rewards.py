@@ -7,14 +7,28 @@ number; dates are ISO ``YYYY-MM-DD``. The statement is exactly the JSON that
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from planning.rewards import LINE_KINDS, STATUSES
 
 __all__ = ["AdjustmentOut", "OrderIn", "OrderIngestOut", "StatementLineOut", "StatementOut"]
 
 _Id = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 _Short = Annotated[str, StringConstraints(max_length=40)]
+
+
+def _either(words: Sequence[str]) -> str:
+    """``a, b or c``."""
+    return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else "".join(words)
+
+
+#: "issued (earns a reward), returned or cancelled (earn nothing)"
+_STATUS_TEXT = f"{STATUSES[0]} (earns a reward), {_either(STATUSES[1:])} (earn nothing)"
+#: the kinds of statement lines (adjustments are listed apart)
+_LINE_KIND_TEXT = _either([k for k in LINE_KINDS if k != "adjustment"])
 
 
 class OrderIn(BaseModel):
@@ -31,7 +45,7 @@ class OrderIn(BaseModel):
         examples=["1234.50"],
     )
     status: _Short = Field(
-        description="issued (earns a reward), returned or cancelled (earn nothing)",
+        description=_STATUS_TEXT,
         examples=["issued"],
     )
     returned_on: _Short | None = Field(
@@ -76,7 +90,7 @@ class OrderIngestOut(BaseModel):
 class StatementLineOut(BaseModel):
     """One statement line: an item (order fields set) or a bonus (``basis_rub`` set)."""
 
-    kind: str = Field(description="item, retro_bonus, quality_bonus or transition_floor")
+    kind: str = Field(description=_LINE_KIND_TEXT)
     order_id: str | None = None
     issued_on: str | None = Field(None, description="YYYY-MM-DD")
     status: str | None = None

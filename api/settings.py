@@ -63,6 +63,14 @@ class Settings(BaseSettings):
         default=0, ge=0, description="seed a demo network of this size if the store is empty"
     )
     demo_seed: int = 42
+    tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="raster tile URL template of the map UI's base map ({z}/{x}/{y}); empty: "
+        "none (the bundled outline only)",
+    )
+    tile_attribution: str = Field(
+        default="© OpenStreetMap contributors", description="attribution shown with the tiles"
+    )
 
 
 @lru_cache

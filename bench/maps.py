@@ -7,7 +7,15 @@ first animation frame after the ``load`` event (the page has run all its
 scripts and the main thread is free), network blocked but for files. The naive
 map is skipped past ``NAIVE_MAX`` markers (it is already slow and huge there).
 
+``--ui N``: the map UI (``/map``) instead, against a live API whose SQLite store holds an
+N-point demo network (default 250,000): the time from navigation (key given) to the first
+national view drawn (every point counted per H3 cell, ``GET /v1/points/density``), cold
+(first request: the service reads its snapshot and computes the cells) and warm, then a
+city view (Moscow at zoom 10: more points than the UI draws one by one, so cells again) and
+a street view (zoom 14: points and circles).
+
 Usage: python bench/maps.py [--sizes 10000,100000,250000] [--naive-max 100000]
+       python bench/maps.py --ui 250000
 """
 
 from __future__ import annotations
@@ -58,13 +66,110 @@ def tti_s(browser, path: Path, timeout_s: float = 120.0) -> tuple[float, int]:  
     return ms / 1000.0, len(blocked)
 
 
+def ui_bench(n: int) -> None:
+    """The map UI at national scale: time to the national view, cold and warm."""
+    import socket
+    import threading
+
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+    from pydantic import SecretStr
+
+    from api.app import create_app
+    from api.service import Service
+    from api.settings import Settings
+
+    key = "bench-admin-key"
+    views = [("national, page opened right after the server started", 62.0, 95.0, 3),
+             ("national, page opened (server warmed up)", 62.0, 95.0, 3),
+             ("national, panned back to", 62.0, 95.0, 3),
+             ("Moscow, zoom 10", 55.75, 37.62, 10),
+             ("Moscow street, zoom 14", 55.75, 37.62, 14)]  # fmt: skip
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=f"sqlite:///{tmp}/pvz.db", tile_url="",
+                            bootstrap_admin_key=SecretStr(key), sync_interval_s=0)  # fmt: skip
+        service = Service(settings)
+        t = time.perf_counter()
+        service.seed_demo(n, seed=1)
+        print(f"seeded {n:,} points in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings, service=service),
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+            )
+        )
+        threading.Thread(target=server.run, daemon=True).start()
+        while not server.started:
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{port}"
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
+                (url, "data:", "blob:", "about:")) else r.abort())  # fmt: skip
+            page.set_default_timeout(180_000)
+            page.goto(f"{url}/map")
+            page.evaluate(f"sessionStorage.setItem('pvzApiKey', {key!r})")
+            for i, (name, lat, lon, zoom) in enumerate(views):
+                t = time.perf_counter()
+                if i == 0:  # first: navigation with the key, the page opens on the view
+                    page.goto(f"{url}/map#map={zoom}/{lat}/{lon}")
+                    page.reload()
+                elif i == 1:  # the same once the start-up warm-up (snapshot, cells) is done
+                    from api.routes.density import warm_up
+
+                    warm_up(service).join()
+                    t = time.perf_counter()
+                    page.goto(f"{url}/map#map={zoom}/{lat}/{lon}")
+                    page.reload()
+                elif i == 2:
+                    page.evaluate("void window.pvzUi.map.setView([55.75, 37.62], 6, "
+                                  "{animate: false})")  # fmt: skip
+                    page.wait_for_function("window.pvzUi.done === window.pvzUi.loads")
+                    t = time.perf_counter()
+                    page.evaluate("window.pvzUi.done = -1")
+                    page.evaluate(f"void window.pvzUi.map.setView([{lat}, {lon}], {zoom}, "
+                                  "{animate: false})")  # fmt: skip
+                else:
+                    page.evaluate("window.pvzUi.done = -1")
+                    page.evaluate(f"void window.pvzUi.map.setView([{lat}, {lon}], {zoom}, "
+                                  "{animate: false})")  # fmt: skip
+                page.wait_for_function("window.pvzUi && window.pvzUi.loads > 0 && "
+                                       "window.pvzUi.done === window.pvzUi.loads")  # fmt: skip
+                page.evaluate(TTI_JS)
+                secs = time.perf_counter() - t
+                drawn = page.evaluate("window.pvzUi.density ? [window.pvzUi.density, "
+                                      "window.pvzUi.densityTotal, 0] : [0, 0, "
+                                      "window.pvzUi.loaded]")  # fmt: skip
+                rows.append((name, secs, *drawn))
+            browser.close()
+        server.should_exit = True
+        service.close()
+    print(
+        f"| /map view ({n:,} points) | time to drawn | H3 cells | points counted | points drawn |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    for name, secs, cells, total, loaded in rows:
+        print(f"| {name} | {secs:.2f} s | {cells:,} | {total:,} | {loaded:,} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000,250000")
     ap.add_argument("--naive-max", type=int, default=100_000)
+    ap.add_argument("--ui", type=int, default=0, help="bench the map UI at this many points")
     args = ap.parse_args()
     require_project_venv()
     print(f"versions: {versions('folium', 'playwright')}", flush=True)
+    if args.ui:
+        ui_bench(args.ui)
+        return
     from playwright.sync_api import sync_playwright
 
     rows = []

@@ -31,15 +31,15 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._env import require_project_venv, versions  # noqa: E402
-from planning.reward_policy import QualityTier, RetroBonusTier, RewardPolicy  # noqa: E402
 from planning.rewards import (  # noqa: E402
     STATUSES,
     compute_rewards,
-    format_kop,
+    format_rub,
     statement_to_dict,
     statements_from_table,
     validate_inputs,
 )
+from planning.rewards.policy import QualityTier, RetroBonusTier, RewardPolicy  # noqa: E402
 
 __all__ = ["generate", "main"]
 
@@ -181,9 +181,9 @@ def main(argv: list[str] | None = None) -> int:
                 sum(len(s["lines"]) + len(s["adjustments"]) for s in sample),
                 stmt_s,
                 _peak_mib(),
-                format_kop(int(table.totals["reward_kop"].sum())),
+                format_rub(int(table.totals["reward_kop"].sum())),
                 len(table.adjustments),
-                format_kop(int(t["adjustment_kop"].sum())),
+                format_rub(int(t["adjustment_kop"].sum())),
             )
         )
 

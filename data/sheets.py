@@ -25,8 +25,16 @@ from typing import Any
 import pandas as pd
 
 from data.errors import InputError
+from data.vocabulary import format_rub
 
-__all__ = ["MONEY_FORMAT", "SHEET_ROWS", "TABLE_FORMATS", "table_format", "write_sheets"]
+__all__ = [
+    "MONEY_FORMAT",
+    "SHEET_ROWS",
+    "TABLE_FORMATS",
+    "table_format",
+    "write_sheets",
+    "write_text_atomic",
+]
 
 #: file extension -> format, for tables
 TABLE_FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
@@ -55,12 +63,6 @@ def table_format(path: Path, *, allowed: Mapping[str, str] = TABLE_FORMATS) -> s
     return fmt
 
 
-def _rub(amount_kop: Any) -> str:
-    kop = int(amount_kop)
-    whole, rest = divmod(abs(kop), 100)
-    return f"{'-' if kop < 0 else ''}{whole}.{rest:02d}"
-
-
 def _missing(value: Any) -> bool:
     """``None``, NaN, NA or NaT: an empty cell."""
     return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
@@ -86,6 +88,24 @@ def _atomic(path: Path, write: Callable[[str], None]) -> None:
         raise
 
 
+def write_text_atomic(path: Path, text: str, *, encoding: str = "utf-8") -> None:
+    """Write ``text`` to a temporary file next to ``path``, then rename it over ``path``.
+
+    A failure leaves no partial output (and an existing ``path`` untouched).
+
+    Raises
+    ------
+    InputError
+        for a missing output directory.
+    """
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding=encoding, newline="") as fh:
+            fh.write(text)
+
+    _atomic(path, write)
+
+
 def _csv_text(frame: pd.DataFrame) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
@@ -93,7 +113,10 @@ def _csv_text(frame: pd.DataFrame) -> str:
     money = [str(c).endswith("_kop") for c in frame.columns]
     for row in frame.itertuples(index=False, name=None):
         writer.writerow(
-            ["" if _missing(v) else _rub(v) if m else v for v, m in zip(row, money, strict=True)]
+            [
+                "" if _missing(v) else format_rub(v) if m else v
+                for v, m in zip(row, money, strict=True)
+            ]
         )
     return buf.getvalue()
 
@@ -155,12 +178,6 @@ def write_sheets(
     if not sheets:
         raise ValueError("no table to write")
     if fmt == "csv":
-        text = _csv_text(next(iter(sheets.values())))
-
-        def write_csv(tmp: str) -> None:
-            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-                fh.write(text)
-
-        _atomic(path, write_csv)
+        write_text_atomic(path, _csv_text(next(iter(sheets.values()))), encoding="utf-8-sig")
     else:
         _atomic(path, lambda tmp: _write_xlsx(tmp, sheets, rows=sheet_rows))

@@ -102,6 +102,7 @@ class GeoJsonOverlay(folium.map.Layer):
     style : Leaflet path options (``color``, ``weight``, ``fillColor``, ``fillOpacity``)
     popup_fields : property name -> label, in order (none: no popups)
     overlay : an overlay (True) or a base layer (False)
+    pane : the map pane to draw in (default: Leaflet's overlay pane)
     """
 
     _template = Template(
@@ -109,6 +110,7 @@ class GeoJsonOverlay(folium.map.Layer):
         "var {{ this.get_name() }} = (function () {"
         " var fields = {{ this.fields_json }};"
         " var layer = L.geoJSON({{ this.data_json }}, {style: {{ this.style_json }},"
+        "{% if this.pane %} pane: {{ this.pane_json }},{% endif %}"
         "  interactive: fields.length > 0,"
         "  onEachFeature: function (f, l) { if (!fields.length) return;"
         "   var rows = fields.map(function (kv) { var v = f.properties[kv[0]];"
@@ -125,9 +127,12 @@ class GeoJsonOverlay(folium.map.Layer):
 
     def __init__(self, data: Mapping[str, Any], *, name: str, style: Mapping[str, Any],
                  popup_fields: Mapping[str, str] | None = None, title: str = "",
-                 overlay: bool = True, show: bool = True) -> None:  # fmt: skip
+                 overlay: bool = True, show: bool = True, pane: str | None = None
+                 ) -> None:  # fmt: skip
         super().__init__(name=name, overlay=overlay, control=True, show=show)
         self._name = "GeoJsonOverlay"
+        self.pane = pane
+        self.pane_json = _json(pane)
         self.data_json = _json(data)
         self.n_features = len(data.get("features", []))
         self.style_json = _json(dict(style))

@@ -361,9 +361,11 @@ def build_map(
         url = OSM_TILES if tiles.lower() in ("osm", "openstreetmap") else tiles
         folium.TileLayer(url, attr=attribution or OSM_ATTRIBUTION, name="Tiles (online)",
                          max_zoom=19).add_to(m)  # fmt: skip
+    # the outline lies under the tiles (pane z-index 150 < 200): offline, it shows where tiles fail
+    folium.map.CustomPane("outline", z_index=150, pointer_events=False).add_to(m)
     GeoJsonOverlay(load_outline(), name="Outline (offline)", style={
-        "color": "#7a8a99", "weight": 1, "fillColor": "#f7f5ef", "fillOpacity": 1 if not tiles
-        else 0.0, "opacity": 0.9}).add_to(m)  # fmt: skip
+        "color": "#7a8a99", "weight": 1, "fillColor": "#f7f5ef", "fillOpacity": 1,
+        "opacity": 0.9}, pane="outline").add_to(m)  # fmt: skip
 
     legend: list[tuple[str, list[tuple[str, str, str]]]] = []
     notes = [

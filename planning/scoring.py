@@ -85,7 +85,7 @@ def default_reward_rate() -> float:
     steady-state rate on turnover.
     """
     try:
-        from planning.reward_policy import default_policy
+        from planning.rewards.policy import default_policy
     except ImportError:  # the rewards engine has not landed
         return 0.05
     return float(default_policy().rate_percent) / 100.0

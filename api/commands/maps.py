@@ -48,8 +48,12 @@ def map_cmd(
                                       "(Latin or Cyrillic), e.g. Kazan or Казань."),
     bbox: str | None = typer.Option(None, "--bbox", help="Crop to minlon,minlat,maxlon,maxlat "
                                     "(degrees)."),
-    tiles: str | None = typer.Option(None, "--tiles", help="Tile URL template for online use "
-                                     "('osm' for OpenStreetMap); default: offline outline only."),
+    tiles: str | None = typer.Option(None, "--tiles", help="Base map tile URL template "
+                                     "({z}/{x}/{y}; 'osm' for OpenStreetMap) or 'none' for the "
+                                     "bundled outline only; default: PVZ_TILE_URL (OpenStreetMap)."
+                                     " Offline, the outline shows where tiles fail."),
+    attribution: str | None = typer.Option(None, "--attribution", help="Attribution of the "
+                                           "tiles; default: PVZ_TILE_ATTRIBUTION."),
     no_demand: bool = typer.Option(False, "--no-demand", help="Leave out the demand heat layer."),
     policy: Path | None = POLICY_OPT,
     boundaries: Path | None = BOUNDS_OPT,
@@ -57,8 +61,9 @@ def map_cmd(
     """Write an HTML map: points by kind and status, geodesic protection circles (zoomed in),
     candidates by score with their decision, audit conflicts, white space, demand heat.
 
-    The file opens offline (Leaflet and the outline of Russia are inlined); 250,000 points
-    take about 9 MB.
+    The file opens offline (Leaflet and the outline of Russia are inlined; base map tiles, by
+    default OpenStreetMap's, load when online and the outline shows where they fail); 250,000
+    points take about 9 MB.
     """
     from maps.planner import build_map, save_map
 
@@ -66,13 +71,20 @@ def map_cmd(
         raise InputError("give either --region or --bbox, not both")
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"the map is HTML: use a .html output, got {out.name!r}", source=str(out))
+    from api.settings import get_settings
+
+    settings = get_settings()
+    if tiles is None:
+        tiles, attribution = settings.tile_url, attribution or settings.tile_attribution
+    if tiles.strip().lower() in ("", "none", "off"):
+        tiles = None
     box = parse_bbox(bbox)
     pol = load_policy(policy)
     pts = read_points(points)
     cand = read_points(candidates, allow_status=False) if candidates is not None else None
     zones = _read_zones(whitespace) if whitespace is not None else None
     m = build_map(pts, candidates=cand, whitespace=zones, audit=audit, region=region, bbox=box,
-                  tiles=tiles, demand=not no_demand, policy=pol,
+                  tiles=tiles, attribution=attribution, demand=not no_demand, policy=pol,
                   settlements=load_settlements(boundaries))  # fmt: skip
     size = save_map(m, out)
     typer.echo(f"{len(pts)} points -> {out} ({size / 1e6:.1f} MB)")

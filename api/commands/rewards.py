@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +13,13 @@ import typer
 
 from api.cli import command
 from data.errors import InputError
-from data.sheets import table_format, write_sheets
-from planning.reward_policy import RewardPolicy, policy_from_toml
+from data.sheets import table_format, write_sheets, write_text_atomic
 from planning.rewards import (
+    STATUSES,
     ComparisonSummary,
     compare_schemes,
     compute_rewards,
-    format_kop,
+    format_rub,
     month_bounds,
     pandemic_clamps,
     parse_orders_frame,
@@ -33,6 +31,7 @@ from planning.rewards import (
     summarize_comparison,
     validate_inputs,
 )
+from planning.rewards.policy import RewardPolicy, policy_from_toml
 
 __all__ = [
     "STATEMENT_FORMATS",
@@ -59,7 +58,7 @@ POINTS_ARG = typer.Argument(
 ORDERS_ARG = typer.Argument(
     ...,
     help="Orders CSV: order_id, point_id, issued_on (YYYY-MM-DD), price_rub (e.g. 1234.50), "
-    "status (issued, returned, cancelled) [, returned_on, cancelled_on (YYYY-MM-DD)].",
+    f"status ({', '.join(STATUSES)}) [, returned_on, cancelled_on (YYYY-MM-DD)].",
 )
 POLICY_OPT = typer.Option(
     None, "--policy", help="Reward policy TOML (see examples/rewards_policy_example.toml)."
@@ -127,26 +126,6 @@ def warn_clamps(points: pd.DataFrame, *, policy: RewardPolicy, source: str) -> N
     for i, message in pandemic_clamps(points, policy=policy).items():
         where = f"{source}, row {int(points.index[i]) + 1}, column 'closed_days_2020'"
         typer.echo(f"warning: {where}: point {points['point_id'].iloc[i]}: {message}", err=True)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path``, then rename it over ``path``.
-
-    A failure leaves no partial output (and an existing ``path`` untouched).
-    """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError("output directory does not exist", source=str(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _month(value: str, option: str) -> str:
@@ -219,8 +198,8 @@ def rewards(
     total = int(table.totals["reward_kop"].sum())
     adjusted = int(table.totals["adjustment_kop"].sum())
     typer.echo(
-        f"{n_statements} statements for {month}, total reward {format_kop(total)} RUB "
-        f"(adjustments {format_kop(adjusted)} RUB) -> {out}"
+        f"{n_statements} statements for {month}, total reward {format_rub(total)} RUB "
+        f"(adjustments {format_rub(adjusted)} RUB) -> {out}"
         + (f", lines -> {lines_out}" if lines_out is not None else "")
     )
 
@@ -238,7 +217,7 @@ def comparison_to_frame(comparison: pd.DataFrame) -> pd.DataFrame:
     """
     out = comparison[["point_id", "month", "issued_count"]].copy()
     for name in ("turnover", "old_scheme", "new_scheme", "difference", "adjustments", "paid"):
-        out[f"{name}_rub"] = [format_kop(v) for v in comparison[f"{name}_kop"].tolist()]
+        out[f"{name}_rub"] = [format_rub(v) for v in comparison[f"{name}_kop"].tolist()]
     return out
 
 
@@ -252,8 +231,8 @@ def _summary_lines(summary: ComparisonSummary, *, floor: bool) -> list[str]:
         f"  earn more under the new scheme: {share(summary.more)}",
         f"  earn the same:                  {share(summary.same)}",
         f"  earn less:                      {share(summary.less)}",
-        f"  totals: old {format_kop(summary.old_total_kop)} RUB, "
-        f"new {format_kop(summary.new_total_kop)} RUB, paid {format_kop(summary.paid_total_kop)} "
+        f"  totals: old {format_rub(summary.old_total_kop)} RUB, "
+        f"new {format_rub(summary.new_total_kop)} RUB, paid {format_rub(summary.paid_total_kop)} "
         f"RUB (transition floor {'on' if floor else 'off'})",
     ]
     half = summary.more * 2 >= summary.points

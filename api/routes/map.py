@@ -1,15 +1,27 @@
-"""``/map``: the expansion team's map UI (a Leaflet page, offline) and its small data files."""
+"""``/map``: the expansion team's map UI (a Leaflet page, offline) and its small data files.
+
+Besides the page: ``/map/config.json`` (the base map's tile URL and attribution, the policy's
+protecting kinds and statuses: who draws a circle), ``/map/me.json`` (the caller's role, so
+the page offers only what the key may do) and ``/map/violations.json`` (the audit's pairs with
+their coordinates, for the violations layer). All read-only.
+"""
 
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import EXPANSION, Caller, get_caller, get_service
+from api.network_model import network_model
+from api.routes import protection as protection_routes
+from api.service import Service
+from data.errors import NotFoundError
 from data.places import load_places
 from maps.assets import STATIC_DIR
 
@@ -28,19 +40,78 @@ async def map_page() -> HTMLResponse:
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
 
+@router.get("/map/config.json", summary="Map UI configuration", include_in_schema=False)
+async def map_config(service: Service = Depends(get_service)) -> JSONResponse:
+    """The base map (``PVZ_TILE_URL``, ``PVZ_TILE_ATTRIBUTION``; empty URL: none) and the
+    policy's protecting kinds and statuses (only those points draw a protection circle)."""
+    pol = service.policy
+    body = {
+        "tile_url": service.settings.tile_url.strip(),
+        "tile_attribution": service.settings.tile_attribution,
+        "protecting_kinds": list(pol.protecting_kinds),
+        "protecting_statuses": list(pol.protecting_statuses),
+        "kinds": list(pol.kinds),
+        "max_page": service.settings.max_page,
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/map/me.json", summary="Who the map's key belongs to", include_in_schema=False)
+async def map_me(caller: Caller = Depends(get_caller)) -> JSONResponse:
+    """The caller's role and partner id: the page shows a partner its own applications and
+    no approve/reject buttons."""
+    return JSONResponse({"role": caller.role, "partner_id": caller.partner_id})
+
+
+@router.get("/map/violations.json", summary="Audit pairs with coordinates",
+            include_in_schema=False)  # fmt: skip
+async def map_violations(
+    caller: Caller = Depends(EXPANSION),
+    service: Service = Depends(get_service),
+) -> JSONResponse:
+    """``GET /v1/protection/audit`` (every pair of live points closer than its radius) with
+    both points' coordinates: ``[{a_id, b_id, distance_m, radius_m, a: [lat, lon], b: [lat,
+    lon]}]``, nearest first, at most 5,000."""
+    res = await protection_routes.audit(caller=caller, service=service)
+    pairs: list[dict[str, Any]] = json.loads(bytes(res.body))[:5000]
+
+    def run() -> list[dict[str, Any]]:
+        pts = network_model(service).points()
+        where = dict(zip(pts["id"].astype(str), zip(pts["lat"], pts["lon"], strict=True),
+                         strict=True))  # fmt: skip
+        for pid in {i for p in pairs for i in (p["a_id"], p["b_id"])} - where.keys():
+            try:  # newer than the snapshot
+                pt = service.get_point(pid)
+            except NotFoundError:
+                continue
+            where[pid] = (pt.lat, pt.lon)
+        out = []
+        for p in pairs:
+            a, b = where.get(p["a_id"]), where.get(p["b_id"])
+            if a is None or b is None:
+                continue
+            out.append({**p, "a": [float(a[0]), float(a[1])], "b": [float(b[0]), float(b[1])]})
+        return out
+
+    return JSONResponse(await run_in_threadpool(run))
+
+
 @functools.lru_cache(maxsize=1)
 def _settlements() -> list[list[Any]]:
     p = load_places()
-    return [[str(a), str(b), round(float(c), 5), round(float(d), 5), int(e)]
-            for a, b, c, d, e in zip(p["name"], p["name_ru"], p["lat"], p["lon"],
-                                     p["population"], strict=True)]  # fmt: skip
+    tz = p["tz"] if "tz" in p else [""] * len(p)
+    return [[str(a), str(b), round(float(c), 5), round(float(d), 5), int(e),
+             "" if r is None or r != r else str(r)]
+            for a, b, c, d, e, r in zip(p["name"], p["name_ru"], p["lat"], p["lon"],
+                                        p["population"], tz, strict=True)]  # fmt: skip
 
 
 @router.get(
     "/map/settlements.json", summary="Settlements for the map search", include_in_schema=False
 )
 async def settlements() -> JSONResponse:
-    """Bundled settlements as ``[name, name_ru, lat, lon, population]`` rows (GeoNames, CC BY)."""
+    """Bundled settlements as ``[name, name_ru, lat, lon, population, time zone]`` rows
+    (GeoNames, CC BY)."""
     return JSONResponse(await run_in_threadpool(_settlements),
                         headers={"Cache-Control": "max-age=86400"})  # fmt: skip
 

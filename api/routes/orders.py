@@ -28,7 +28,7 @@ from api.schemas_rewards import OrderIn, OrderIngestOut
 from api.service import Service
 from data.errors import InputError
 from data.store import OrderLine
-from planning.rewards import parse_orders_frame
+from planning.rewards import ORDER_COLUMNS, parse_orders_frame
 
 __all__ = [
     "ORDER_COLUMNS",
@@ -40,16 +40,6 @@ __all__ = [
 
 router = APIRouter(prefix="/v1", tags=["rewards"], responses=ERROR_RESPONSES)
 
-#: the columns of an order line, in CSV order
-ORDER_COLUMNS = [
-    "order_id",
-    "point_id",
-    "issued_on",
-    "price_rub",
-    "status",
-    "returned_on",
-    "cancelled_on",
-]
 #: how the error messages name the uploaded body
 SOURCE = "body"
 
@@ -114,7 +104,7 @@ def read_orders_json(body: bytes) -> pd.DataFrame:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         raise RequestValidationError(errors) from None
     rows = [{k: "" if v is None else v for k, v in line.model_dump().items()} for line in lines]
-    return pd.DataFrame(rows, columns=ORDER_COLUMNS, dtype=str)
+    return pd.DataFrame(rows, columns=list(ORDER_COLUMNS), dtype=str)
 
 
 def order_lines_from_frame(frame: pd.DataFrame) -> list[OrderLine]:

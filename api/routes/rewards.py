@@ -25,24 +25,18 @@ from api.schemas_rewards import StatementOut
 from api.service import Service
 from data.errors import ConflictError, InputError, NotFoundError
 from data.store import OrderLine, Point
-from planning.reward_policy import RewardPolicy, policy_from_toml
 from planning.rewards import (
     OrderRecord,
     PointRecord,
-    Statement,
-    build_statements,
-    double_rate_end,
+    build_point_statement,
     month_bounds,
-    pandemic_clamps,
-    points_frame_from_records,
     statement_to_dict,
 )
+from planning.rewards.policy import RewardPolicy, policy_from_toml
 
 __all__ = ["load_reward_policy", "point_statement", "router"]
 
 router = APIRouter(prefix="/v1", tags=["rewards"], responses=ERROR_RESPONSES)
-
-_EPOCH = dt.date(1970, 1, 1)
 
 
 @lru_cache(maxsize=8)
@@ -96,39 +90,26 @@ def point_statement(
         when the stored point cannot be computed: no opening date, or stored data the
         engine refuses (e.g. an opening date moved after stored orders).
     """
-    month, first, last = _month(month)
+    month, _, _ = _month(month)
     if not point.opened_on:
         raise ConflictError(f"point {point.id!r} has no opening date (opened_on); set it to "
                             "compute its rewards")  # fmt: skip
-    closed = int(point.closed_days_2020 or 0)
     try:
-        opened = dt.date.fromisoformat(point.opened_on)
         record = PointRecord(
             point_id=point.id,
-            opened_on=opened,
-            closed_days_2020=closed,
+            opened_on=dt.date.fromisoformat(point.opened_on),
+            closed_days_2020=int(point.closed_days_2020 or 0),
             rating=None if point.rating is None else Decimal(repr(float(point.rating))),
         )
         lines = [OrderRecord(order_id=o.order_id, point_id=o.point_id,
                              issued_on=dt.date.fromisoformat(o.issued_on), price_kop=o.price_kop,
                              status=o.status, returned_on=_day(o.returned_on),
                              cancelled_on=_day(o.cancelled_on)) for o in orders]  # fmt: skip
-        statements = build_statements([record], lines, month, policy=policy)
+        statement = build_point_statement(record, lines, month, policy=policy)
     except (InputError, ValueError) as exc:
         raise ConflictError(f"the stored data of point {point.id!r} cannot be computed: "
                             f"{getattr(exc, 'message', exc)}") from None  # fmt: skip
-    if statements:
-        return statement_to_dict(statements[0])
-    opened_day = (opened - _EPOCH).days
-    end_day = int(double_rate_end([opened_day], [closed], policy=policy)[0])
-    first_day, last_day = (first - _EPOCH).days, (last - _EPOCH).days
-    days = max(0, min(end_day, last_day + 1) - max(opened_day, first_day))
-    notes = tuple(pandemic_clamps(points_frame_from_records([record], policy=policy),
-                                  policy=policy).values())  # fmt: skip
-    empty = Statement(point_id=point.id, month=month, turnover_kop=0, reward_kop=0,
-                      double_rate_days=days, lines=(), old_scheme_kop=0,
-                      new_scheme_kop=0, notes=notes)  # fmt: skip
-    return statement_to_dict(empty)
+    return statement_to_dict(statement)
 
 
 def _day(text: str | None) -> dt.date | None:

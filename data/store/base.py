@@ -22,12 +22,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import numpy as np
 
 from data.errors import Conflict, ConflictError, InputError, NotFoundError
+from data.vocabulary import check_order_line, format_rub
 
 __all__ = [
     "ApiKey",
@@ -243,7 +244,6 @@ _POINT_COLS = [f.name for f in fields(Point)]
 _APP_COLS = [f.name for f in fields(Application)]
 _KEY_COLS = [f.name for f in fields(ApiKey)]
 _ORDER_COLS = [f.name for f in fields(OrderLine)]
-_ORDER_STATUSES = ("issued", "returned", "cancelled")
 #: ids per ``IN (...)`` query (SQLite allows 999 parameters in old builds)
 _IN_CHUNK = 500
 
@@ -1012,11 +1012,6 @@ def _order(row: Sequence[Any]) -> OrderLine:
                      None if row[6] is None else str(row[6]))  # fmt: skip
 
 
-def _rub(amount_kop: int) -> str:
-    whole, kop = divmod(amount_kop, 100)
-    return f"{whole}.{kop:02d}"
-
-
 def _distinct_orders(
     orders: Sequence[OrderLine], source: str | None
 ) -> dict[str, tuple[int, OrderLine]]:
@@ -1024,20 +1019,7 @@ def _distinct_orders(
     id repeated with different content (exact repeats collapse)."""
     out: dict[str, tuple[int, OrderLine]] = {}
     for row, o in enumerate(orders, start=1):
-        if not o.order_id or not o.point_id:
-            raise InputError("empty id", source=source, row=row,
-                             column="order_id" if not o.order_id else "point_id")  # fmt: skip
-        if o.status not in _ORDER_STATUSES:
-            raise InputError(f"unknown status {o.status!r}; expected one of "
-                             f"{', '.join(_ORDER_STATUSES)}", source=source, row=row,
-                             column="status")  # fmt: skip
-        if isinstance(o.price_kop, bool) or not isinstance(o.price_kop, int) or o.price_kop < 0:
-            raise InputError(f"price must be whole kopecks >= 0, got {o.price_kop!r}",
-                             source=source, row=row, column="price_rub")  # fmt: skip
-        if not _is_iso_day(o.issued_on):
-            raise InputError(f"{o.issued_on!r} is not an existing date YYYY-MM-DD",
-                             source=source, row=row, column="issued_on")  # fmt: skip
-        _check_events(o, row, source)
+        check_order_line(o, row=row, source=source)
         seen = out.get(o.order_id)
         if seen is None:
             out[o.order_id] = (row, o)
@@ -1046,40 +1028,6 @@ def _distinct_orders(
                              f"(first at row {seen[0]})", source=source, row=row,
                              column="order_id")  # fmt: skip
     return out
-
-
-def _check_events(o: OrderLine, row: int, source: str | None) -> None:
-    """The event days of one line: real days, matching the status, not before the issue."""
-    if o.returned_on is not None and o.cancelled_on is not None:
-        raise InputError("both returned_on and cancelled_on are set; an item is either "
-                         "returned or cancelled", source=source, row=row,
-                         column="cancelled_on")  # fmt: skip
-    for name, status in (("returned_on", "returned"), ("cancelled_on", "cancelled")):
-        day = getattr(o, name)
-        if day is None:
-            continue
-        if not _is_iso_day(day):
-            raise InputError(f"{day!r} is not an existing date YYYY-MM-DD", source=source,
-                             row=row, column=name)  # fmt: skip
-        if o.status != status:
-            raise InputError(f"{name} is set but the status is {o.status!r}; an item with a "
-                             f"{name} has status {status!r}", source=source, row=row,
-                             column=name)  # fmt: skip
-        if day < o.issued_on:
-            raise InputError(f"{name} {day} is before the issue day {o.issued_on}",
-                             source=source, row=row, column=name)  # fmt: skip
-
-
-def _is_iso_day(text: str) -> bool:
-    if not isinstance(text, str) or len(text) != 10 or text[4] != "-" or text[7] != "-":
-        return False
-    if not (text[:4] + text[5:7] + text[8:]).isascii():
-        return False
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _check_point(o: OrderLine, row: int, opened: dict[str, str | None], source: str | None) -> None:
@@ -1099,6 +1047,6 @@ def _check_point(o: OrderLine, row: int, opened: dict[str, str | None], source: 
 def _order_clash(old: OrderLine, new: OrderLine, row: int, source: str | None) -> str:
     where = f"{source}, row {row}" if source else f"row {row}"
     return (f"{where}: order {new.order_id!r} is stored as point {old.point_id}, issued "
-            f"{old.issued_on}, price {_rub(old.price_kop)} RUB; got point {new.point_id}, "
-            f"issued {new.issued_on}, price {_rub(new.price_kop)} RUB. A stored order's point, "
-            "day and price never change; only its status may")  # fmt: skip
+            f"{old.issued_on}, price {format_rub(old.price_kop)} RUB; got point "
+            f"{new.point_id}, issued {new.issued_on}, price {format_rub(new.price_kop)} RUB. "
+            "A stored order's point, day and price never change; only its status may")  # fmt: skip

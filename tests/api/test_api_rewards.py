@@ -29,9 +29,9 @@ from api.service import Service
 from api.settings import Settings
 from data.store import Point
 from geo.settlements import SettlementLookup
-from planning.reward_policy import policy_from_toml
 from planning.rewards import OrderRecord, PointRecord, build_statements, parse_rub
 from planning.rewards import statement_to_dict as to_dict
+from planning.rewards.policy import policy_from_toml
 
 EXAMPLE_POLICY = Path(__file__).resolve().parents[2] / "examples" / "rewards_policy_example.toml"
 

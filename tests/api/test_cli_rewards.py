@@ -15,7 +15,6 @@ import pytest
 from typer.testing import CliRunner
 
 import api.cli
-from planning.reward_policy import policy_from_toml
 from planning.rewards import (
     OrderRecord,
     PointRecord,
@@ -23,6 +22,7 @@ from planning.rewards import (
     parse_rub,
     statement_to_dict,
 )
+from planning.rewards.policy import policy_from_toml
 
 api.cli._load_commands()
 runner = CliRunner()

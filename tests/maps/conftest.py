@@ -104,7 +104,7 @@ def live_api(tmp_path_factory: pytest.TempPathFactory, settlements: Any) -> Iter
 
     db = tmp_path_factory.mktemp("mapui") / "pvz.db"
     settings = Settings(database_url=f"sqlite:///{db}", bootstrap_admin_key=SecretStr(ADMIN),
-                        sync_interval_s=0)  # fmt: skip
+                        sync_interval_s=0, tile_url="")  # fmt: skip
     service = Service(settings, settlements=settlements)
     service.seed_demo(2000, seed=5)
     keys = {"admin": ADMIN}

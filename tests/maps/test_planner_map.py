@@ -259,3 +259,28 @@ def test_cli_map_draws_tier_circles(tmp_path: Path) -> None:
     html = out.read_text()
     blob = json.loads(re.search(r"L\.pvz\.points\((\{.*?\}), \{\"name\"", html).group(1))
     assert _decode(blob["radius"]) == ["500", "", ""]
+
+
+def test_cli_tiles_default_none_and_custom(tmp_path: Path, network: pd.DataFrame) -> None:
+    _load_commands()
+    pts = tmp_path / "pts.csv"
+    network.head(200).to_csv(pts, index=False)
+    runs = {
+        "default": [],
+        "none": ["--tiles", "none"],
+        "custom": ["--tiles", "https://tiles.example.org/{z}/{x}/{y}.png", "--attribution",
+                   "© Example"],
+    }  # fmt: skip
+    html = {}
+    for name, args in runs.items():
+        out = tmp_path / f"{name}.html"
+        r = runner.invoke(app, ["map", str(pts), "--no-demand", *args, "-o", str(out)])
+        assert r.exit_code == 0, r.output
+        html[name] = out.read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org/{z}/{x}/{y}.png" in html["default"]
+    assert "OpenStreetMap contributors" in html["default"]
+    assert "tile.openstreetmap.org" not in html["none"]
+    assert "tiles.example.org/{z}/{x}/{y}.png" in html["custom"]
+    assert "\\u00a9 Example" in html["custom"] or "© Example" in html["custom"]
+    for text in html.values():  # the outline stays, under the tiles
+        assert '"outline"' in text

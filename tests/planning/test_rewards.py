@@ -15,13 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data.errors import InputError
-from planning.reward_policy import (
-    DoubleRateCohort,
-    QualityTier,
-    RetroBonusTier,
-    RewardPolicy,
-    policy_from_toml,
-)
 from planning.rewards import (
     OrderRecord,
     PointRecord,
@@ -43,6 +36,13 @@ from planning.rewards import (
     statements_frame_from_table,
     statements_from_table,
     summarize_comparison,
+)
+from planning.rewards.policy import (
+    DoubleRateCohort,
+    QualityTier,
+    RetroBonusTier,
+    RewardPolicy,
+    policy_from_toml,
 )
 
 D = dt.date

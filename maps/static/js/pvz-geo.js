@@ -58,6 +58,39 @@
     return out;
   }
 
-  root.PvzGeo = { direct: direct, circle: circle, unwrapLon: unwrapLon,
+  /* The geodesic distance in metres between two points on WGS84, by Vincenty's inverse
+   * formula (sub-millimetre; nearly antipodal pairs, where it may not converge, fall back to
+   * the last iterate, far from any distance this map measures). */
+  function inverse(lat1, lon1, lat2, lon2) {
+    var L = ((lon2 - lon1) % 360 + 540) % 360 - 180;
+    L *= D2R;
+    var U1 = Math.atan((1 - F) * Math.tan(lat1 * D2R));
+    var U2 = Math.atan((1 - F) * Math.tan(lat2 * D2R));
+    var sinU1 = Math.sin(U1), cosU1 = Math.cos(U1), sinU2 = Math.sin(U2), cosU2 = Math.cos(U2);
+    var lambda = L, lambdaP, iter = 0, sinS, cosS, sigma, cos2A, cos2Sm, sinL, cosL;
+    do {
+      sinL = Math.sin(lambda); cosL = Math.cos(lambda);
+      var t1 = cosU2 * sinL, t2 = cosU1 * sinU2 - sinU1 * cosU2 * cosL;
+      sinS = Math.sqrt(t1 * t1 + t2 * t2);
+      if (sinS === 0) return 0;
+      cosS = sinU1 * sinU2 + cosU1 * cosU2 * cosL;
+      sigma = Math.atan2(sinS, cosS);
+      var sinA = cosU1 * cosU2 * sinL / sinS;
+      cos2A = 1 - sinA * sinA;
+      cos2Sm = cos2A !== 0 ? cosS - 2 * sinU1 * sinU2 / cos2A : 0;
+      var C = F / 16 * cos2A * (4 + F * (4 - 3 * cos2A));
+      lambdaP = lambda;
+      lambda = L + (1 - C) * F * sinA *
+        (sigma + C * sinS * (cos2Sm + C * cosS * (-1 + 2 * cos2Sm * cos2Sm)));
+    } while (Math.abs(lambda - lambdaP) > 1e-12 && ++iter < 200);
+    var uSq = cos2A * (A * A - B * B) / (B * B);
+    var bigA = 1 + uSq / 16384 * (4096 + uSq * (-768 + uSq * (320 - 175 * uSq)));
+    var bigB = uSq / 1024 * (256 + uSq * (-128 + uSq * (74 - 47 * uSq)));
+    var dSigma = bigB * sinS * (cos2Sm + bigB / 4 * (cosS * (-1 + 2 * cos2Sm * cos2Sm) -
+      bigB / 6 * cos2Sm * (-3 + 4 * sinS * sinS) * (-3 + 4 * cos2Sm * cos2Sm)));
+    return B * bigA * (sigma - dSigma);
+  }
+
+  root.PvzGeo = { direct: direct, circle: circle, inverse: inverse, unwrapLon: unwrapLon,
     UNWRAP_BELOW_LON: UNWRAP_BELOW_LON };
 })(window);

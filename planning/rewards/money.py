@@ -1,0 +1,97 @@
+"""Money in integer kopecks: parsing rouble text, exact half-up division, labels.
+
+Every amount of the reward engine is an integer number of kopecks (int64 arrays, or exact
+Python integers where int64 could overflow); decimals of the policy become exact integer
+ratios. The one formatter, :func:`format_rub`, lives in :mod:`data.vocabulary` so that the
+store and the table writers below ``planning`` use it too.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from data.vocabulary import format_rub
+
+__all__ = [
+    "INT64_SAFE",
+    "PRICE_PATTERN",
+    "IntArray",
+    "fits_int64",
+    "format_kop",
+    "format_rub",
+    "half_up_div",
+    "kop",
+    "parse_rub",
+    "percent_label",
+    "price_problem",
+    "ratio",
+]
+
+#: products below this magnitude cannot overflow int64 (with room for the rounding terms)
+INT64_SAFE = 2**62
+#: a price in roubles: ASCII digits, at most two decimals (Python's \d matches any script)
+PRICE_PATTERN = r"[0-9]{1,13}(?:\.[0-9]{1,2})?"
+_PRICE_RE = re.compile(PRICE_PATTERN)
+
+IntArray = npt.NDArray[np.int64]
+"""Kopecks (or days, counts) per point or per line."""
+
+format_kop = format_rub
+"""The rewards engine's name for :func:`data.vocabulary.format_rub` (kopecks -> ``"1234.56"``)."""
+
+
+def parse_rub(text: str) -> int:
+    """Parse a non-negative rouble amount with at most two decimals into kopecks.
+
+    Raises
+    ------
+    ValueError
+        for anything else (negative, non-numeric, sub-kopeck, exponent notation).
+    """
+    text = text.strip()
+    if not _PRICE_RE.fullmatch(text):
+        raise ValueError(price_problem(text))
+    whole, _, frac = text.partition(".")
+    return int(whole) * 100 + int(frac.ljust(2, "0"))
+
+
+def price_problem(text: str) -> str:
+    """What is wrong with a price that is not :data:`PRICE_PATTERN`, in words."""
+    if text.startswith("-"):
+        return f"negative price {text!r}"
+    if re.fullmatch(r"\d+\.\d{3,}", text):
+        return f"price {text!r} has more than two decimals (kopecks)"
+    if re.fullmatch(r"\d{14,}(?:\.\d*)?", text):
+        return f"price {text!r} is too large"
+    return f"price {text!r} is not a decimal number like 1234.50"
+
+
+def kop(amount_rub: Decimal) -> int:
+    """A policy amount in roubles (whole kopecks, validated by the policy) as kopecks."""
+    return int(amount_rub * 100)
+
+
+def percent_label(value: Decimal) -> str:
+    """``Decimal("5.0") -> "5%"``: the rate label of a statement line."""
+    return f"{value.normalize():f}%"
+
+
+def half_up_div(num: Any, den: Any) -> Any:
+    """Round ``num / den`` half-up for ``num >= 0, den > 0`` (int64 or Python-int arrays)."""
+    return (2 * num + den) // (2 * den)
+
+
+def ratio(value: Decimal) -> tuple[int, int]:
+    """A decimal as an exact integer ratio ``(numerator, denominator)``."""
+    num, den = value.as_integer_ratio()
+    return int(num), int(den)
+
+
+def fits_int64(*bounds: int) -> bool:
+    """Whether every bound is safely inside int64 (see :data:`INT64_SAFE`)."""
+    return all(abs(b) < INT64_SAFE for b in bounds)
