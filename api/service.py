@@ -203,6 +203,15 @@ class Service:
         """Stored points (see :meth:`data.store.Store.list_points` for the query)."""
         return self.store.list_points(**query)
 
+    def statement_orders(self, point_id: str, *, first: str, last: str) -> list[Any]:
+        """The order lines of one point whose issue or event day falls in ``first..last``
+        (ISO days): the input of a month's statement."""
+        return self.store.list_statement_orders(point_id, first=first, last=last)
+
+    def ingest_orders(self, lines: list[Any], *, actor: str, source: str) -> Any:
+        """Upsert issued orders, idempotent by order id (the store logs status changes)."""
+        return self.store.upsert_orders(lines, actor=actor, source=source)
+
     def count_points(self) -> int:
         """How many points are stored (any kind and status)."""
         return self.store.count_points()

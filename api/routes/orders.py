@@ -167,7 +167,7 @@ async def post_orders(
     frame = parse_orders_frame(raw, source=SOURCE)
     lines = order_lines_from_frame(frame)
     result = await run_in_threadpool(
-        service.store.upsert_orders, lines, actor=caller.actor, source=SOURCE
+        service.ingest_orders, lines, actor=caller.actor, source=SOURCE
     )
     return OrderIngestOut(received=result.received, created=result.created,
                           updated=result.updated, unchanged=result.unchanged)  # fmt: skip

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -23,7 +21,7 @@ from api.auth import Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
 from api.schemas_rewards import StatementOut
 from api.service import Service
-from data.errors import ConflictError, InputError, NotFoundError
+from data.errors import ConflictError, InputError
 from data.store import OrderLine, Point
 from planning.rewards import (
     OrderRecord,
@@ -32,23 +30,11 @@ from planning.rewards import (
     month_bounds,
     statement_to_dict,
 )
-from planning.rewards.policy import RewardPolicy, policy_from_toml
+from planning.rewards.policy import RewardPolicy
 
-__all__ = ["load_reward_policy", "point_statement", "router"]
+__all__ = ["point_statement", "router"]
 
 router = APIRouter(prefix="/v1", tags=["rewards"], responses=ERROR_RESPONSES)
-
-
-@lru_cache(maxsize=8)
-def load_reward_policy(path: Path | None) -> RewardPolicy:
-    """The reward policy in ``path`` (TOML), or the programme's defaults; cached per path."""
-    if path is None:
-        return RewardPolicy()
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the reward policy: {exc}", source=str(path)) from None
-    return policy_from_toml(text, source=str(path))
 
 
 def _month(month: str) -> tuple[str, dt.date, dt.date]:
@@ -118,14 +104,9 @@ def _day(text: str | None) -> dt.date | None:
 
 def _statement(service: Service, caller: Caller, point_id: str, month: str) -> dict[str, Any]:
     month, first, last = _month(month)
-    point = service.store.get_point(point_id)
-    if caller.role == "partner" and point.partner_id != caller.partner_id:
-        raise NotFoundError(f"no point with id {point_id!r}")  # others' points do not exist
-    orders = service.store.list_statement_orders(
-        point_id, first=first.isoformat(), last=last.isoformat()
-    )
-    policy = load_reward_policy(service.settings.reward_policy_path)
-    return point_statement(point, orders, month, policy=policy)
+    point = caller.visible(service.get_point(point_id), "point")
+    orders = service.statement_orders(point_id, first=first.isoformat(), last=last.isoformat())
+    return point_statement(point, orders, month, policy=service.reward_policy)
 
 
 @router.get(

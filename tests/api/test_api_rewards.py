@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 import api.cli
 import api.commands.rewards  # noqa: F401  (registers `pvz rewards`)
 from api.app import create_app
-from api.routes.rewards import load_reward_policy
+from api.loaders import load_reward_policy
 from api.service import Service
 from api.settings import Settings
 from data.store import Point
