@@ -11,7 +11,36 @@ import typer
 
 from data.errors import PvzError
 
-__all__ = ["app", "command", "command_group", "main"]
+__all__ = [
+    "ALLOW_OUTSIDE_OPT",
+    "ENCODING_OPT",
+    "SEP_OPT",
+    "SHEET_OPT",
+    "app",
+    "command",
+    "command_group",
+    "main",
+    "read_options",
+]
+
+# how input files are read (CSV dialect, encoding, Excel sheet, swapped-coordinate guard)
+SEP_OPT = typer.Option(None, "--sep", help="CSV separator: ',', ';' or 'tab' (default: "
+                       "detected from the header line).")  # fmt: skip
+ENCODING_OPT = typer.Option(None, "--encoding", help="CSV encoding, e.g. utf-8 or cp1251 "
+                            "(default: UTF-8 with or without BOM, else cp1251).")  # fmt: skip
+SHEET_OPT = typer.Option(None, "--sheet", help="Excel (.xlsx) sheet name or 1-based number "
+                         "(default: the first sheet).")  # fmt: skip
+ALLOW_OUTSIDE_OPT = typer.Option(False, "--allow-outside", help="Accept points outside Russia "
+                                 "(a network abroad): no swapped-coordinates stop, no "
+                                 "warnings.")  # fmt: skip
+
+
+def read_options(
+    sep: str | None, encoding: str | None, sheet: str | None, allow_outside: bool
+) -> dict[str, Any]:
+    """Keyword arguments of :func:`data.io.read_points` from the file-reading options."""
+    return {"sep": sep, "encoding": encoding, "sheet": sheet, "allow_outside": allow_outside}
+
 
 app = typer.Typer(
     name="pvz",
