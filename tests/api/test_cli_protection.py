@@ -307,3 +307,53 @@ def test_swapped_coordinates_exit_2(files: dict[str, Path], args: tuple[str, ...
     if argv[0] == "audit":  # a network abroad is still possible
         code, output = run(*argv, "--allow-outside")
         assert code == 0, output
+
+
+# --- a CLI as fast end to end as its kernels (#16): import only what a command needs ---
+
+HEAVY = ("folium", "fastapi", "starlette", "uvicorn", "data.store", "api.service", "api.app",
+         "maps.planner", "pulp", "h3", "openpyxl", "osmium")  # fmt: skip
+
+
+def _modules_after(argv: list[str]) -> tuple[int, set[str], str]:
+    code = (
+        "import json, sys\n"
+        "from api.cli import main\n"
+        f"sys.argv = ['pvz', *{argv!r}]\n"
+        "try:\n    main()\n    rc = 0\n"
+        "except SystemExit as exc:\n    rc = exc.code or 0\n"
+        "print('@@' + json.dumps([rc, sorted(sys.modules)]))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)  # fmt: skip
+    rc, mods = json.loads(res.stdout.rsplit("@@", 1)[1])
+    return rc, set(mods), res.stdout + res.stderr
+
+
+def test_help_imports_no_command() -> None:
+    rc, mods, out = _modules_after(["--help"])
+    assert rc == 0 and "check" in out and "settlements" in out
+    assert not {"pandas", "numpy", "geopandas", "numba", *HEAVY} & mods
+
+
+def test_check_imports_no_web_no_maps_no_store(files: dict[str, Path]) -> None:
+    out = files["dir"] / "o.csv"
+    rc, mods, text = _modules_after(["check", str(files["points"]), str(files["cands"]),
+                                     "-o", str(out)])  # fmt: skip
+    assert rc == 0, text
+    assert out.exists()
+    assert not set(HEAVY) & mods
+
+
+def test_lazy_command_table_matches_the_commands() -> None:
+    import typer
+
+    group = typer.main.get_command(cli.app)
+    commands = group.commands  # type: ignore[attr-defined]
+    real = {n: c for n, c in commands.items() if c.callback is not cli._stub}
+    assert set(real) == set(cli.COMMANDS)
+    for name, cmd in real.items():
+        first = " ".join((cmd.help or "").split("\n\n")[0].split())
+        assert cli.COMMANDS[name][1] == first, name
+        module = cmd.callback.__module__ if cmd.callback else ""
+        assert name == "settlements" or module == cli.COMMANDS[name][0]
