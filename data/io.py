@@ -245,11 +245,7 @@ def _parse_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
-    df = table.to_pandas()
-    for col in df.columns:
-        if df[col].dtype != object:
-            df[col] = df[col].astype(object)
-    return df
+    return table.to_pandas()
 
 
 def _cell_text(v: Any) -> str:
@@ -531,8 +527,10 @@ def read_points(
             continue
         if col == "status" and not allow_status:
             continue
-        vals = out[col].astype(object).where(out[col].notna(), "")
-        vals = vals.map(lambda x: str(x).strip().lower())
+        raw = out[col]
+        if not pd.api.types.is_string_dtype(raw):
+            raw = raw.astype(object).where(raw.notna(), "").astype(str)
+        vals = raw.fillna("").str.strip().str.lower()
         if allowed is not None:
             ok = set(allowed)
             bad = ~vals.isin(ok) & vals.ne("")
@@ -541,7 +539,9 @@ def read_points(
                 raise InputError(f"unknown {col} {vals.iloc[i]!r}; expected one of "
                                  + ", ".join(sorted(ok)), source=src, row=i + 1,
                                  column=col)  # fmt: skip
-        out[col] = pd.Series([v or None for v in vals], index=out.index, dtype=object)
+        obj = vals.to_numpy(dtype=object, copy=True)
+        obj[obj == ""] = None
+        out[col] = pd.Series(obj, index=out.index, dtype=object)
     return out.reset_index(drop=True)
 
 
@@ -560,6 +560,62 @@ def _atomic_path(path: Path):  # type: ignore[no-untyped-def]
             os.unlink(tmp)
 
 
+def _write_csv_fast(df: pd.DataFrame, path: Path, *, sep: str) -> bool:
+    """Write ``df`` as pandas' ``to_csv(index=False)`` would, byte for byte, with pyarrow's
+    writer (4x faster); False (nothing written) for what it cannot mirror: cells that
+    need quoting, non-text objects, odd dtypes, column names that need quoting."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return False
+    special = f'[{re.escape(sep)}"\r\n]'
+    names = [str(c) for c in df.columns]
+    if len(df) == 0 or len(names) < 2 or len(set(names)) != len(names):
+        return False
+    if any(re.search(special, n) for n in names):
+        return False
+    cols: list[Any] = []
+    for c in df.columns:
+        s = df[c]
+        kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else "-"
+        if kind == "b":
+            cols.append(pa.array(np.where(s.to_numpy(), "True", "False")))
+        elif kind in "iu":
+            cols.append(pc.cast(pa.array(s.to_numpy()), pa.string()))
+        elif kind == "f":
+            v = s.to_numpy()
+            if not np.isfinite(v[~np.isnan(v)]).all():
+                return False
+            text = pc.cast(pa.array(v, from_pandas=True), pa.string())
+            plain = pc.invert(pc.match_substring_regex(text, r"[.e]"))
+            text = pc.if_else(plain, pc.binary_join_element_wise(text, ".0", ""), text)
+            if pc.any(pc.match_substring(text, "e")).as_py():  # exponents: pandas' own way
+                return False
+            cols.append(text)
+        elif kind == "O" or pd.api.types.is_string_dtype(s.dtype):
+            try:
+                arr = pa.array(s, from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                return False
+            if arr.type == pa.null():
+                arr = arr.cast(pa.string())
+            if arr.type not in (pa.string(), pa.large_string()):
+                return False
+            if pc.any(pc.match_substring_regex(arr, special)).as_py():
+                return False
+            cols.append(arr)
+        else:
+            return False
+    table = pa.table(cols, names=names)
+    with open(path, "wb") as f:
+        f.write((sep.join(names) + "\n").encode("utf-8"))
+        pacsv.write_csv(table, f, write_options=pacsv.WriteOptions(
+            include_header=False, delimiter=sep, quoting_style="none"))  # fmt: skip
+    return True
+
+
 def write_table(df: pd.DataFrame, path: str | Path, *, layer: str | None = None) -> None:
     """Write a table by extension, atomically. Geographic formats need ``lat, lon`` columns.
 
@@ -572,7 +628,9 @@ def write_table(df: pd.DataFrame, path: str | Path, *, layer: str | None = None)
         raise InputError("this table has no lat/lon columns: write it as .csv", source=str(p))
     with _atomic_path(p) as tmp:
         if fmt == "csv":
-            df.to_csv(tmp, index=False, sep="\t" if p.suffix.lower() == ".tsv" else ",")
+            sep = "\t" if p.suffix.lower() == ".tsv" else ","
+            if not _write_csv_fast(df, tmp, sep=sep):
+                df.to_csv(tmp, index=False, sep=sep)
         elif fmt == "xlsx":
             df.to_excel(tmp, index=False)
         else:

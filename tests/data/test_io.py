@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -275,3 +276,25 @@ def test_territory_covers_russia(lat: float, lon: float) -> None:
     from data.io import in_territory
 
     assert in_territory([lat], [lon]).all()
+
+
+# --- the fast CSV writer writes what pandas writes (#16) ---
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame({"id": ["a", "b", None], "allowed": [True, False, True],
+                      "radius_m": [500.0, np.nan, 1000.0], "n": [0, 3, 12],
+                      "d_m": [0.1, 448.823, -0.0], "settlement": ["Юрга", "", None]}),
+        pd.DataFrame({"id": ["a", "b"], "name": ["Мытищи, север", 'say "hi"']}),  # quoting
+        pd.DataFrame({"id": ["a", "b"], "x": [1e-7, 1e22]}),  # exponents
+        pd.DataFrame({"id": ["a", "b"], "x": [np.inf, 1.0]}),
+        pd.DataFrame({"id": ["", "b"]}),  # one column
+        pd.DataFrame({"id": ["a", "b"], "v": [[1], {"a": 1}]}),  # objects
+    ],
+)  # fmt: skip
+def test_fast_csv_writer_matches_pandas(tmp_path: Path, frame: pd.DataFrame) -> None:
+    out = tmp_path / "fast.csv"
+    write_table(frame, out)
+    assert out.read_bytes() == frame.to_csv(index=False).encode("utf-8")
