@@ -86,7 +86,7 @@ def check(
     res = net.check_batch(
         cand["lat"], cand["lon"],
         kind=cand["kind"].fillna(pol.default_kind) if "kind" in cand else None,
-        radius_m=cand["radius_m"],
+        radius_m=cand["radius_m"], all_distances=False,
     )  # fmt: skip
     table = res.to_frame(cand["id"].tolist())
     if out.suffix.lower() != ".csv":
