@@ -99,4 +99,16 @@ def map_cmd(
                   tiles=tiles, attribution=attribution, demand=not no_demand, policy=pol,
                   settlements=load_settlements(boundaries))  # fmt: skip
     size = save_map(m, out)
-    typer.echo(f"{len(pts)} points -> {out} ({size / 1e6:.1f} MB)")
+    drawn = m.drawn
+    where = f" in {region}" if region else (" in the bbox" if box else "")
+    parts = [f"{drawn['points']:,} of {len(pts):,} points drawn{where}"]
+    if cand is not None:
+        parts.append(f"{drawn['candidates']:,} of {len(cand):,} candidates")
+    if audit:
+        parts.append(f"{drawn['audit_pairs']:,} audit conflicts")
+    if zones is not None:
+        parts.append(f"{drawn['zones']:,} white-space zones")
+    typer.echo(f"{', '.join(parts)} -> {out} ({size / 1e6:.1f} MB)")
+    if drawn["points"] == 0:
+        typer.echo(f"warning: no point lies{where or ' on the map'}: the map shows none",
+                   err=True)  # fmt: skip

@@ -95,7 +95,7 @@ def check(
     n_ok = int(res.allowed.sum())
     typer.echo(
         f"{len(table)} candidates checked against {len(net.index)} live points: "
-        f"{n_ok} allowed, {len(table) - n_ok} blocked -> {out}"
+        f"{n_ok} allowed, {len(table) - n_ok} blocked -> {out} ({len(table)} rows written)"
     )
 
 
