@@ -88,12 +88,24 @@ def command_group(name: str, help_text: str) -> typer.Typer:
     return sub
 
 
+class _EchoWarnings(logging.Handler):
+    """``warning: MESSAGE`` on the current stderr (also under a test runner)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"warning: {record.getMessage()}", err=True)
+
+
 @app.callback()
 def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress.")) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # the readers' warnings (rows outside Russia...) are for the user: plain, on stderr
+    readers = logging.getLogger("data.io")
+    if not any(isinstance(h, _EchoWarnings) for h in readers.handlers):
+        readers.addHandler(_EchoWarnings(logging.WARNING))
+        readers.propagate = False
 
 
 #: command -> (the module that registers it, its one-line help for ``pvz --help``);

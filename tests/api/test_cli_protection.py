@@ -357,3 +357,15 @@ def test_lazy_command_table_matches_the_commands() -> None:
         assert cli.COMMANDS[name][1] == first, name
         module = cmd.callback.__module__ if cmd.callback else ""
         assert name == "settlements" or module == cli.COMMANDS[name][0]
+
+
+def test_rows_outside_russia_warned_with_row_numbers(files: dict[str, Path]) -> None:
+    pts = pd.read_csv(files["points"], dtype=str, keep_default_na=False)
+    pts.loc[len(pts)] = ["PARIS", "48.85", "2.35", "", "partner", "active"]
+    pts.to_csv(files["points"], index=False)
+    code, output = run("audit", str(files["points"]), "-o", str(files["dir"] / "o.csv"))
+    assert code == 0, output
+    assert "warning:" in output and "outside Russia (rows 5)" in output
+    code, output = run("audit", str(files["points"]), "-o", str(files["dir"] / "o.csv"),
+                       "--allow-outside")  # fmt: skip
+    assert code == 0 and "warning" not in output
