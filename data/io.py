@@ -1,30 +1,82 @@
-"""Read and write point tables as CSV, GeoJSON or GeoPackage (by file extension).
+"""Read and write point tables as CSV, Excel, GeoJSON or GeoPackage (by file extension).
 
 Tables have columns ``id, lat, lon`` (WGS84 degrees) and optional
-``radius_m, kind, status`` and feature columns. Geographic formats carry the
-location as point geometry (any CRS; converted to EPSG:4326). Every problem is
-an :class:`data.errors.InputError` naming the file, row and column; writers are
-atomic (a temporary file renamed over the target), so a failure leaves no
-partial output.
+``radius_m, kind, status`` and feature columns. Files come as people have them:
+CSV separated by commas, semicolons or tabs, in UTF-8 (with or without BOM) or
+cp1251, with decimal commas when the separator is not a comma (Russian Excel);
+``.xlsx`` workbooks (first sheet, or a named one); column names in any case and
+common aliases (``latitude``, ``lng``, ``широта``, ``долгота``, ``код``...).
+Ids stay text in every format (leading zeros and 20-digit GeoJSON integers
+survive). Geographic formats carry the location as point geometry (any CRS;
+converted to EPSG:4326). Every problem is an :class:`data.errors.InputError`
+naming the file, row and column; writers are atomic (a temporary file renamed
+over the target), so a failure leaves no partial output.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import csv
+import io
+import json
+import logging
+import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from data.errors import InputError
 
-__all__ = ["FORMATS", "atomic_path", "read_points", "read_table", "write_table"]
+__all__ = [
+    "ALIASES",
+    "FORMATS",
+    "TERRITORY",
+    "atomic_path",
+    "in_territory",
+    "read_points",
+    "read_table",
+    "write_table",
+]
+
+log = logging.getLogger(__name__)
 
 #: file extension -> format name
-FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".gpkg": "gpkg",
+}
+
+#: canonical column -> accepted names (compared case-insensitively, spaces stripped)
+ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "код", "номер"),
+    "lat": ("lat", "latitude", "широта"),
+    "lon": ("lon", "lng", "long", "longitude", "долгота"),
+    "radius_m": ("radius_m",),
+    "kind": ("kind",),
+    "status": ("status",),
+}
+
+#: the service territory, coarsely: (min_lat, max_lat, min_lon, max_lon) boxes covering
+#: Russia with Crimea, Kaliningrad and Chukotka across the antimeridian
+TERRITORY: tuple[tuple[float, float, float, float], ...] = (
+    (41.0, 82.0, 19.0, 180.0),
+    (41.0, 82.0, -180.0, -168.0),
+)
+
+_SEP_NAMES = {",": ",", ";": ";", "\t": "\t", "\\t": "\t", "tab": "\t", "comma": ",",
+              "semicolon": ";", "|": "|"}  # fmt: skip
+_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d*,\d+\s*")
 
 
 def _format_of(path: Path) -> str:
@@ -38,11 +90,25 @@ def _format_of(path: Path) -> str:
     return fmt
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(
+    path: str | Path,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> pd.DataFrame:
     """Read a table by extension; geographic files get ``lat, lon`` from point geometry.
 
-    All non-geometry columns are read as they are stored (CSV: as strings, so
-    that ids keep leading zeros and bad numbers can be reported by row).
+    CSV and Excel cells are read as text (ids keep leading zeros, bad numbers are
+    reported by row); numbers with a decimal comma become ``55.7558``. Columns
+    named by an alias of ``id, lat, lon, radius_m, kind, status`` (any case) are
+    renamed to it.
+
+    Parameters
+    ----------
+    sep : CSV separator (``,``, ``;``, ``tab``); default: detected from the header line
+    encoding : CSV text encoding; default: UTF-8 (BOM or not), else cp1251
+    sheet : Excel sheet name or 1-based number; default: the first sheet
     """
     p = Path(path)
     fmt = _format_of(p)
@@ -51,13 +117,248 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if p.stat().st_size == 0:
         raise InputError("the file is empty", source=str(p))
     if fmt == "csv":
+        df, decimal_comma = _read_csv(p, sep=sep, encoding=encoding)
+    elif fmt == "xlsx":
+        df, decimal_comma = _read_xlsx(p, sheet=sheet), True
+    elif fmt == "geojson":
+        df, decimal_comma = _read_geojson(p), False
+    else:
+        df, decimal_comma = _read_geo(p), False
+    df = _canonical_columns(df)
+    if decimal_comma:
+        _fix_decimal_commas(df)
+    return df
+
+
+def _canonical_columns(df: pd.DataFrame) -> pd.DataFrame:
+    names = [str(c).strip() for c in df.columns]
+    lower = [n.lower() for n in names]
+    for canon, aliases in ALIASES.items():
+        if canon in names:
+            continue
+        for alias in aliases:
+            if alias in lower:
+                names[lower.index(alias)] = canon
+                break
+    df.columns = names
+    return df
+
+
+def _fix_decimal_commas(df: pd.DataFrame) -> None:
+    """``55,7558`` -> ``55.7558`` in every text column but the id (in place)."""
+    for col in df.columns:
+        if col == "id":
+            continue
+        s = df[col]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+            continue
+        text = s.astype(str)
+        if not text.str.contains(",", regex=False).any():
+            continue
+        hit = text.str.fullmatch(_DECIMAL_COMMA.pattern)
+        if hit.any():
+            df[col] = text.where(~hit, text.str.replace(",", ".", regex=False))
+
+
+def _decode(raw: bytes, encoding: str | None, source: str) -> tuple[str, str]:
+    """The text of a CSV file and the encoding used (given, or UTF-8/BOM, else cp1251)."""
+    if encoding is not None:
         try:
-            df = pd.read_csv(p, dtype=str, keep_default_na=False, skipinitialspace=True)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise InputError(f"not a readable CSV file ({exc})", source=str(p)) from None
-        df.columns = [str(c).strip() for c in df.columns]
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"unknown encoding {encoding!r} (--encoding)", source=source) from None
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            msg = f"not readable as {encoding}: byte {raw[exc.start]:#04x} on line {line}"
+            raise InputError(f"{msg}; try --encoding cp1251 or utf-8", source=source) from None
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16"), "utf-16"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return raw.decode("cp1251", errors="replace"), "cp1251"
+
+
+def _sniff_sep(header: str) -> str:
+    """The separator of a CSV header line: the most frequent of ``;``, tab and ``,``."""
+    counts = {s: 0 for s in (";", "\t", ",")}
+    quoted = False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] else ","
+
+
+def _read_csv(p: Path, *, sep: str | None, encoding: str | None) -> tuple[pd.DataFrame, bool]:
+    src = str(p)
+    text, _ = _decode(p.read_bytes(), encoding, src)
+    if sep is not None:
+        if sep not in _SEP_NAMES and len(sep) != 1:
+            raise InputError(f"--sep must be one character or 'tab', got {sep!r}", source=src)
+        sep = _SEP_NAMES.get(sep.lower() if len(sep) > 1 else sep, sep)
+    else:
+        sep = _sniff_sep(text.split("\n", 1)[0])
+    if not text.strip():
+        raise InputError("the file is empty", source=src)
+    df = _parse_csv_fast(text, sep)
+    if df is None:
+        try:
+            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                             skipinitialspace=True)  # fmt: skip
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+            raise InputError(f"not a readable CSV file ({exc})", source=src) from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df, sep != ","
+
+
+def _parse_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
+    """Every cell as text with pyarrow's multi-threaded parser; None where it cannot
+    (pyarrow missing, ragged rows, odd quoting): the caller falls back to pandas."""
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    try:
+        header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep))
+    except (StopIteration, csv.Error):
+        return None
+    names = [h.strip() for h in header]
+    if len(set(names)) != len(names) or any(n == "" for n in names):
+        return None
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=sep),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    return table.to_pandas()
+
+
+def _cell_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if math.isfinite(v) and v.is_integer() and abs(v) < 2**53:
+            return str(int(v))
+        return repr(v)
+    if hasattr(v, "isoformat"):
+        text = v.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    return str(v)
+
+
+def _read_xlsx(p: Path, *, sheet: str | None) -> pd.DataFrame:
+    """The first (or the named/numbered) sheet of a workbook, every cell as text."""
+    import openpyxl
+
+    src = str(p)
+    try:
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException
+        raise InputError(f"not a readable .xlsx file ({exc})", source=src) from None
+    try:
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif sheet in wb.sheetnames:
+            ws = wb[sheet]
+        elif sheet.isdigit() and 1 <= int(sheet) <= len(wb.worksheets):
+            ws = wb.worksheets[int(sheet) - 1]
+        else:
+            raise InputError(f"no sheet {sheet!r}; sheets: " + ", ".join(wb.sheetnames),
+                             source=src)  # fmt: skip
+        rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    while rows and not any(c.strip() for c in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise InputError("the sheet is empty", source=src)
+    header = [h.strip() for h in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    width = len(header)
+    body = [(r + [""] * width)[:width] for r in rows[1:]]
+    return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def _id_text(v: Any) -> Any:
+    return v if v is None or isinstance(v, str) else (str(v) if not isinstance(v, float)
+                                                      else _cell_text(v))  # fmt: skip
+
+
+def _read_geojson(p: Path) -> pd.DataFrame:
+    """A GeoJSON FeatureCollection of points, parsed with ``json`` so that integer
+    properties stay exact (ids above 2**63 keep every digit); other GeoJSON (a
+    ``crs`` member other than WGS84, a bare geometry) goes through GDAL."""
+    src = str(p)
+    try:
+        doc = json.loads(p.read_bytes())
+    except (ValueError, UnicodeDecodeError):
+        return _read_geo(p)
+    crs = doc.get("crs") if isinstance(doc, dict) else None
+    crs_name = (
+        str((crs or {}).get("properties", {}).get("name", "")) if isinstance(crs, dict) else ""
+    )
+    if (
+        not isinstance(doc, dict)
+        or doc.get("type") != "FeatureCollection"
+        or not isinstance(doc.get("features"), list)
+        or (crs is not None and not crs_name.upper().endswith(("CRS84", "4326")))
+    ):
+        return _read_geo(p)
+    feats = doc["features"]
+    props: list[dict[str, Any]] = []
+    lat = np.full(len(feats), np.nan)
+    lon = np.full(len(feats), np.nan)
+    for i, f in enumerate(feats):
+        if not isinstance(f, dict):
+            raise InputError("not a GeoJSON feature", source=src, row=i + 1)
+        g = f.get("geometry")
+        pr = f.get("properties") or {}
+        if "id" in f and "id" not in pr:
+            pr = {"id": f["id"], **pr}
+        props.append(pr)
+        if g is None:
+            continue
+        if not isinstance(g, dict) or g.get("type") != "Point":
+            kind = g.get("type") if isinstance(g, dict) else type(g).__name__
+            raise InputError(f"geometry must be a Point, got {kind}", source=src, row=i + 1,
+                             column="geometry")  # fmt: skip
+        c = g.get("coordinates")
+        if not c:  # an empty point
+            continue
+        try:
+            lon[i], lat[i] = float(c[0]), float(c[1])
+        except (TypeError, ValueError, IndexError):
+            raise InputError(f"bad point coordinates {c!r}", source=src, row=i + 1,
+                             column="geometry") from None  # fmt: skip
+    df = pd.DataFrame.from_records(props) if props else pd.DataFrame()
+    df = _canonical_columns(df)
+    if "id" in df.columns:  # exact text, never through float
+        df["id"] = pd.Series([_id_text(v) for v in df["id"]], index=df.index, dtype=object)
+    if np.isnan(lat).all() and {"lat", "lon"} <= set(df.columns):
         return df
-    return _read_geo(p)
+    if len(feats) and np.isnan(lat).all():
+        raise InputError("no point geometry and no lat/lon columns", source=src)
+    df["lat"], df["lon"] = lat, lon
+    return df
 
 
 def _read_geo(p: Path) -> pd.DataFrame:
@@ -68,7 +369,7 @@ def _read_geo(p: Path) -> pd.DataFrame:
     except Exception as exc:  # pyogrio raises its own DataSourceError, ValueError, ...
         raise InputError(f"not a readable {p.suffix} file ({exc})", source=str(p)) from None
     if "geometry" not in gdf or gdf.geometry.isna().all():
-        if {"lat", "lon"} <= set(gdf.columns):
+        if {"lat", "lon"} <= {str(c).strip().lower() for c in gdf.columns}:
             return pd.DataFrame(gdf.drop(columns="geometry", errors="ignore"))
         raise InputError("no point geometry and no lat/lon columns", source=str(p))
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
@@ -86,6 +387,40 @@ def _read_geo(p: Path) -> pd.DataFrame:
     df["lat"] = np.where(has, geom.y.where(has), np.nan) if len(df) else []
     df["lon"] = np.where(has, geom.x.where(has), np.nan) if len(df) else []
     return df
+
+
+def in_territory(lat: Any, lon: Any) -> np.ndarray:
+    """Whether points lie in the (coarse) service territory :data:`TERRITORY`."""
+    la, lo = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    inside = np.zeros(la.shape, dtype=bool)
+    for lat0, lat1, lon0, lon1 in TERRITORY:
+        inside |= (la >= lat0) & (la <= lat1) & (lo >= lon0) & (lo <= lon1)
+    return inside
+
+
+def _check_territory(lat: pd.Series, lon: pd.Series, source: str) -> None:
+    """Stop when the whole file looks swapped; warn about single rows outside Russia."""
+    la, lo = lat.to_numpy(float), lon.to_numpy(float)
+    outside = ~in_territory(la, lo)
+    n_out, n = int(outside.sum()), len(la)
+    if not n_out:
+        return
+    swapped = outside & in_territory(lo, la)
+    if 2 * n_out > n and 2 * int(swapped.sum()) > n_out:
+        i = int(np.flatnonzero(swapped)[0])
+        raise InputError(
+            f"{n_out} of {n} rows lie outside Russia and {int(swapped.sum())} of them would lie "
+            f"inside with lat and lon swapped (row {i + 1}: lat {la[i]:g}, lon {lo[i]:g}): are "
+            "the latitude and longitude columns swapped? Fix the columns, or pass "
+            "--allow-outside for a network abroad",
+            source=source,
+        )
+    rows = np.flatnonzero(outside) + 1
+    shown = ", ".join(str(r) for r in rows[:20]) + (", ..." if len(rows) > 20 else "")
+    log.warning(
+        "%s: %d of %d row(s) lie outside Russia (rows %s); check them, or pass "
+        "--allow-outside for a network abroad", source, n_out, n, shown,
+    )  # fmt: skip
 
 
 def _numeric(df: pd.DataFrame, col: str, source: str, *, required: bool) -> pd.Series:
@@ -117,8 +452,17 @@ def read_points(
     kinds: Iterable[str] | None = None,
     statuses: Iterable[str] | None = None,
     allow_status: bool = True,
+    sep: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    allow_outside: bool = False,
 ) -> pd.DataFrame:
     """Read and validate a points or candidates table.
+
+    ``sep``, ``encoding`` and ``sheet`` are passed to :func:`read_table`. Unless
+    ``allow_outside``, a file whose rows mostly lie outside Russia but would lie
+    inside with lat and lon swapped is refused, and single rows outside are
+    logged as warnings with their row numbers.
 
     Returns a frame with ``id`` (str), ``lat``, ``lon`` (float, WGS84 degrees),
     ``radius_m`` (float, NaN where missing) and ``kind``/``status`` when present
@@ -127,14 +471,22 @@ def read_points(
     Raises
     ------
     InputError : missing columns, an empty table, NaN or out-of-range
-        coordinates, a bad radius, duplicate ids, unknown kinds or statuses.
+        coordinates, swapped coordinates, a bad radius, duplicate ids, unknown
+        kinds or statuses.
     """
     p = Path(path)
     src = str(p)
-    df = read_table(p)
+    df = read_table(p, sep=sep, encoding=encoding, sheet=sheet)
     missing = [c for c in ("id", "lat", "lon") if c not in df.columns]
     if missing:
-        raise InputError(f"missing required column(s): {', '.join(missing)}", source=src)
+        raise InputError(
+            f"missing required column(s): {', '.join(missing)} (columns found: "
+            + ", ".join(map(str, df.columns))
+            + "; accepted names: "
+            + "; ".join(f"{c}: {', '.join(ALIASES[c])}" for c in missing)
+            + ")",
+            source=src,
+        )
     if df.empty:
         raise InputError("the table has no rows", source=src)
     out = df.copy()
@@ -150,8 +502,11 @@ def read_points(
         raise InputError(f"duplicate id {ids.iloc[i]!r} (first at row {first + 1})",
                          source=src, row=i + 1, column="id")  # fmt: skip
     out["id"] = ids
+    coords = {col: _numeric(out, col, src, required=True) for col in ("lat", "lon")}
+    if not allow_outside:
+        _check_territory(coords["lat"], coords["lon"], src)
     for col, limit in (("lat", 90.0), ("lon", 180.0)):
-        v = _numeric(out, col, src, required=True)
+        v = coords[col]
         bad = v.abs() > limit
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
@@ -173,8 +528,10 @@ def read_points(
             continue
         if col == "status" and not allow_status:
             continue
-        vals = out[col].astype(object).where(out[col].notna(), "")
-        vals = vals.map(lambda x: str(x).strip().lower())
+        raw = out[col]
+        if not pd.api.types.is_string_dtype(raw):
+            raw = raw.astype(object).where(raw.notna(), "").astype(str)
+        vals = raw.fillna("").str.strip().str.lower()
         if allowed is not None:
             ok = set(allowed)
             bad = ~vals.isin(ok) & vals.ne("")
@@ -183,7 +540,9 @@ def read_points(
                 raise InputError(f"unknown {col} {vals.iloc[i]!r}; expected one of "
                                  + ", ".join(sorted(ok)), source=src, row=i + 1,
                                  column=col)  # fmt: skip
-        out[col] = pd.Series([v or None for v in vals], index=out.index, dtype=object)
+        obj = vals.to_numpy(dtype=object, copy=True)
+        obj[obj == ""] = None
+        out[col] = pd.Series(obj, index=out.index, dtype=object)
     return out.reset_index(drop=True)
 
 
@@ -204,6 +563,62 @@ def atomic_path(path: Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+def _write_csv_fast(df: pd.DataFrame, path: Path, *, sep: str) -> bool:
+    """Write ``df`` as pandas' ``to_csv(index=False)`` would, byte for byte, with pyarrow's
+    writer (4x faster); False (nothing written) for what it cannot mirror: cells that
+    need quoting, non-text objects, odd dtypes, column names that need quoting."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return False
+    special = f'[{re.escape(sep)}"\r\n]'
+    names = [str(c) for c in df.columns]
+    if len(df) == 0 or len(names) < 2 or len(set(names)) != len(names):
+        return False
+    if any(re.search(special, n) for n in names):
+        return False
+    cols: list[Any] = []
+    for c in df.columns:
+        s = df[c]
+        kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else "-"
+        if kind == "b":
+            cols.append(pa.array(np.where(s.to_numpy(), "True", "False")))
+        elif kind in "iu":
+            cols.append(pc.cast(pa.array(s.to_numpy()), pa.string()))
+        elif kind == "f":
+            v = s.to_numpy()
+            if not np.isfinite(v[~np.isnan(v)]).all():
+                return False
+            text = pc.cast(pa.array(v, from_pandas=True), pa.string())
+            plain = pc.invert(pc.match_substring_regex(text, r"[.e]"))
+            text = pc.if_else(plain, pc.binary_join_element_wise(text, ".0", ""), text)
+            if pc.any(pc.match_substring(text, "e")).as_py():  # exponents: pandas' own way
+                return False
+            cols.append(text)
+        elif kind == "O" or pd.api.types.is_string_dtype(s.dtype):
+            try:
+                arr = pa.array(s, from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                return False
+            if arr.type == pa.null():
+                arr = arr.cast(pa.string())
+            if arr.type not in (pa.string(), pa.large_string()):
+                return False
+            if pc.any(pc.match_substring_regex(arr, special)).as_py():
+                return False
+            cols.append(arr)
+        else:
+            return False
+    table = pa.table(cols, names=names)
+    with open(path, "wb") as f:
+        f.write((sep.join(names) + "\n").encode("utf-8"))
+        pacsv.write_csv(table, f, write_options=pacsv.WriteOptions(
+            include_header=False, delimiter=sep, quoting_style="none"))  # fmt: skip
+    return True
+
+
 def write_table(df: pd.DataFrame, path: str | Path, *, layer: str | None = None) -> None:
     """Write a table by extension, atomically. Geographic formats need ``lat, lon`` columns.
 
@@ -212,11 +627,15 @@ def write_table(df: pd.DataFrame, path: str | Path, *, layer: str | None = None)
     """
     p = Path(path)
     fmt = _format_of(p)
-    if fmt != "csv" and not {"lat", "lon"} <= set(df.columns):
+    if fmt not in ("csv", "xlsx") and not {"lat", "lon"} <= set(df.columns):
         raise InputError("this table has no lat/lon columns: write it as .csv", source=str(p))
     with atomic_path(p) as tmp:
         if fmt == "csv":
-            df.to_csv(tmp, index=False)
+            sep = "\t" if p.suffix.lower() == ".tsv" else ","
+            if not _write_csv_fast(df, tmp, sep=sep):
+                df.to_csv(tmp, index=False, sep=sep)
+        elif fmt == "xlsx":
+            df.to_excel(tmp, index=False)
         else:
             import geopandas as gpd
 

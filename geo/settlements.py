@@ -36,15 +36,17 @@ decides the radius tier.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from geo.geodesic import validate_latlon
 from geo.index import PointIndex
+
+if TYPE_CHECKING:  # geopandas loads only with boundary polygons (pvz check starts faster)
+    import geopandas as gpd
 
 __all__ = ["PART_REACH", "Located", "SettlementLookup", "settlement_owners", "urban_radius_m"]
 

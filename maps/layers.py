@@ -37,6 +37,9 @@ class OfflineMap(folium.Map):
 
     default_js: list[tuple[str, str]] = []
     default_css: list[tuple[str, str]] = []
+    #: what the map draws, by layer (``points``, ``candidates``, ``audit_pairs``,
+    #: ``zones``), filled by ``maps.planner.build_map`` for the CLI's report
+    drawn: dict[str, int]
 
     def __init__(self, location: Any = None, *, tiles: Any = None, **kwargs: Any) -> None:
         super().__init__(location, tiles=tiles, **kwargs)

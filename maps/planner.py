@@ -325,8 +325,9 @@ def build_map(
     demand: bool = True,
     policy: ProtectionPolicy | None = None,
     settlements: SettlementLookup | None = None,
-) -> folium.Map:
-    """A planner map of the network (a ``folium.Map``; ``m`` displays in Jupyter).
+) -> OfflineMap:
+    """A planner map of the network (a ``folium.Map``; ``m`` displays in Jupyter); its
+    ``drawn`` says how many points, candidates, audit pairs and zones it draws.
 
     Parameters
     ----------
@@ -357,6 +358,7 @@ def build_map(
 
     m = OfflineMap(location=[61.5, 100.0], zoom_start=3, prefer_canvas=True, control_scale=True,
                    world_copy_jump=False)  # fmt: skip
+    m.drawn = {"points": len(view), "candidates": 0, "audit_pairs": 0, "zones": 0}
     if tiles:
         url = OSM_TILES if tiles.lower() in ("osm", "openstreetmap") else tiles
         folium.TileLayer(url, attr=attribution or OSM_ATTRIBUTION, name="Tiles (online)",
@@ -388,6 +390,7 @@ def build_map(
                           "area_km2": "area, km2", "best_lat": "best site lat",
                           "best_lon": "best site lon", "best_site_demand": "best site demand"},
             title="White-space zone").add_to(m)  # fmt: skip
+        m.drawn["zones"] = len(ws)
         legend.append(("White space", [("zone with unserved demand", "#fd8d3c", "square")]))
 
     classes, cls = _point_classes(view)
@@ -423,6 +426,7 @@ def build_map(
             )
             lines.append([round(la, 6), round(lo, 6), round(lb, 6), round(lob, 6), html])
         LinesCanvas(lines, name=f"Audit conflicts ({len(lines):,})").add_to(m)
+        m.drawn["audit_pairs"] = len(lines)
         legend.append(("Audit", [("pair closer than its radius", "#d62728", "line")]))
 
     if candidates is not None and len(candidates):
@@ -432,6 +436,7 @@ def build_map(
             cand = _candidate_decision(cand, pts, network, policy, settlements)
             layer, entries = _candidate_layer(cand)
             layer.add_to(m)
+            m.drawn["candidates"] = len(cand)
             legend.append(("Candidates", entries))
 
     folium.LayerControl(collapsed=False).add_to(m)

@@ -8,7 +8,14 @@ from pathlib import Path
 import geopandas as gpd
 import typer
 
-from api.cli import command
+from api.cli import (
+    ALLOW_OUTSIDE_OPT,
+    ENCODING_OPT,
+    SEP_OPT,
+    SHEET_OPT,
+    command,
+    read_options,
+)
 from api.commands.protection import BOUNDS_OPT, POLICY_OPT
 from api.commands.scoring import parse_bbox
 from api.loaders import load_policy, load_settlements
@@ -57,6 +64,10 @@ def map_cmd(
     no_demand: bool = typer.Option(False, "--no-demand", help="Leave out the demand heat layer."),
     policy: Path | None = POLICY_OPT,
     boundaries: Path | None = BOUNDS_OPT,
+    sep: str | None = SEP_OPT,
+    encoding: str | None = ENCODING_OPT,
+    sheet: str | None = SHEET_OPT,
+    allow_outside: bool = ALLOW_OUTSIDE_OPT,
 ) -> None:  # fmt: skip
     """Write an HTML map: points by kind and status, geodesic protection circles (zoomed in),
     candidates by score with their decision, audit conflicts, white space, demand heat.
@@ -80,11 +91,24 @@ def map_cmd(
         tiles = None
     box = parse_bbox(bbox)
     pol = load_policy(policy)
-    pts = read_points(points)
-    cand = read_points(candidates, allow_status=False) if candidates is not None else None
+    read = read_options(sep, encoding, sheet, allow_outside)
+    pts = read_points(points, **read)
+    cand = read_points(candidates, allow_status=False, **read) if candidates else None
     zones = _read_zones(whitespace) if whitespace is not None else None
     m = build_map(pts, candidates=cand, whitespace=zones, audit=audit, region=region, bbox=box,
                   tiles=tiles, attribution=attribution, demand=not no_demand, policy=pol,
                   settlements=load_settlements(boundaries))  # fmt: skip
     size = save_map(m, out)
-    typer.echo(f"{len(pts)} points -> {out} ({size / 1e6:.1f} MB)")
+    drawn = m.drawn
+    where = f" in {region}" if region else (" in the bbox" if box else "")
+    parts = [f"{drawn['points']:,} of {len(pts):,} points drawn{where}"]
+    if cand is not None:
+        parts.append(f"{drawn['candidates']:,} of {len(cand):,} candidates")
+    if audit:
+        parts.append(f"{drawn['audit_pairs']:,} audit conflicts")
+    if zones is not None:
+        parts.append(f"{drawn['zones']:,} white-space zones")
+    typer.echo(f"{', '.join(parts)} -> {out} ({size / 1e6:.1f} MB)")
+    if drawn["points"] == 0:
+        typer.echo(f"warning: no point lies{where or ' on the map'}: the map shows none",
+                   err=True)  # fmt: skip

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import typer
 
-from api.cli import command
+from api.cli import (
+    ALLOW_OUTSIDE_OPT,
+    ENCODING_OPT,
+    SEP_OPT,
+    SHEET_OPT,
+    command,
+    read_options,
+)
 from api.loaders import load_policy, load_settlements
 from data.io import read_points, write_table
 from geo.settlements import SettlementLookup
@@ -28,10 +36,16 @@ BOUNDS_OPT = typer.Option(
 
 
 def load_network(
-    points_path: Path, policy: ProtectionPolicy, settlements: SettlementLookup
+    points_path: Path,
+    policy: ProtectionPolicy,
+    settlements: SettlementLookup,
+    **read: Any,
 ) -> tuple[ProtectionNetwork, pd.DataFrame]:
-    """Read a points file and index its live points; returns the network and the table."""
-    pts = read_points(points_path, kinds=policy.kinds, statuses=policy.statuses)
+    """Read a points file and index its live points; returns the network and the table.
+
+    ``read`` goes to :func:`data.io.read_points` (``sep``, ``encoding``, ``sheet``,
+    ``allow_outside``)."""
+    pts = read_points(points_path, kinds=policy.kinds, statuses=policy.statuses, **read)
     net = ProtectionNetwork(policy, settlements)
     pts["radius_m"] = net.add_points(
         pts["id"].tolist(), pts["lat"], pts["lon"],
@@ -51,6 +65,10 @@ def check(
                              "candidate."),
     policy: Path | None = POLICY_OPT,
     boundaries: Path | None = BOUNDS_OPT,
+    sep: str | None = SEP_OPT,
+    encoding: str | None = ENCODING_OPT,
+    sheet: str | None = SHEET_OPT,
+    allow_outside: bool = ALLOW_OUTSIDE_OPT,
 ) -> None:  # fmt: skip
     """Check candidate locations against the competition-protection rule.
 
@@ -62,12 +80,13 @@ def check(
     conflict_ids (';'-joined, nearest first).
     """
     pol = load_policy(policy)
-    net, _ = load_network(points, pol, load_settlements(boundaries))
-    cand = read_points(candidates, kinds=pol.kinds, allow_status=False)
+    read = read_options(sep, encoding, sheet, allow_outside)
+    net, _ = load_network(points, pol, load_settlements(boundaries), **read)
+    cand = read_points(candidates, kinds=pol.kinds, allow_status=False, **read)
     res = net.check_batch(
         cand["lat"], cand["lon"],
         kind=cand["kind"].fillna(pol.default_kind) if "kind" in cand else None,
-        radius_m=cand["radius_m"],
+        radius_m=cand["radius_m"], all_distances=False,
     )  # fmt: skip
     table = res.to_frame(cand["id"].tolist())
     if out.suffix.lower() != ".csv":
@@ -76,7 +95,7 @@ def check(
     n_ok = int(res.allowed.sum())
     typer.echo(
         f"{len(table)} candidates checked against {len(net.index)} live points: "
-        f"{n_ok} allowed, {len(table) - n_ok} blocked -> {out}"
+        f"{n_ok} allowed, {len(table) - n_ok} blocked -> {out} ({len(table)} rows written)"
     )
 
 
@@ -86,13 +105,18 @@ def audit(
     out: Path = typer.Option(..., "-o", "--out", help="Output .csv of violating pairs."),
     policy: Path | None = POLICY_OPT,
     boundaries: Path | None = BOUNDS_OPT,
+    sep: str | None = SEP_OPT,
+    encoding: str | None = ENCODING_OPT,
+    sheet: str | None = SHEET_OPT,
+    allow_outside: bool = ALLOW_OUTSIDE_OPT,
 ) -> None:
     """List every pair of live points that violates the protection rule.
 
     Output columns: a_id, b_id, distance_m (WGS84 geodesic), radius_m (max of
     the two radii), nearest pairs first.
     """
-    net, _ = load_network(points, load_policy(policy), load_settlements(boundaries))
+    read = read_options(sep, encoding, sheet, allow_outside)
+    net, _ = load_network(points, load_policy(policy), load_settlements(boundaries), **read)
     res = net.audit()
     write_table(res.to_frame(), out)
     typer.echo(f"{len(net.index)} live points audited: {len(res)} violating pairs -> {out}")
@@ -119,9 +143,13 @@ def demo_candidates_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="Output .csv, .geojson or .gpkg."),
     n: int = typer.Option(1000, "--n", min=1, max=10_000_000, help="Number of candidates."),
     seed: int = typer.Option(7, "--seed", help="Random seed."),
+    sep: str | None = SEP_OPT,
+    encoding: str | None = ENCODING_OPT,
+    sheet: str | None = SHEET_OPT,
+    allow_outside: bool = ALLOW_OUTSIDE_OPT,
 ) -> None:
     """Write candidate locations near and around a network (for demos and benchmarks)."""
-    pts = read_points(points)
+    pts = read_points(points, **read_options(sep, encoding, sheet, allow_outside))
     df = demo_candidates(pts, n, seed=seed)
     write_table(df, out)
     typer.echo(f"{len(df)} demo candidates -> {out}")

@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 import typer
 
-from api.cli import command
+from api.cli import (
+    ALLOW_OUTSIDE_OPT,
+    ENCODING_OPT,
+    SEP_OPT,
+    SHEET_OPT,
+    command,
+    read_options,
+)
 from api.commands.protection import BOUNDS_OPT, POLICY_OPT, load_network
 from api.loaders import load_policy, load_settlements
 from data.bbox import in_bbox
@@ -122,6 +129,10 @@ def score(
                                              "turnover (default: the reward policy, 5%)."),
     policy: Path | None = POLICY_OPT,
     boundaries: Path | None = BOUNDS_OPT,
+    sep: str | None = SEP_OPT,
+    encoding: str | None = ENCODING_OPT,
+    sheet: str | None = SHEET_OPT,
+    allow_outside: bool = ALLOW_OUTSIDE_OPT,
 ) -> None:  # fmt: skip
     """Score candidate locations with a Huff model of the network.
 
@@ -138,8 +149,9 @@ def score(
         raise InputError(f"--reward-rate must be in [0, 1], got {reward_rate:g}")
     _check_out(out, (".csv", ".geojson", ".json", ".gpkg"))
     pol = load_policy(policy)
-    net, pts = load_network(points, pol, load_settlements(boundaries))
-    cand = read_points(candidates, kinds=pol.kinds, allow_status=False)
+    read = read_options(sep, encoding, sheet, allow_outside)
+    net, pts = load_network(points, pol, load_settlements(boundaries), **read)
+    cand = read_points(candidates, kinds=pol.kinds, allow_status=False, **read)
     cand_feats = _features(cand, str(candidates))
     serving = served_points(pts, pol)
     if serving.empty:
@@ -198,6 +210,10 @@ def whitespace(
     top: int | None = typer.Option(None, "--top", min=1, help="Keep only the best N zones."),
     policy: Path | None = POLICY_OPT,
     boundaries: Path | None = BOUNDS_OPT,
+    sep: str | None = SEP_OPT,
+    encoding: str | None = ENCODING_OPT,
+    sheet: str | None = SHEET_OPT,
+    allow_outside: bool = ALLOW_OUTSIDE_OPT,
 ) -> None:  # fmt: skip
     """White space: zones with demand, no point within reach, where a new point is allowed.
 
@@ -209,7 +225,8 @@ def whitespace(
     _check_out(out, (".geojson", ".json", ".gpkg"))
     box = parse_bbox(bbox)
     pol = load_policy(policy)
-    net, _ = load_network(points, pol, load_settlements(boundaries))
+    read = read_options(sep, encoding, sheet, allow_outside)
+    net, _ = load_network(points, pol, load_settlements(boundaries), **read)
     dem = read_demand(demand, bbox=box)
     if box is not None and demand is not None:
         dem = dem.subset(in_bbox(dem.lat, dem.lon, box))

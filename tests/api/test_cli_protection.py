@@ -249,3 +249,123 @@ def test_serve_refuses_bad_boundaries(tmp_path: Path, monkeypatch: pytest.Monkey
         get_settings.cache_clear()
     assert code == 2, output
     assert output.startswith(f"error: {bad}, row 1, column 'population': must be >= 0, got -7")
+
+
+# --- files as Russian users have them; swapped coordinates (#16) ---
+
+
+def _russian_excel(src: Path, dst: Path) -> Path:
+    """The same table as Russian Excel saves it: ';', decimal commas, cp1251, Russian names."""
+    df = pd.read_csv(src, dtype=str, keep_default_na=False)
+    df = df.rename(columns={"id": "Код", "lat": "Широта", "lon": "Долгота"})
+    for c in ("Широта", "Долгота", "radius_m"):
+        df[c] = df[c].str.replace(".", ",", regex=False)
+    dst.write_bytes(df.to_csv(index=False, sep=";").encode("cp1251"))
+    return dst
+
+
+def test_check_russian_excel_csv_and_xlsx_like_plain(files: dict[str, Path]) -> None:
+    d = files["dir"]
+    code, _ = run("check", str(files["points"]), str(files["cands"]), "-o", str(d / "a.csv"))
+    assert code == 0
+    pts = _russian_excel(files["points"], d / "pts_ru.csv")
+    cands = _russian_excel(files["cands"], d / "cands_ru.csv")
+    code, output = run("check", str(pts), str(cands), "-o", str(d / "b.csv"))
+    assert code == 0, output
+    pd.read_csv(files["cands"], dtype=str).to_excel(d / "cands.xlsx", index=False)
+    code, output = run("check", str(files["points"]), str(d / "cands.xlsx"), "-o",
+                       str(d / "c.csv"))  # fmt: skip
+    assert code == 0, output
+    a = pd.read_csv(d / "a.csv", dtype=str)
+    pd.testing.assert_frame_equal(a, pd.read_csv(d / "b.csv", dtype=str))
+    pd.testing.assert_frame_equal(a, pd.read_csv(d / "c.csv", dtype=str))
+
+
+def _swapped(files: dict[str, Path]) -> Path:
+    pts = pd.read_csv(files["points"], dtype=str, keep_default_na=False)
+    pts = pts[pts["id"] != "Y"].rename(columns={"lat": "lon", "lon": "lat"})
+    path = files["dir"] / "swapped.csv"
+    pts.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("check", "{pts}", "{cands}", "-o", "{out}.csv"),
+        ("audit", "{pts}", "-o", "{out}.csv"),
+        ("map", "{pts}", "--region", "Москва", "--tiles", "none", "-o", "{out}.html"),
+    ],
+)
+def test_swapped_coordinates_exit_2(files: dict[str, Path], args: tuple[str, ...]) -> None:
+    pts, out = _swapped(files), files["dir"] / "out"
+    argv = [a.format(pts=pts, cands=files["cands"], out=out) for a in args]
+    code, output = run(*argv)
+    assert code == 2, output
+    assert "swapped" in output and str(pts) in output and "--allow-outside" in output
+    assert not list(files["dir"].glob("out*"))
+    if argv[0] == "audit":  # a network abroad is still possible
+        code, output = run(*argv, "--allow-outside")
+        assert code == 0, output
+
+
+# --- a CLI as fast end to end as its kernels (#16): import only what a command needs ---
+
+HEAVY = ("folium", "fastapi", "starlette", "uvicorn", "data.store", "api.service", "api.app",
+         "maps.planner", "pulp", "h3", "openpyxl", "osmium")  # fmt: skip
+
+
+def _modules_after(argv: list[str]) -> tuple[int, set[str], str]:
+    code = (
+        "import json, sys\n"
+        "from api.cli import main\n"
+        f"sys.argv = ['pvz', *{argv!r}]\n"
+        "try:\n    main()\n    rc = 0\n"
+        "except SystemExit as exc:\n    rc = exc.code or 0\n"
+        "print('@@' + json.dumps([rc, sorted(sys.modules)]))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)  # fmt: skip
+    rc, mods = json.loads(res.stdout.rsplit("@@", 1)[1])
+    return rc, set(mods), res.stdout + res.stderr
+
+
+def test_help_imports_no_command() -> None:
+    rc, mods, out = _modules_after(["--help"])
+    assert rc == 0 and "check" in out and "settlements" in out
+    assert not {"pandas", "numpy", "geopandas", "numba", *HEAVY} & mods
+
+
+def test_check_imports_no_web_no_maps_no_store(files: dict[str, Path]) -> None:
+    out = files["dir"] / "o.csv"
+    rc, mods, text = _modules_after(["check", str(files["points"]), str(files["cands"]),
+                                     "-o", str(out)])  # fmt: skip
+    assert rc == 0, text
+    assert out.exists()
+    assert not {*HEAVY, "geopandas"} & mods
+
+
+def test_lazy_command_table_matches_the_commands() -> None:
+    import typer
+
+    group = typer.main.get_command(cli.app)
+    commands = group.commands  # type: ignore[attr-defined]
+    real = {n: c for n, c in commands.items() if c.callback is not cli._stub}
+    assert set(real) == set(cli.COMMANDS)
+    for name, cmd in real.items():
+        first = " ".join((cmd.help or "").split("\n\n")[0].split())
+        assert cli.COMMANDS[name][1] == first, name
+        module = cmd.callback.__module__ if cmd.callback else ""
+        assert name == "settlements" or module == cli.COMMANDS[name][0]
+
+
+def test_rows_outside_russia_warned_with_row_numbers(files: dict[str, Path]) -> None:
+    pts = pd.read_csv(files["points"], dtype=str, keep_default_na=False)
+    pts.loc[len(pts)] = ["PARIS", "48.85", "2.35", "", "partner", "active"]
+    pts.to_csv(files["points"], index=False)
+    code, output = run("audit", str(files["points"]), "-o", str(files["dir"] / "o.csv"))
+    assert code == 0, output
+    assert "warning:" in output and "outside Russia (rows 5)" in output
+    code, output = run("audit", str(files["points"]), "-o", str(files["dir"] / "o.csv"),
+                       "--allow-outside")  # fmt: skip
+    assert code == 0 and "warning" not in output

@@ -144,6 +144,16 @@ def test_cli_writes_map_and_rejects_bad_input(tmp_path: Path, network: pd.DataFr
                             "-o", str(out)])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert out.stat().st_size > 100_000
+    import re
+
+    drawn = re.search(r"([\d,]+) of ([\d,]+) points drawn in Kazan", r.output)
+    assert drawn is not None, r.output
+    assert 0 < int(drawn[1].replace(",", "")) < int(drawn[2].replace(",", "")) == len(network)
+    assert "audit conflicts" in r.output
+    r = runner.invoke(app, ["map", str(pts), "--bbox", "100,60,100.01,60.01", "--no-demand",
+                            "--tiles", "none", "-o", str(tmp_path / "none.html")])  # fmt: skip
+    assert r.exit_code == 0 and f"0 of {len(network):,} points drawn in the bbox" in r.output
+    assert "no point lies in the bbox" in r.output
     for args, msg in (
         (["--region", "Atlantis"], "no settlement"),
         (["--bbox", "1,2,3"], "bbox"),

@@ -156,3 +156,22 @@ def test_audit_finds_exactly_planted(
     assert all(pair & planted for pair in got)  # every violation involves a planted point
     assert {i for pair in got for i in pair} >= planted
     assert np.all(np.diff(res.distance_m) >= 0)
+
+
+def test_check_batch_nearest_distance_only_same_answer(
+    settlements: SettlementLookup, policy: ProtectionPolicy
+) -> None:
+    """``all_distances=False`` (``pvz check``): same decisions, conflicts and order, the same
+    nearest geodesic; the other conflicts carry the chord, micrometres short of it."""
+    rng = np.random.default_rng(3)
+    net = ProtectionNetwork(policy, settlements)
+    n = 3000
+    net.add_points([f"p{i}" for i in range(n)], 55.6 + rng.random(n) * 0.3,
+                   37.4 + rng.random(n) * 0.4)  # fmt: skip
+    qlat, qlon = 55.6 + rng.random(2000) * 0.3, 37.4 + rng.random(2000) * 0.4
+    full = net.check_batch(qlat, qlon)
+    fast = net.check_batch(qlat, qlon, all_distances=False)
+    ids = [f"c{i}" for i in range(2000)]
+    pd.testing.assert_frame_equal(full.to_frame(ids), fast.to_frame(ids))
+    assert full.pairs.query.size > 2000
+    np.testing.assert_allclose(fast.pairs.distance_m, full.pairs.distance_m, atol=1e-4, rtol=0)
