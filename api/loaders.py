@@ -8,7 +8,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from data.boundaries import settlements_from_polygon_file
 from data.errors import InputError
 from data.places import load_places
 from geo.settlements import SettlementLookup
@@ -63,4 +62,6 @@ def load_settlements(path: str | Path | None) -> SettlementLookup:
     """
     if path is None:
         return SettlementLookup(load_places())
+    from data.boundaries import settlements_from_polygon_file  # geopandas only when needed
+
     return settlements_from_polygon_file(load_places(), path)
