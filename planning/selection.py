@@ -703,8 +703,11 @@ def select_exact(
     """
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
+    if k == 0:
+        return _selection(problem, [], "exact", optimal=True, bound=0.0, gap=0.0,
+                          status="optimal")  # fmt: skip
     cand, cells, a, ub = _model(problem)
-    if cand.size == 0 or cells.size == 0 or k == 0:
+    if cand.size == 0 or cells.size == 0:
         return _selection(problem, [], "exact", optimal=True, bound=0.0, gap=0.0,
                           status="optimal")  # fmt: skip
     nx, ny = cand.size, cells.size
