@@ -86,9 +86,9 @@ def test_plan_end_to_end(files: dict[str, Path], tmp_path: Path) -> None:
 
 
 def _plan(files: dict[str, Path], out: Path, *extra: str) -> tuple[int, str, dict]:
-    res = runner.invoke(cli.app, ["plan", str(files["points"]), str(files["cands"]),
-                                  "--demand", str(files["demand"]), "--k", "3",
-                                  "--service-radius-m", "1500", "-o", str(out), *extra])  # fmt: skip
+    args = ["plan", str(files["points"]), str(files["cands"]), "--demand", str(files["demand"]),
+            "--k", "3", "--service-radius-m", "1500", "-o", str(out), *extra]  # fmt: skip
+    res = runner.invoke(cli.app, args)
     lines = res.stdout.strip().splitlines()
     return res.exit_code, res.output, json.loads(lines[-1]) if lines else {}
 
