@@ -35,6 +35,7 @@ import logging
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -606,6 +607,8 @@ def select_min_sites(problem: CoverageProblem, share: float) -> Selection:
 #: how long past its own time limit the solver process may take before it is killed, seconds
 EXACT_GRACE_S = 60.0
 _MILP_STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded"}
+#: the script the solver process runs (:mod:`planning._milp`)
+MILP_SCRIPT = Path(__file__).with_name("_milp.py")
 
 
 class ExactModelError(RuntimeError):
@@ -617,11 +620,9 @@ def _run_milp(payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
     import pickle
     import subprocess
     import sys
-    from pathlib import Path
 
-    script = Path(__file__).with_name("_milp.py")
     try:
-        proc = subprocess.run([sys.executable, str(script)], input=pickle.dumps(payload),
+        proc = subprocess.run([sys.executable, str(MILP_SCRIPT)], input=pickle.dumps(payload),
                               capture_output=True, timeout=timeout_s, check=False)  # fmt: skip
     except subprocess.TimeoutExpired:
         raise ExactModelError(f"the solver process did not finish within {timeout_s:g} s "
