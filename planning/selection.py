@@ -492,6 +492,7 @@ def select_greedy(
     *,
     swaps: bool = True,
     restarts: int | None = None,
+    search: int | None = None,
     seed: int = 0,
 ) -> Selection:
     """Lazy greedy for at most ``k`` sites, then swap improvement (``swaps=True``).
@@ -507,7 +508,12 @@ def select_greedy(
     restarts : extra randomized greedy runs (GRASP: each step picks at random
         among the 3 best gains; then swaps); the best answer wins. Default:
         50 when ``k * nnz(cover) <= 1e6`` (small instances), else 0.
-    seed : random seed of the restarts (same seed, same answer)
+    search : iterations of the iterated local search that follows
+        (:func:`planning._search.perturb_search`: drop a site and up to
+        :data:`SEARCH_MATES` chosen neighbours, refill and swap inside their
+        neighbourhood, record-to-record acceptance). Default: ``30 k`` within
+        ``[2000, 50000]``; 0 turns it off. Only with ``swaps=True``.
+    seed : random seed of the restarts and the search (same seed, same answer)
     """
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
@@ -527,7 +533,15 @@ def select_greedy(
         alt_w = problem.covered_weight(alt)
         if alt_w > best_w:
             best, best_w = alt, alt_w
-    return _selection(problem, best, "greedy+swap" if not restarts else "greedy+swap+grasp")
+    method = "greedy+swap" if not restarts else "greedy+swap+grasp"
+    if search is None:
+        search = min(max(30 * k, 2000), 50_000)
+    if search > 0:
+        found = _perturb_search(problem, best, iterations=search, seed=seed)
+        if problem.covered_weight(found) > best_w:
+            best = found
+        method += "+ils"
+    return _selection(problem, best, method)
 
 
 def improve_by_swaps(
@@ -581,6 +595,35 @@ def improve_by_swaps(
         if not improved:
             break
     return cur
+
+
+#: iterated local search: chosen neighbours dropped with the seed site, and how far below
+#: the best the walk may go (share of the covered weight)
+SEARCH_MATES = 3
+SEARCH_DEVIATION = 0.003
+SEARCH_RESTART = 300
+
+
+def _perturb_search(
+    problem: CoverageProblem, chosen: Sequence[int], *, iterations: int, seed: int
+) -> list[int]:
+    """Iterated local search from ``chosen`` (:func:`planning._search.perturb_search`)."""
+    if iterations <= 0 or not len(chosen):
+        return [int(j) for j in chosen]
+    from planning._search import perturb_search
+
+    cov = problem.cover
+    adj = sp.csr_array(cov @ cov.T)
+    conf = problem.conflicts
+    i64 = np.int64
+    best = perturb_search(
+        cov.indptr.astype(i64), cov.indices.astype(i64), adj.indptr.astype(i64),
+        adj.indices.astype(i64), conf.indptr.astype(i64), conf.indices.astype(i64),
+        np.ascontiguousarray(problem.free_weight), problem.allowed.astype(np.bool_),
+        np.asarray(chosen, dtype=i64), int(iterations), int(seed), SEARCH_MATES,
+        SEARCH_DEVIATION, 1e-9 * max(problem.total_weight, 1.0), SEARCH_RESTART,
+    )  # fmt: skip
+    return [int(j) for j in best]
 
 
 def _dual_target(problem: CoverageProblem, share: float) -> float:
