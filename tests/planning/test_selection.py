@@ -65,7 +65,7 @@ def test_heuristic_within_98_percent_of_exact_and_feasible(seed: int) -> None:
     g = select_greedy(p, k)
     e = select_exact(p, k)
     assert e.optimal
-    assert g.covered >= 0.98 * e.covered
+    assert g.covered >= 0.99 * e.covered
     assert g.covered <= e.covered + 1e-9
     assert violations(p, g.chosen) == [] and violations(p, e.chosen) == []
     assert g.gain.sum() == pytest.approx(g.covered)
@@ -287,7 +287,7 @@ def _hard(seed: int = 3) -> CoverageProblem:
 
 def test_time_limit_is_reported_as_such() -> None:
     p = _hard()
-    plan = select_sites(p, 15, exact="always", time_limit_s=0.05)
+    plan = select_sites(p, 15, exact="always", time_limit_s=0.01)
     assert plan.exact is not None and plan.exact_status == "time_limit"
     assert plan.exact.status == "time_limit" and not plan.exact.optimal
     assert plan.gap is None or plan.gap > 0
