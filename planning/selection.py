@@ -15,7 +15,8 @@ Solvers (all take a :class:`CoverageProblem`: arrays, coverage as CSR):
 * :func:`select_greedy`: lazy greedy (marginal gains in a heap, re-evaluated
   only when popped; coverage is submodular so stale gains are upper bounds),
   then :func:`improve_by_swaps` (replace a chosen site by the best feasible
-  outsider while that raises the objective);
+  outsider while that raises the objective), then an iterated local search
+  confined to one neighbourhood at a time (:mod:`planning._search`, numba);
 * :func:`select_exact`: the MIP (HiGHS through ``scipy.optimize.milp``, run in
   a child process so that a solver crash cannot take the caller down) for
   small instances; reports the objective, the solver status as it is

@@ -353,3 +353,24 @@ def test_any_solver_exception_keeps_the_plan(monkeypatch: pytest.MonkeyPatch) ->
     plan = select_sites(p, k, exact="always")
     assert plan.exact_status == "error" and "MemoryError" in str(plan.exact_error)
     assert plan.best is plan.heuristic
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_local_search_keeps_the_rule_and_never_loses(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    nd, nc = 3000, 300
+    dxy = rng.uniform(0, 30, (nd, 2))
+    cxy = rng.uniform(0, 30, (nc, 2))
+    cost = np.linalg.norm(dxy[:, None] - cxy[None], axis=2)
+    cc = np.linalg.norm(cxy[:, None] - cxy[None], axis=2)
+    served = rng.random(nd) < 0.2
+    p = CoverageProblem.from_cost_matrix(cost, rng.uniform(0, 9, nd), 2.5,
+                                         conflicts=(cc < 1.5) & (cc > 0),
+                                         allowed=rng.random(nc) > 0.15, served=served)  # fmt: skip
+    plain = select_greedy(p, 25, search=0, seed=seed)
+    searched = select_greedy(p, 25, seed=seed)
+    assert plain.method == "greedy+swap+grasp" and searched.method.endswith("+ils")
+    assert searched.covered >= plain.covered - 1e-9
+    assert violations(p, searched.chosen) == [] and searched.chosen.size <= 25
+    assert searched.covered == pytest.approx(p.covered_weight(searched.chosen))
+    assert select_greedy(p, 25, seed=seed).chosen.tolist() == searched.chosen.tolist()
