@@ -155,6 +155,9 @@ class PlanRequest(BaseModel):
     demand: list[PlanDemand] | None = Field(
         None, description="default: the bundled settlements' population near the candidates"
     )
+    ignore_existing: Bool = Field(
+        False, description="plan as if no live point served demand (greenfield)"
+    )
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"example": {
@@ -183,13 +186,29 @@ class PlanResponse(BaseModel):
     n_candidates: int
     n_blocked: int = Field(description="candidates blocked by the network")
     chosen: list[PlanSite]
-    covered_demand: float
+    existing: Literal["counted", "ignored"] = Field(
+        description="whether demand served by the live network counted as served"
+    )
+    covered_before: float = Field(description="demand the live network serves already")
+    covered_added: float = Field(description="demand the chosen sites add (the objective)")
+    covered_after: float = Field(description="covered_before + covered_added")
+    covered_demand: float = Field(description="the same as covered_after")
     total_demand: float
-    share: float = Field(description="covered over total demand")
+    share_before: float = Field(description="covered_before over total demand")
+    share: float = Field(description="covered_after over total demand")
     method: str = Field(examples=["greedy+swap", "exact"])
-    heuristic_covered: float
+    heuristic_covered: float = Field(description="demand the heuristic's sites add")
+    exact_status: str | None = Field(
+        description="the exact model's status as the solver gave it: optimal, time_limit, "
+        "infeasible, error (None: not run)"
+    )
+    exact_error: str | None = Field(description="why the exact model failed, if it did")
     exact_covered: float | None = Field(description="None when the exact model did not run")
     optimal: bool | None = Field(description="exact model proved optimal (None: not run)")
+    bound: float | None = Field(
+        description="best proven upper bound on the demand new sites can add (None: unknown)"
+    )
     gap: float | None = Field(
-        description="relative gap of the heuristic to the exact objective (None: not run)"
+        description="(bound - heuristic) / bound: the heuristic's gap to the optimum when "
+        "proven, else an upper bound on it (None: no bound known)"
     )

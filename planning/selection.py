@@ -1,8 +1,10 @@
 """Site selection: maximal covering (MCLP) with the protection rule as a separation constraint.
 
 The problem: choose at most ``k`` candidates to maximise the weight of demand
-covered (a demand cell is covered when a chosen candidate is within the
-service radius), where
+they add to what the existing network already serves (a demand cell is
+covered when a chosen candidate is within the service radius; a cell within
+the service radius of an existing live point is served already and adds
+nothing), where
 
 * a candidate blocked by an existing point (protection rule) is never chosen;
 * two candidates that conflict (geodesic distance below the larger of their
@@ -13,10 +15,12 @@ Solvers (all take a :class:`CoverageProblem`: arrays, coverage as CSR):
 * :func:`select_greedy`: lazy greedy (marginal gains in a heap, re-evaluated
   only when popped; coverage is submodular so stale gains are upper bounds),
   then :func:`improve_by_swaps` (replace a chosen site by the best feasible
-  outsider while that raises the objective);
-* :func:`select_exact`: the MIP (PuLP with CBC) for small instances, warm
-  started from the greedy answer; reports the objective, the solver status and
-  the optimality gap of the heuristic;
+  outsider while that raises the objective), then an iterated local search
+  confined to one neighbourhood at a time (:mod:`planning._search`, numba);
+* :func:`select_exact`: the MIP (HiGHS through ``scipy.optimize.milp``, run in
+  a child process so that a solver crash cannot take the caller down) for
+  small instances; reports the objective, the solver status as it is
+  (``optimal``, ``time_limit``, ``error``, ...) and the best bound;
 * :func:`select_min_sites` and :func:`select_min_sites_exact`: the dual, the
   fewest sites covering a given share of the demand.
 
@@ -28,9 +32,11 @@ demand x candidate cost matrix (as ``spopt``'s ``MCLP.from_cost_matrix``).
 from __future__ import annotations
 
 import heapq
-import warnings
+import logging
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -43,7 +49,9 @@ from planning.protection import ProtectionNetwork
 from planning.scoring import reach_pairs
 
 __all__ = [
+    "EXACT_STATUSES",
     "CoverageProblem",
+    "ExactModelError",
     "Selection",
     "SitePlan",
     "improve_by_swaps",
@@ -52,12 +60,18 @@ __all__ = [
     "select_min_sites",
     "select_min_sites_exact",
     "select_sites",
+    "served_cells",
     "violations",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+
+log = logging.getLogger(__name__)
+
+#: statuses of the exact model, as reported (``scipy.optimize.milp`` / HiGHS statuses mapped)
+EXACT_STATUSES = ("optimal", "time_limit", "infeasible", "unbounded", "error")
 
 
 def _csr(rows: IntArray, cols: IntArray, n_rows: int, n_cols: int) -> sp.csr_array:
@@ -81,6 +95,9 @@ class CoverageProblem:
     conflicts : CSR (n_candidates x n_candidates), symmetric, 1 where two
         candidates may not both be chosen
     ids : candidate identifiers (default: positions)
+    served : bool array (n_demand,), True for cells the existing network
+        serves already (they add nothing to the objective); all False for a
+        greenfield problem
     """
 
     weight: FloatArray
@@ -88,6 +105,14 @@ class CoverageProblem:
     allowed: BoolArray
     conflicts: sp.csr_array
     ids: npt.NDArray[np.object_]
+    served: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def __post_init__(self) -> None:
+        if self.served.shape != self.weight.shape:
+            if self.served.size:
+                raise ValueError(f"served has shape {self.served.shape}, "
+                                 f"expected {self.weight.shape}")  # fmt: skip
+            object.__setattr__(self, "served", np.zeros(self.weight.size, dtype=bool))
 
     @property
     def n_candidates(self) -> int:
@@ -99,6 +124,30 @@ class CoverageProblem:
         """Total demand weight (the denominator of the covered share)."""
         return float(self.weight.sum())
 
+    @cached_property
+    def free_weight(self) -> FloatArray:
+        """The weight a new site can add: ``weight``, 0 where the network serves already."""
+        return np.where(self.served, 0.0, self.weight)
+
+    @property
+    def served_weight(self) -> float:
+        """Demand weight the existing network serves already (covered before the plan)."""
+        return float(self.weight[self.served].sum())
+
+    def greenfield(self) -> CoverageProblem:
+        """The same problem as if there were no existing network serving demand.
+
+        Blocked candidates and conflicts stay: the protection rule still holds.
+        """
+        return replace(self, served=np.zeros(self.weight.size, dtype=bool))
+
+    def with_served(self, served: npt.ArrayLike) -> CoverageProblem:
+        """The same problem with ``served`` (bool, one per demand cell) served already."""
+        m = np.asarray(served, dtype=bool)
+        if m.shape != self.weight.shape:
+            raise ValueError(f"served has shape {m.shape}, expected {self.weight.shape}")
+        return replace(self, served=m.copy())
+
     @classmethod
     def from_arrays(
         cls,
@@ -108,8 +157,13 @@ class CoverageProblem:
         allowed: npt.ArrayLike | None = None,
         conflicts: sp.sparray | sp.spmatrix | npt.ArrayLike | None = None,
         ids: Sequence[Hashable] | None = None,
+        served: npt.ArrayLike | None = None,
     ) -> CoverageProblem:
-        """Validate and normalise arrays (dense or sparse ``cover`` and ``conflicts``)."""
+        """Validate and normalise arrays (dense or sparse ``cover`` and ``conflicts``).
+
+        ``served``: bool per demand cell, True where the existing network serves
+        already (default: none).
+        """
         w = np.asarray(weight, dtype=np.float64)
         if w.ndim != 1 or not np.all(np.isfinite(w)) or (w < 0).any():
             raise ValueError("weight must be a 1-D array of finite numbers >= 0")
@@ -135,7 +189,10 @@ class CoverageProblem:
         id_arr = np.asarray(list(ids) if ids is not None else range(n), dtype=object)
         if id_arr.size != n:
             raise ValueError(f"{id_arr.size} ids for {n} candidates")
-        return cls(w, c, ok, conf, id_arr)
+        srv = np.zeros(w.size, dtype=bool) if served is None else np.asarray(served, dtype=bool)
+        if srv.shape != w.shape:
+            raise ValueError(f"served has shape {srv.shape}, expected {w.shape}")
+        return cls(w, c, ok, conf, id_arr, srv.copy())
 
     @classmethod
     def from_cost_matrix(
@@ -147,15 +204,17 @@ class CoverageProblem:
         allowed: npt.ArrayLike | None = None,
         conflicts: sp.sparray | sp.spmatrix | npt.ArrayLike | None = None,
         ids: Sequence[Hashable] | None = None,
+        served: npt.ArrayLike | None = None,
     ) -> CoverageProblem:
         """From a dense ``(n_demand, n_candidates)`` cost matrix; covered when ``cost <= radius``.
 
         The same convention as ``spopt.locate.MCLP.from_cost_matrix``; ``allowed``,
-        ``conflicts`` and ``ids`` as in :meth:`from_arrays`.
+        ``conflicts``, ``ids`` and ``served`` as in :meth:`from_arrays`.
         """
         cm = np.asarray(cost, dtype=np.float64)
         cover = sp.csr_array((cm <= service_radius).T.astype(np.float64))
-        return cls.from_arrays(weight, cover, allowed=allowed, conflicts=conflicts, ids=ids)
+        return cls.from_arrays(weight, cover, allowed=allowed, conflicts=conflicts, ids=ids,
+                               served=served)  # fmt: skip
 
     @classmethod
     def from_points(
@@ -169,6 +228,7 @@ class CoverageProblem:
         network: ProtectionNetwork | None = None,
         kind: npt.ArrayLike | None = None,
         ids: Sequence[Hashable] | None = None,
+        existing: tuple[npt.ArrayLike, npt.ArrayLike] | Literal["network"] | None = "network",
     ) -> CoverageProblem:
         """Build the problem from coordinates (WGS84 degrees), exactly on the ellipsoid.
 
@@ -183,6 +243,12 @@ class CoverageProblem:
         network : the existing network; candidates it blocks are not allowed
         kind : the candidates' kinds (for the protection check)
         ids : candidate identifiers
+        existing : the points that serve demand already, ``(lat, lon)`` WGS84
+            degrees: a demand cell closer than ``service_radius_m`` to one of
+            them is served (:attr:`served`). ``"network"`` (default): every
+            point in ``network``'s index (its live points; in the service also
+            the spots reserved by applications under review); None: none
+            (greenfield)
         """
         la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
         lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))
@@ -207,7 +273,20 @@ class CoverageProblem:
             conflicts = _csr(rows, cols, n, n)
         else:
             conflicts = sp.csr_array((n, n), dtype=np.float64)
-        return cls.from_arrays(demand.weight, cover, allowed=allowed, conflicts=conflicts, ids=ids)
+        served = None
+        if isinstance(existing, str):
+            if existing != "network":
+                raise ValueError(f"existing must be (lat, lon), 'network' or None, "
+                                 f"got {existing!r}")  # fmt: skip
+            if network is not None:
+                slots = network.index.live_slots()
+                e_lat, e_lon, _ = network.index.coords(slots)
+                served = served_cells(demand, e_lat, e_lon, service_radius_m=service_radius_m)
+        elif existing is not None:
+            served = served_cells(demand, existing[0], existing[1],
+                                  service_radius_m=service_radius_m)  # fmt: skip
+        return cls.from_arrays(demand.weight, cover, allowed=allowed, conflicts=conflicts, ids=ids,
+                               served=served)  # fmt: skip
 
     def row(self, j: int) -> IntArray:
         """Demand cells covered by candidate ``j``."""
@@ -220,13 +299,33 @@ class CoverageProblem:
         return np.asarray(c.indices[c.indptr[j] : c.indptr[j + 1]], dtype=np.int64)
 
     def covered_weight(self, chosen: npt.ArrayLike) -> float:
-        """Demand weight covered by a set of candidates."""
+        """Demand weight a set of candidates adds to what the network serves already."""
         ch = np.asarray(chosen, dtype=np.int64)
         if ch.size == 0:
             return 0.0
         hit = np.zeros(self.weight.size, dtype=bool)
         hit[self.cover[ch].indices] = True
-        return float(self.weight[hit].sum())
+        return float(self.free_weight[hit].sum())
+
+
+def served_cells(
+    demand: Demand, lat: npt.ArrayLike, lon: npt.ArrayLike, *, service_radius_m: float
+) -> BoolArray:
+    """Demand cells closer than ``service_radius_m`` (WGS84 geodesic) to one of the points.
+
+    Parameters
+    ----------
+    demand : the demand cells
+    lat, lon : the serving points, WGS84 degrees
+    service_radius_m : a point serves demand closer than this, metres
+    """
+    out = np.zeros(len(demand), dtype=bool)
+    la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    if la.size == 0 or len(demand) == 0:
+        return out
+    _, cell, _ = reach_pairs(demand, la, lon, service_radius_m, distances=False)
+    out[cell] = True
+    return out
 
 
 @dataclass(frozen=True)
@@ -238,13 +337,15 @@ class Selection:
     chosen : int64 array, candidate positions in the order chosen
     ids : their identifiers
     gain : demand weight each adds, in that order (sums to ``covered``)
-    covered : demand weight covered (the objective)
-    share : ``covered`` over the total demand weight
+    covered : demand weight the chosen sites add to what the existing network
+        serves (the objective)
+    share : ``before + covered`` over the total demand weight
     method : ``"greedy"``, ``"greedy+swap"``, ``"exact"``, ...
     optimal : True when proven optimal (exact model solved to optimality)
     bound : best known upper bound on the objective (None when unknown)
     gap : relative gap ``(bound - covered) / bound`` (None when unknown)
-    status : solver status text
+    status : solver status (``EXACT_STATUSES`` for the exact model; ``""`` for heuristics)
+    before : demand weight the existing network serves already
     """
 
     chosen: IntArray
@@ -257,13 +358,21 @@ class Selection:
     bound: float | None = None
     gap: float | None = None
     status: str = ""
+    before: float = 0.0
+
+    @property
+    def after(self) -> float:
+        """Demand weight covered by the existing network and the chosen sites together."""
+        return self.before + self.covered
 
     def summary(self) -> dict[str, object]:
         """A JSON-ready summary."""
         return {
             "method": self.method,
             "n_chosen": int(self.chosen.size),
-            "covered_demand": round(self.covered, 6),
+            "covered_before": round(self.before, 6),
+            "covered_added": round(self.covered, 6),
+            "covered_after": round(self.after, 6),
             "share": round(self.share, 6),
             "optimal": self.optimal,
             "bound": None if self.bound is None else round(self.bound, 6),
@@ -282,7 +391,7 @@ def _ordered(problem: CoverageProblem, chosen: npt.ArrayLike) -> tuple[IntArray,
         best, best_gain = left[0], -1.0
         for j in left:
             cells = problem.row(j)
-            g = float(problem.weight[cells[~covered[cells]]].sum())
+            g = float(problem.free_weight[cells[~covered[cells]]].sum())
             if g > best_gain:
                 best, best_gain = j, g
         left.remove(best)
@@ -305,24 +414,26 @@ def _selection(
     order, gains = _ordered(problem, chosen)
     covered = float(gains.sum())
     total = problem.total_weight
+    before = problem.served_weight
     return Selection(
         chosen=order,
         ids=problem.ids[order],
         gain=gains,
         covered=covered,
-        share=covered / total if total > 0 else 0.0,
+        share=(before + covered) / total if total > 0 else 0.0,
         method=method,
         optimal=optimal,
         bound=bound,
         gap=gap,
         status=status,
+        before=before,
     )
 
 
 def _greedy(
     problem: CoverageProblem, k: int | None, target: float | None, banned: int | None = None
 ) -> tuple[list[int], list[float]]:
-    w, cov = problem.weight, problem.cover
+    w, cov = problem.free_weight, problem.cover
     initial = np.asarray(cov @ w, dtype=np.float64)
     feasible = problem.allowed.copy()
     if banned is not None:
@@ -358,7 +469,7 @@ def _randomized_greedy(
     problem: CoverageProblem, k: int, rng: np.random.Generator, rcl: int
 ) -> list[int]:
     """Greedy choosing at random among the ``rcl`` best feasible gains at each step (GRASP)."""
-    w, cov = problem.weight, problem.cover
+    w, cov = problem.free_weight, problem.cover
     hit = np.zeros(w.size, dtype=bool)
     ok = problem.allowed.copy()
     out: list[int] = []
@@ -382,6 +493,7 @@ def select_greedy(
     *,
     swaps: bool = True,
     restarts: int | None = None,
+    search: int | None = None,
     seed: int = 0,
 ) -> Selection:
     """Lazy greedy for at most ``k`` sites, then swap improvement (``swaps=True``).
@@ -397,7 +509,12 @@ def select_greedy(
     restarts : extra randomized greedy runs (GRASP: each step picks at random
         among the 3 best gains; then swaps); the best answer wins. Default:
         50 when ``k * nnz(cover) <= 1e6`` (small instances), else 0.
-    seed : random seed of the restarts (same seed, same answer)
+    search : iterations of the iterated local search that follows
+        (:func:`planning._search.perturb_search`: drop a site and up to
+        :data:`SEARCH_MATES` chosen neighbours, refill and swap inside their
+        neighbourhood, record-to-record acceptance). Default: ``30 k`` within
+        ``[2000, 50000]``; 0 turns it off. Only with ``swaps=True``.
+    seed : random seed of the restarts and the search (same seed, same answer)
     """
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
@@ -417,7 +534,15 @@ def select_greedy(
         alt_w = problem.covered_weight(alt)
         if alt_w > best_w:
             best, best_w = alt, alt_w
-    return _selection(problem, best, "greedy+swap" if not restarts else "greedy+swap+grasp")
+    method = "greedy+swap" if not restarts else "greedy+swap+grasp"
+    if search is None:
+        search = min(max(30 * k, 2000), 50_000)
+    if search > 0:
+        found = _perturb_search(problem, best, iterations=search, seed=seed)
+        if problem.covered_weight(found) > best_w:
+            best = found
+        method += "+ils"
+    return _selection(problem, best, method)
 
 
 def improve_by_swaps(
@@ -429,7 +554,7 @@ def improve_by_swaps(
     conflict with no chosen site other than ``s``. Each pass tries every
     chosen site once; stops after a pass without improvement.
     """
-    w = problem.weight
+    w = problem.free_weight
     cov = problem.cover
     cov_csc = sp.csc_array(cov)
     conf = problem.conflicts
@@ -473,61 +598,132 @@ def improve_by_swaps(
     return cur
 
 
-def select_min_sites(problem: CoverageProblem, share: float) -> Selection:
-    """Greedy dual: the fewest sites (approximately) whose coverage reaches ``share`` of demand.
+#: iterated local search: chosen neighbours dropped with the seed site, and how far below
+#: the best the walk may go (share of the covered weight)
+SEARCH_MATES = 3
+SEARCH_DEVIATION = 0.003
+SEARCH_RESTART = 300
 
-    When the share cannot be reached, returns every useful greedy site; check
-    ``Selection.share``.
-    """
+
+def _perturb_search(
+    problem: CoverageProblem, chosen: Sequence[int], *, iterations: int, seed: int
+) -> list[int]:
+    """Iterated local search from ``chosen`` (:func:`planning._search.perturb_search`)."""
+    if iterations <= 0 or not len(chosen):
+        return [int(j) for j in chosen]
+    from planning._search import perturb_search
+
+    cov = problem.cover
+    adj = sp.csr_array(cov @ cov.T)
+    conf = problem.conflicts
+    i64 = np.int64
+    best = perturb_search(
+        cov.indptr.astype(i64), cov.indices.astype(i64), adj.indptr.astype(i64),
+        adj.indices.astype(i64), conf.indptr.astype(i64), conf.indices.astype(i64),
+        np.ascontiguousarray(problem.free_weight), problem.allowed.astype(np.bool_),
+        np.asarray(chosen, dtype=i64), int(iterations), int(seed), SEARCH_MATES,
+        SEARCH_DEVIATION, 1e-9 * max(problem.total_weight, 1.0), SEARCH_RESTART,
+    )  # fmt: skip
+    return [int(j) for j in best]
+
+
+def _dual_target(problem: CoverageProblem, share: float) -> float:
+    """The demand weight new sites must add so that existing plus new cover ``share``."""
     if not 0 < share <= 1:
         raise ValueError(f"share must be in (0, 1], got {share}")
-    target = share * problem.total_weight * (1 - 1e-12)
+    return share * problem.total_weight * (1 - 1e-12) - problem.served_weight
+
+
+def select_min_sites(problem: CoverageProblem, share: float) -> Selection:
+    """Greedy dual: the fewest new sites (approximately) so that the existing network and
+    the new sites together cover ``share`` of the demand.
+
+    When the share cannot be reached, returns every useful greedy site; check
+    ``Selection.share``. No site when the network covers the share already.
+    """
+    target = _dual_target(problem, share)
+    if target <= 0:
+        return _selection(problem, [], "greedy-dual")
     chosen, _ = _greedy(problem, None, target)
     return _selection(problem, chosen, "greedy-dual")
 
 
-def _cbc(time_limit_s: float | None, threads: int) -> Any:
-    """CBC: an installed ``COIN_CMD`` if there is one, else the binary bundled with PuLP."""
-    import pulp
-
-    opts = {"msg": False, "timeLimit": time_limit_s, "threads": threads, "warmStart": True}
-    coin = pulp.COIN_CMD(**opts)
-    if coin.available():
-        return coin
-    with warnings.catch_warnings():
-        # PuLP 3.x deprecates its bundled CBC in favour of pulp[cbc]; still the default here
-        warnings.filterwarnings("ignore", message="PULP_CBC_CMD is deprecated",
-                                category=DeprecationWarning)  # fmt: skip
-        return pulp.PULP_CBC_CMD(**opts)
+#: how long past its own time limit the solver process may take before it is killed, seconds
+EXACT_GRACE_S = 60.0
+_MILP_STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded"}
+#: the script the solver process runs (:mod:`planning._milp`)
+MILP_SCRIPT = Path(__file__).with_name("_milp.py")
 
 
-def _variable(prob: Any, name: str, low: float, up: float, cat: str) -> Any:
-    """A PuLP variable, attached to the model on PuLP >= 3.3 (``LpVariable`` is deprecated)."""
-    import pulp
-
-    if hasattr(prob, "add_variable"):
-        return prob.add_variable(name, low, up, cat=cat)
-    return pulp.LpVariable(name, lowBound=low, upBound=up, cat=cat)
+class ExactModelError(RuntimeError):
+    """The exact model failed (the solver crashed, was killed or raised)."""
 
 
-def _model(
-    problem: CoverageProblem, sense: int
-) -> tuple[Any, dict[int, Any], dict[int, Any], IntArray]:
-    import pulp
+def _run_milp(payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    """Solve in a child process (:mod:`planning._milp`); a crash raises :class:`ExactModelError`."""
+    import pickle
+    import subprocess
+    import sys
 
+    try:
+        proc = subprocess.run([sys.executable, str(MILP_SCRIPT)], input=pickle.dumps(payload),
+                              capture_output=True, timeout=timeout_s, check=False)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise ExactModelError(f"the solver process did not finish within {timeout_s:g} s "
+                              "and was killed") from None  # fmt: skip
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip().splitlines()
+        code = proc.returncode
+        why = f"signal {-code}" if code < 0 else f"exit code {code}"
+        raise ExactModelError(f"the solver process died ({why})"
+                              + (f": {err[-1]}" if err else ""))  # fmt: skip
+    try:
+        out: dict[str, Any] = pickle.loads(proc.stdout)
+    except Exception as exc:
+        raise ExactModelError(f"the solver process returned no result ({exc})") from None
+    return out
+
+
+def _model(problem: CoverageProblem) -> tuple[IntArray, IntArray, sp.csr_array, FloatArray]:
+    """Variables and rows shared by both models: ``x`` (sites), then ``y`` (cells).
+
+    Returns the candidate positions of ``x``, the cell positions of ``y``, the
+    constraint rows ``y_i - sum_{j covers i} x_j <= 0`` followed by one row per
+    conflicting pair ``x_a + x_b <= 1`` (without upper bounds: the caller adds
+    them), and the rows' upper bounds.
+    """
+    w = problem.free_weight
     cand = np.flatnonzero(problem.allowed & (np.diff(problem.cover.indptr) > 0))
-    prob = pulp.LpProblem("mclp", sense)
-    x = {int(j): _variable(prob, f"x_{j}", 0, 1, "Binary") for j in cand}
     sub = sp.csc_array(problem.cover[cand])
-    cells = np.flatnonzero(np.diff(sub.indptr) > 0)
-    y = {int(i): _variable(prob, f"y_{i}", 0, 1, "Continuous") for i in cells}
-    for i in cells:
-        rows = cand[sub.indices[sub.indptr[i] : sub.indptr[i + 1]]]
-        prob += y[int(i)] <= pulp.lpSum(x[int(j)] for j in rows)
+    cells = np.flatnonzero((np.diff(sub.indptr) > 0) & (w > 0))
+    nx, ny = cand.size, cells.size
+    link = sp.hstack([-sp.csr_array(sub[:, cells].T), sp.eye_array(ny, format="csr")])
     conf = sp.triu(problem.conflicts[cand][:, cand], k=1).tocoo()
-    for a, b in zip(conf.row.tolist(), conf.col.tolist(), strict=True):
-        prob += x[int(cand[a])] + x[int(cand[b])] <= 1
-    return prob, x, y, cand
+    m = conf.row.size
+    rows = np.repeat(np.arange(m), 2)
+    cols = np.c_[conf.row, conf.col].ravel()
+    pairs = sp.csr_array((np.ones(2 * m), (rows, cols)), shape=(m, nx + ny))
+    a = sp.csr_array(sp.vstack([link, pairs]))
+    ub = np.r_[np.zeros(ny), np.ones(m)]
+    return cand, cells, a, ub
+
+
+def _exact_selection(
+    problem: CoverageProblem,
+    res: dict[str, Any],
+    cand: IntArray,
+    method: str,
+    bound: float | None,
+) -> Selection:
+    status = _MILP_STATUS.get(int(res["status"]), "error")
+    x = res["x"]
+    chosen = [] if x is None else cand[np.asarray(x[: cand.size]) > 0.5].tolist()
+    sel = _selection(problem, chosen, method, optimal=status == "optimal", status=status)
+    gap = None
+    if bound is not None and method == "exact":
+        bound = max(bound, sel.covered)  # the dual bound is at least any feasible objective
+        gap = (bound - sel.covered) / bound if bound > 0 else 0.0
+    return replace(sel, bound=bound, gap=gap)
 
 
 def select_exact(
@@ -535,65 +731,64 @@ def select_exact(
     k: int,
     *,
     time_limit_s: float | None = 60.0,
-    threads: int = 1,
-    warm_start: bool = True,
 ) -> Selection:
-    """The exact MCLP with separation as a MIP, solved by CBC (PuLP).
+    """The exact MCLP with separation as a MIP, solved by HiGHS (``scipy.optimize.milp``).
 
-    Maximise ``sum_i w_i y_i`` subject to ``y_i <= sum_{j covers i} x_j``,
-    ``sum_j x_j <= k``, ``x_a + x_b <= 1`` for conflicting candidates, ``x``
-    binary, ``0 <= y <= 1``; blocked candidates are left out. ``optimal`` is
-    True when CBC proves optimality (gap 0); after a time limit the best
-    solution found is returned with ``optimal=False``.
+    Maximise ``sum_i w_i y_i`` (``w``: the demand the network does not serve
+    yet) subject to ``y_i <= sum_{j covers i} x_j``, ``sum_j x_j <= k``,
+    ``x_a + x_b <= 1`` for conflicting candidates, ``x`` binary, ``0 <= y <=
+    1``; blocked candidates are left out. The solver runs in a child process.
+
+    ``status`` is the solver's, as it is: ``"optimal"`` (``optimal=True``,
+    ``bound == covered``, ``gap == 0``), ``"time_limit"`` (the best solution
+    found, possibly none, with the best bound HiGHS proved and the gap
+    ``(bound - covered) / bound`` of that solution), ``"infeasible"``,
+    ``"error"``. A crash or a failure of the solver raises
+    :class:`ExactModelError`.
     """
-    import pulp
-
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
-    prob, x, y, _ = _model(problem, pulp.LpMaximize)
-    lp = prob
-    w = problem.weight
-    lp += pulp.lpSum(float(w[i]) * v for i, v in y.items())
-    lp += pulp.lpSum(x.values()) <= k
-    if warm_start and x:
-        start = set(_greedy(problem, k, None)[0])
-        for j, v in x.items():
-            v.setInitialValue(1 if j in start else 0)
-    if not x:
+    if k == 0:
         return _selection(problem, [], "exact", optimal=True, bound=0.0, gap=0.0,
-                          status="Optimal")  # fmt: skip
-    lp.solve(_cbc(time_limit_s, threads))
-    chosen = [j for j, v in x.items() if (v.value() or 0) > 0.5]
-    optimal = lp.sol_status == pulp.LpSolutionOptimal
-    status = pulp.LpStatus[lp.status]
-    sel = _selection(problem, chosen, "exact", optimal=bool(optimal), status=status)
-    if optimal:
-        return Selection(**{**sel.__dict__, "bound": sel.covered, "gap": 0.0})
-    return sel
+                          status="optimal")  # fmt: skip
+    cand, cells, a, ub = _model(problem)
+    if cand.size == 0 or cells.size == 0:
+        return _selection(problem, [], "exact", optimal=True, bound=0.0, gap=0.0,
+                          status="optimal")  # fmt: skip
+    nx, ny = cand.size, cells.size
+    card = sp.csr_array(np.r_[np.ones(nx), np.zeros(ny)][None, :])
+    a = sp.csr_array(sp.vstack([a, card]))
+    ub = np.r_[ub, float(k)]
+    c = np.r_[np.zeros(nx), -problem.free_weight[cells]]
+    limit = 1e9 if time_limit_s is None else float(time_limit_s)
+    payload = {"c": c, "A": a, "lb_con": np.full(ub.size, -np.inf), "ub_con": ub,
+               "integrality": np.r_[np.ones(nx), np.zeros(ny)], "time_limit_s": limit}  # fmt: skip
+    res = _run_milp(payload, limit + EXACT_GRACE_S)
+    bound = None if res["bound"] is None else -float(res["bound"])
+    return _exact_selection(problem, res, cand, "exact", bound)
 
 
 def select_min_sites_exact(
     problem: CoverageProblem, share: float, *, time_limit_s: float | None = 60.0
 ) -> Selection:
-    """The exact dual: minimise the number of sites covering at least ``share`` of demand."""
-    import pulp
-
-    if not 0 < share <= 1:
-        raise ValueError(f"share must be in (0, 1], got {share}")
-    prob, x, y, _ = _model(problem, pulp.LpMinimize)
-    lp = prob
-    w = problem.weight
-    lp += pulp.lpSum(x.values())
-    lp += pulp.lpSum(float(w[i]) * v for i, v in y.items()) >= (
-        share * problem.total_weight * (1 - 1e-9)
-    )
-    lp.solve(_cbc(time_limit_s, 1))
-    status = pulp.LpStatus[lp.status]
-    if lp.status != pulp.LpStatusOptimal and lp.sol_status != pulp.LpSolutionIntegerFeasible:
-        return _selection(problem, [], "exact-dual", status=status)
-    chosen = [j for j, v in x.items() if (v.value() or 0) > 0.5]
-    optimal = lp.sol_status == pulp.LpSolutionOptimal
-    return _selection(problem, chosen, "exact-dual", optimal=bool(optimal), status=status)
+    """The exact dual: the fewest new sites so that existing plus new cover ``share``."""
+    target = _dual_target(problem, share)
+    if target <= 0:
+        return _selection(problem, [], "exact-dual", optimal=True, status="optimal")
+    cand, cells, a, ub = _model(problem)
+    nx, ny = cand.size, cells.size
+    w = problem.free_weight[cells]
+    if float(w.sum()) < target:
+        return _selection(problem, [], "exact-dual", status="infeasible")
+    cover_row = sp.csr_array(np.r_[np.zeros(nx), w][None, :])
+    a = sp.csr_array(sp.vstack([a, cover_row]))
+    lb = np.r_[np.full(ub.size, -np.inf), target * (1 - 1e-9)]
+    ub = np.r_[ub, np.inf]
+    limit = 1e9 if time_limit_s is None else float(time_limit_s)
+    payload = {"c": np.r_[np.ones(nx), np.zeros(ny)], "A": a, "lb_con": lb, "ub_con": ub,
+               "integrality": np.r_[np.ones(nx), np.zeros(ny)], "time_limit_s": limit}  # fmt: skip
+    res = _run_milp(payload, limit + EXACT_GRACE_S)
+    return _exact_selection(problem, res, cand, "exact-dual", None)
 
 
 def violations(problem: CoverageProblem, chosen: npt.ArrayLike) -> list[tuple[int, int]]:
@@ -617,19 +812,30 @@ class SitePlan:
     Attributes
     ----------
     best : the better of the two selections (the heuristic when the exact
-        model did not run or found no better set)
+        model did not run, failed or found no better set)
     heuristic : lazy greedy with swaps
-    exact : the CBC solution, or None when the exact model did not run
-    gap : relative gap of the heuristic to the exact objective,
-        ``(ref - heuristic) / ref`` with ``ref`` the better of the two (an upper
-        bound on the true gap when the solver was stopped); None when the exact
-        model did not run
+    exact : the exact model's solution, or None when it did not run or failed
+    gap : relative gap of the heuristic to the best bound on the optimum,
+        ``(bound - heuristic) / bound``: the true gap when the exact model
+        proved optimality, an upper bound on it after a time limit; None when
+        no bound is known (the exact model did not run, failed, or stopped
+        without a bound)
+    exact_status : the exact model's status (:data:`EXACT_STATUSES`), or None
+        when it did not run
+    exact_error : why the exact model failed (``exact_status == "error"``)
     """
 
     best: Selection
     heuristic: Selection
     exact: Selection | None
     gap: float | None
+    exact_status: str | None = None
+    exact_error: str | None = None
+
+    @property
+    def bound(self) -> float | None:
+        """The best known upper bound on the demand new sites can add (None: unknown)."""
+        return None if self.exact is None else self.exact.bound
 
 
 def select_sites(
@@ -641,25 +847,35 @@ def select_sites(
 ) -> SitePlan:
     """Choose up to ``k`` sites: lazy greedy with swaps, then the exact MIP on small instances.
 
+    The exact model never loses the heuristic plan: a solver crash or error is
+    logged as a warning and reported in :attr:`SitePlan.exact_status` and
+    :attr:`SitePlan.exact_error`, and the heuristic plan is returned.
+
     Parameters
     ----------
     problem : the coverage problem (protection rule in ``allowed`` and ``conflicts``)
     k : most sites to choose
-    exact : ``"auto"`` runs CBC when at most :data:`EXACT_MAX_ALLOWED` candidates
-        are allowed and the cover matrix has at most :data:`EXACT_MAX_COVER_NNZ`
-        entries; ``"always"``, ``"never"``
+    exact : ``"auto"`` runs the MIP when at most :data:`EXACT_MAX_ALLOWED`
+        candidates are allowed and the cover matrix has at most
+        :data:`EXACT_MAX_COVER_NNZ` entries; ``"always"``, ``"never"``
     time_limit_s : time limit of the exact solver, seconds
     """
     heur = select_greedy(problem, k)
     small = (int(problem.allowed.sum()) <= EXACT_MAX_ALLOWED
              and problem.cover.nnz <= EXACT_MAX_COVER_NNZ)  # fmt: skip
-    exact_sel: Selection | None = None
-    best = heur
-    gap: float | None = None
-    if exact == "always" or (exact == "auto" and small):
+    if not (exact == "always" or (exact == "auto" and small)):
+        return SitePlan(best=heur, heuristic=heur, exact=None, gap=None)
+    try:
         exact_sel = select_exact(problem, k, time_limit_s=time_limit_s)
-        if exact_sel.covered > heur.covered:
-            best = exact_sel
-        ref = max(exact_sel.covered, heur.covered)
-        gap = (ref - heur.covered) / ref if ref > 0 else 0.0
-    return SitePlan(best=best, heuristic=heur, exact=exact_sel, gap=gap)
+    except Exception as exc:  # a solver failure must never lose the heuristic plan
+        why = f"{type(exc).__name__}: {exc}"
+        log.warning("exact model failed, keeping the heuristic plan: %s", why)
+        return SitePlan(best=heur, heuristic=heur, exact=None, gap=None,
+                        exact_status="error", exact_error=why)  # fmt: skip
+    best = exact_sel if exact_sel.covered > heur.covered else heur
+    gap: float | None = None
+    if exact_sel.bound is not None:
+        bound = max(exact_sel.bound, best.covered)
+        gap = (bound - heur.covered) / bound if bound > 0 else 0.0
+    return SitePlan(best=best, heuristic=heur, exact=exact_sel, gap=gap,
+                    exact_status=exact_sel.status)  # fmt: skip

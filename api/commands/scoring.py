@@ -255,19 +255,32 @@ def plan(
     service_radius_m: float = typer.Option(..., "--service-radius-m", help="A site covers "
                                            "demand closer than this, metres (WGS84)."),
     out: Path = typer.Option(..., "-o", "--out", help="Output .csv: id in the order chosen."),
-    exact: str = typer.Option("auto", "--exact", help="Exact MIP (CBC): auto (small "
+    exact: str = typer.Option("auto", "--exact", help="Exact MIP (HiGHS): auto (small "
                               "instances), always or never."),
     time_limit_s: float = typer.Option(60.0, "--time-limit-s", help="Time limit of the exact "
                                        "solver, seconds."),
+    ignore_existing: bool = typer.Option(False, "--ignore-existing", help="Plan as if no "
+                                         "existing point served demand (greenfield)."),
+    serving_kinds: str | None = typer.Option(None, "--serving-kinds", help="Kinds of existing "
+                                             "points that serve demand, comma-separated "
+                                             "(default: the policy's protecting kinds)."),
+    serving_statuses: str | None = typer.Option(None, "--serving-statuses", help="Statuses of "
+                                                "existing points that serve demand "
+                                                "(default: the policy's protecting statuses)."),
     policy: Path | None = POLICY_OPT,
     boundaries: Path | None = BOUNDS_OPT,
 ) -> None:  # fmt: skip
-    """Choose up to K candidates that cover the most demand, under the protection rule.
+    """Choose up to K new candidates that add the most demand to what the network serves.
 
+    Demand within the service radius of an existing live point (by default the
+    kinds and statuses that protect) is served already; the objective is the
+    demand the new sites add (--ignore-existing: all demand, greenfield).
     Candidates blocked by existing points are never chosen, nor two candidates
     closer than the larger of their radii. OUT.csv: id, order, added_demand,
-    cumulative_demand, lat, lon. A JSON summary (covered demand, share, gap to
-    the exact optimum when it was computed) goes to stdout.
+    cumulative_demand, lat, lon. A JSON summary (demand covered before, added
+    and after, share, the exact model's status, bound and gap when it ran)
+    goes to stdout. A failure of the exact model keeps the heuristic plan (a
+    warning on stderr, exit code 0).
     """
     if k < 1:
         raise InputError(f"--k must be at least 1, got {k}")
@@ -278,14 +291,25 @@ def plan(
         raise InputError(f"--time-limit-s must be positive, got {time_limit_s:g}")
     _check_out(out, (".csv",))
     pol = load_policy(policy)
-    net, _ = load_network(points, pol, load_settlements(boundaries))
+    kinds_on = _names("--serving-kinds", serving_kinds, pol.protecting_kinds, pol.kinds)
+    statuses_on = _names("--serving-statuses", serving_statuses, pol.protecting_statuses,
+                         pol.statuses)  # fmt: skip
+    net, pts = load_network(points, pol, load_settlements(boundaries))
     cand = read_points(candidates, kinds=pol.kinds, allow_status=False)
     dem = read_demand(demand, bbox=None)
+    existing = None
+    if not ignore_existing:
+        kind_col = pts["kind"].fillna(pol.default_kind) if "kind" in pts else pol.default_kind
+        status_col = (pts["status"].fillna(pol.default_status) if "status" in pts
+                      else pol.default_status)  # fmt: skip
+        on = (pd.Series(kind_col, index=pts.index).isin(kinds_on)
+              & pd.Series(status_col, index=pts.index).isin(statuses_on))  # fmt: skip
+        existing = (pts.loc[on, "lat"].to_numpy(float), pts.loc[on, "lon"].to_numpy(float))
     problem = CoverageProblem.from_points(
         dem, cand["lat"], cand["lon"], service_radius_m=service_radius_m,
         radius_m=cand["radius_m"], network=net,
         kind=cand["kind"].fillna(pol.default_kind) if "kind" in cand else None,
-        ids=cand["id"].tolist(),
+        ids=cand["id"].tolist(), existing=existing,
     )  # fmt: skip
     sites = select_sites(problem, k, exact=exact,  # type: ignore[arg-type]
                          time_limit_s=time_limit_s)  # fmt: skip
@@ -301,20 +325,42 @@ def plan(
         }
     )
     write_table(table, out)
+    total = problem.total_weight
     summary: dict[str, object] = {
         "k": k, "n_chosen": int(best.chosen.size), "method": best.method,
-        "covered_demand": round(best.covered, 6), "total_demand": round(problem.total_weight, 6),
+        "existing": "ignored" if ignore_existing else "counted",
+        "n_existing": 0 if existing is None else int(existing[0].size),
+        "covered_before": round(best.before, 6), "covered_added": round(best.covered, 6),
+        "covered_after": round(best.after, 6),
+        "covered_demand": round(best.after, 6), "total_demand": round(total, 6),
+        "share_before": round(best.before / total, 6) if total > 0 else 0.0,
         "share": round(best.share, 6), "n_candidates": problem.n_candidates,
         "n_blocked": int((~problem.allowed).sum()),
         "heuristic_covered": round(heur.covered, 6),
-        "exact_covered": None, "optimal": None, "gap": None, "out": str(out),
+        "exact_status": sites.exact_status, "exact_error": sites.exact_error,
+        "exact_covered": None if exact_sel is None else round(exact_sel.covered, 6),
+        "optimal": None if exact_sel is None else exact_sel.optimal,
+        "bound": None if sites.bound is None else round(sites.bound, 6),
+        # (bound - heuristic) / bound: the true gap when proven optimal, else an upper bound
+        "gap": None if sites.gap is None else round(sites.gap, 6),
+        "out": str(out),
     }  # fmt: skip
-    if exact_sel is not None:
-        summary.update(
-            exact_covered=round(exact_sel.covered, 6),
-            optimal=exact_sel.optimal,
-            exact_status=exact_sel.status,
-            # gap of the heuristic to the exact optimum (an upper bound when not proven)
-            gap=round(sites.gap, 6) if sites.gap is not None else None,
-        )
+    if sites.exact_error is not None:
+        typer.echo(f"warning: the exact model failed ({sites.exact_error}); the heuristic "
+                   "plan was written", err=True)  # fmt: skip
+    elif sites.exact_status not in (None, "optimal"):
+        typer.echo(f"warning: the exact model stopped ({sites.exact_status}); the gap is "
+                   "to its best bound", err=True)  # fmt: skip
     typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+def _names(option: str, text: str | None, default: list[str], known: list[str]) -> list[str]:
+    """A comma-separated list of kinds or statuses (``default`` when not given)."""
+    if text is None:
+        return list(default)
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [n for n in names if n not in known]
+    if bad or not names:
+        raise InputError(f"{option} must be a comma-separated list of {', '.join(known)}; "
+                         f"got {text!r}")  # fmt: skip
+    return names

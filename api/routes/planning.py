@@ -26,6 +26,7 @@ from data.bbox import parse_bbox
 from data.errors import PayloadTooLargeError
 from planning.demand import Demand
 from planning.scoring import FEATURE_DEFAULTS, FEATURES
+from planning.selection import select_sites
 
 __all__ = ["PLAN_MAX_CANDIDATES", "router", "score_body"]
 
@@ -150,11 +151,13 @@ async def plan(
     caller: Caller = Depends(EXPANSION),
     service: Service = Depends(get_service),
 ) -> JSONResponse:
-    """Choose up to ``k`` candidates that cover the most demand within ``service_radius_m``
-    (maximal covering), never a candidate blocked by the live network, never two closer than
-    the larger of their radii. Lazy greedy with swaps; on small instances also the exact
-    model (CBC), whose objective and gap are reported. Up to 5,000 candidates and
-    ``max_batch`` demand points."""
+    """Choose up to ``k`` new candidates that add the most demand within ``service_radius_m``
+    to what the live network serves (demand within ``service_radius_m`` of a live point or a
+    reserved spot is served already; ``ignore_existing``: greenfield), never a candidate
+    blocked by the live network, never two closer than the larger of their radii. Lazy greedy
+    with swaps; on small instances also the exact model (HiGHS), whose status, bound and gap
+    are reported as they are (a failure of the exact model keeps the heuristic plan). Up to
+    5,000 candidates and ``max_batch`` demand points."""
     limit = min(PLAN_MAX_CANDIDATES, service.settings.max_batch)
     _too_many(len(body.candidates), limit, "candidates")
     if body.demand is not None:
@@ -176,10 +179,15 @@ async def plan(
     model = network_model(service)
 
     def run() -> dict[str, object]:
-        sites, problem = model.plan(
-            lat, lon, k=body.k, service_radius_m=body.service_radius_m, ids=ids, kind=kinds,
+        # k=0: the model only builds the problem (validated, under the index lock; demand
+        # served by the live index counted); the selection runs here with the request's options
+        _, problem = model.plan(
+            lat, lon, k=0, service_radius_m=body.service_radius_m, ids=ids, kind=kinds,
             radius_m=radius, demand=demand, time_limit_s=PLAN_EXACT_TIME_LIMIT_S,
         )  # fmt: skip
+        if body.ignore_existing:
+            problem = problem.greenfield()
+        sites = select_sites(problem, body.k, time_limit_s=PLAN_EXACT_TIME_LIMIT_S)
         best = sites.best
         cum = np.cumsum(best.gain)
         chosen = [{"id": str(best.ids[n]), "order": n + 1, "lat": float(lat[j]),
@@ -187,14 +195,21 @@ async def plan(
                    "cumulative_demand": round(float(cum[n]), 6)}
                   for n, j in enumerate(best.chosen.tolist())]  # fmt: skip
         ex = sites.exact
+        total = problem.total_weight
         return {
             "k": body.k, "n_candidates": problem.n_candidates,
             "n_blocked": int((~problem.allowed).sum()), "chosen": chosen,
-            "covered_demand": round(best.covered, 6),
-            "total_demand": round(problem.total_weight, 6), "share": round(best.share, 6),
+            "existing": "ignored" if body.ignore_existing else "counted",
+            "covered_before": round(best.before, 6), "covered_added": round(best.covered, 6),
+            "covered_after": round(best.after, 6), "covered_demand": round(best.after, 6),
+            "total_demand": round(total, 6),
+            "share_before": round(best.before / total, 6) if total > 0 else 0.0,
+            "share": round(best.share, 6),
             "method": best.method, "heuristic_covered": round(sites.heuristic.covered, 6),
+            "exact_status": sites.exact_status, "exact_error": sites.exact_error,
             "exact_covered": None if ex is None else round(ex.covered, 6),
             "optimal": None if ex is None else ex.optimal,
+            "bound": None if sites.bound is None else round(sites.bound, 6),
             "gap": None if sites.gap is None else round(sites.gap, 6),
         }  # fmt: skip
 

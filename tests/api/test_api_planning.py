@@ -243,11 +243,29 @@ def test_plan(api: Api) -> None:
     assert ids[0] == "a" and set(ids) in ({"a", "c"}, {"a", "b"})
     gains = [c["added_demand"] for c in out["chosen"]]
     assert gains == sorted(gains, reverse=True)
-    assert out["covered_demand"] == pytest.approx(sum(gains))
+    # the 100 units at the live Moscow point are served already
+    assert out["existing"] == "counted" and out["covered_before"] == 100.0
+    assert out["covered_added"] == pytest.approx(sum(gains))
+    assert out["covered_after"] == pytest.approx(100.0 + sum(gains))
+    assert out["covered_demand"] == out["covered_after"]
     assert out["total_demand"] == 121.0
-    assert out["share"] == pytest.approx(out["covered_demand"] / 121.0, abs=1e-6)
-    assert out["exact_covered"] is not None and out["gap"] is not None and out["optimal"]
-    assert out["covered_demand"] >= out["exact_covered"] - 1e-9
+    assert out["share"] == pytest.approx(out["covered_after"] / 121.0, abs=1e-6)
+    assert out["share_before"] == pytest.approx(100.0 / 121.0, abs=1e-6)
+    assert out["exact_covered"] is not None and out["gap"] == 0.0 and out["optimal"]
+    assert out["exact_status"] == "optimal" and out["bound"] == pytest.approx(out["exact_covered"])
+    assert out["covered_added"] >= out["exact_covered"] - 1e-9
+
+
+def test_plan_ignore_existing(api: Api) -> None:
+    r = api.call("POST", "/v1/plan", "expansion", json={**PLAN, "ignore_existing": True})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["existing"] == "ignored" and out["covered_before"] == 0.0
+    assert "blocked" not in [c["id"] for c in out["chosen"]]  # the rule still holds
+    counted = api.call("POST", "/v1/plan", "expansion", json=PLAN).json()
+    # nothing the candidates reach is served here, so the same sites add the same demand
+    assert out["covered_added"] == pytest.approx(counted["covered_added"])
+    assert out["share"] == pytest.approx(out["covered_added"] / 121.0, abs=1e-6)
 
 
 def test_plan_default_demand(api: Api) -> None:
@@ -270,6 +288,7 @@ BAD_PLAN = [
     ({**PLAN, "candidates": [{"lat": 55.7, "lon": 181}]}, "candidates.0.lon"),
     ({**PLAN, "candidates": [{"lat": 55.7, "lon": 37.5, "kind": "nosuch"}]}, "kind"),
     ({**PLAN, "colour": 1}, "colour"),
+    ({**PLAN, "ignore_existing": "yes"}, "ignore_existing"),
     ({"k": 1, "service_radius_m": 100}, "candidates"),
 ]  # fmt: skip
 

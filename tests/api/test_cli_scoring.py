@@ -74,10 +74,60 @@ def test_plan_end_to_end(files: dict[str, Path], tmp_path: Path) -> None:
     assert list(table.columns[:2]) == ["id", "order"]
     assert "c1" not in set(table["id"])  # 300 m from A: blocked
     assert not {"c2", "c3"} <= set(table["id"])  # 280 m apart: never both
-    assert summary["covered_demand"] == pytest.approx(table["added_demand"].sum(), abs=1e-4)
-    assert summary["gap"] is not None and summary["optimal"] is True
-    assert 0 < summary["share"] <= 1
+    assert summary["covered_added"] == pytest.approx(table["added_demand"].sum(), abs=1e-4)
+    assert summary["covered_after"] == pytest.approx(
+        summary["covered_before"] + summary["covered_added"], abs=1e-4
+    )
+    assert summary["covered_before"] > 0 and summary["n_existing"] == 4  # Z is closed
+    assert summary["gap"] == 0.0 and summary["optimal"] is True
+    assert summary["exact_status"] == "optimal" and summary["exact_error"] is None
+    assert 0 < summary["share_before"] < summary["share"] <= 1
     assert (np.diff(table["added_demand"]) <= 1e-9).all()
+
+
+def _plan(files: dict[str, Path], out: Path, *extra: str) -> tuple[int, str, dict]:
+    args = ["plan", str(files["points"]), str(files["cands"]), "--demand", str(files["demand"]),
+            "--k", "3", "--service-radius-m", "1500", "-o", str(out), *extra]  # fmt: skip
+    res = runner.invoke(cli.app, args)
+    lines = res.stdout.strip().splitlines()
+    return res.exit_code, res.output, json.loads(lines[-1]) if lines else {}
+
+
+def test_plan_existing_points_options(files: dict[str, Path], tmp_path: Path) -> None:
+    _, _, counted = _plan(files, tmp_path / "a.csv")
+    code, text, green = _plan(files, tmp_path / "b.csv", "--ignore-existing")
+    assert code == 0, text
+    assert green["existing"] == "ignored" and green["covered_before"] == 0.0
+    assert green["n_existing"] == 0
+    # greenfield maximises all demand: at least what the counted plan's sites cover in total
+    assert green["covered_added"] >= counted["covered_added"] - 1e-6
+    assert "c1" not in set(pd.read_csv(tmp_path / "b.csv")["id"])  # still blocked
+    code, text, own = _plan(files, tmp_path / "c.csv", "--serving-kinds", "own",
+                            "--serving-statuses", "active")  # fmt: skip
+    assert code == 0, text
+    assert own["n_existing"] == 1 and 0 < own["covered_before"] < counted["covered_before"]
+    code, text, _ = _plan(files, tmp_path / "d.csv", "--serving-kinds", "kiosk")
+    assert code == 2 and "--serving-kinds" in text and not (tmp_path / "d.csv").exists()
+
+
+def test_plan_keeps_the_heuristic_when_the_solver_fails(
+    files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planning.selection as selection
+
+    def crash(*args: object, **kwargs: object) -> dict:
+        raise selection.ExactModelError("the solver process died (signal 11)")
+
+    monkeypatch.setattr(selection, "_run_milp", crash)
+    out = tmp_path / "plan.csv"
+    code, text, summary = _plan(files, out, "--exact", "always")
+    assert code == 0, text
+    assert summary["exact_status"] == "error" and "signal 11" in summary["exact_error"]
+    assert summary["gap"] is None and summary["bound"] is None and summary["optimal"] is None
+    assert summary["method"].startswith("greedy") and summary["n_chosen"] > 0
+    table = pd.read_csv(out)
+    assert len(table) == summary["n_chosen"]
+    assert "warning: the exact model failed" in text
 
 
 def test_score_end_to_end_with_calibration(files: dict[str, Path], tmp_path: Path) -> None:
