@@ -124,8 +124,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "network."),
     "whitespace": ("api.commands.scoring", "White space: zones with demand, no point within "
                    "reach, where a new point is allowed."),
-    "plan": ("api.commands.scoring", "Choose up to K candidates that cover the most demand, "
-             "under the protection rule."),
+    "plan": ("api.commands.scoring", "Choose up to K new candidates that add the most demand "
+             "to what the network serves."),
     "map": ("api.commands.maps", "Write an HTML map: points by kind and status, geodesic "
             "protection circles (zoomed in), candidates by score with their decision, audit "
             "conflicts, white space, demand heat."),
