@@ -162,6 +162,9 @@ class SettlementLookup:
             if "name_ru" in self.polygons.columns:
                 pru = _text(self.polygons["name_ru"])
                 names = np.where(pru == "", names, pru)
+            # a polygon named in Latin as a bundled place ("Moscow") is reported in Russian
+            ru_of = dict(zip(en[::-1].tolist(), ru[::-1].tolist(), strict=True))  # most populous
+            names = np.array([ru_of.get(n, n) for n in names.tolist()], dtype=object)
             self._poly_name = names
             self._poly_name_en = _text(self.polygons["name"])
             self._poly_pop = self.polygons["population"].to_numpy(dtype=np.int64)

@@ -94,7 +94,7 @@ def region_bbox(name: str) -> BBox:
         names = sorted(set(places["name"]) | set(places["name_ru"]))
         close = difflib.get_close_matches(name, names, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise InputError(f"no settlement called {name!r}{hint}", column="region")
+        raise InputError(f"--region: no settlement called {name!r}{hint}")
     row = hit.iloc[0]  # places are sorted by population, descending
     pad_m = max(2.0 * float(urban_radius_m(row["population"])), 10_000.0)
     lat, lon = float(row["lat"]), float(row["lon"])

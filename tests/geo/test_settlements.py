@@ -109,3 +109,19 @@ def test_polygons_take_precedence() -> None:
     assert look.locate_point(0.0, 0.0)[2] == "district"
     assert loc.population.tolist() == [5000, 2_000_000]
     assert np.array_equal(loc.index, [-1, 0])
+
+
+def test_a_polygon_named_in_latin_is_reported_in_russian() -> None:
+    import pandas as pd
+
+    places = pd.DataFrame({"name": ["Moscow"], "name_ru": ["Москва"], "lat": [0.0], "lon": [0.0],
+                           "population": [13_010_112]})  # fmt: skip
+    poly = gpd.GeoDataFrame(
+        {"name": ["Moscow", "Nowhere"], "population": [13_010_112, 10]},
+        geometry=[box(-0.01, -0.01, 0.01, 0.01), box(1, 1, 2, 2)],
+        crs="EPSG:4326",
+    )
+    look = SettlementLookup(places, polygons=poly)
+    loc = look.locate([0.0, 1.5], [0.0, 1.5])
+    assert loc.name.tolist() == ["Москва", "Nowhere"]
+    assert loc.name_en is not None and loc.name_en.tolist() == ["Moscow", "Nowhere"]
