@@ -138,6 +138,9 @@ class CheckResponse(BaseModel):
     settlement: str | None = Field(
         description="settlement deciding the radius, its Russian name (None: open country)"
     )
+    settlement_population: int = Field(
+        default=0, description="that settlement's population (0: open country)"
+    )
     conflicts: list[ConflictOut]
     model_config = ConfigDict(
         json_schema_extra={
@@ -145,6 +148,7 @@ class CheckResponse(BaseModel):
                 "allowed": False,
                 "radius_m": 500.0,
                 "settlement": "Москва",
+                "settlement_population": 13010112,
                 "conflicts": [{"point_id": "P000123", "distance_m": 312.4, "radius_m": 500.0}],
             }
         }
@@ -178,6 +182,7 @@ class BatchItem(BaseModel):
     allowed: bool
     radius_m: float
     settlement: str | None
+    settlement_population: int = 0
     conflicts: list[ConflictOut]
 
 

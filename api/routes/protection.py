@@ -39,6 +39,7 @@ def check_body(r: CheckResult) -> dict[str, object]:
         "allowed": r.allowed,
         "radius_m": r.radius_m,
         "settlement": _name(r.settlement),
+        "settlement_population": int(r.settlement_population),
         "conflicts": [
             {
                 "point_id": str(c.point_id),
@@ -77,6 +78,7 @@ def _batch_body(ids: list[str | None], b: BatchCheck) -> dict[str, object]:
     results = [
         {"id": ids[i], "allowed": allowed[i], "radius_m": radius[i],
          "settlement": _name(b.settlement[i]),
+         "settlement_population": int(b.settlement_population[i]),
          "conflicts": [{"point_id": pid[k], "distance_m": dist[k], "radius_m": prad[k]}
                        for k in range(int(off[i]), int(off[i + 1]))]}
         for i in range(len(b))

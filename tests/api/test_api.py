@@ -105,6 +105,7 @@ def test_check(api: Api) -> None:
     assert r.status_code == 200
     body = r.json()
     assert body["allowed"] is False and body["radius_m"] == 500.0 and body["settlement"] == "Москва"
+    assert body["settlement_population"] == 13_010_112
     assert body["conflicts"] == [{"point_id": "P1", "distance_m": 300.0, "radius_m": 500.0}]
     r = api.call("POST", "/v1/protection/check", "partner",
                  json={"lat": lat, "lon": lon, "kind": "postamat"})  # fmt: skip
