@@ -444,7 +444,9 @@ def test_application_score_in_russian_money(watched: Watched, live_api: LiveApi)
     score = page.wait_for_selector("#app-check .score").inner_text().translate(NBSP)
     want = page.evaluate(f"PvzI18n.money({app['expected_turnover_rub']!r})").translate(NBSP)
     assert re.fullmatch(r"[\d ]+,\d\d ₽", want), want
-    assert f"ожидаемый оборот в месяц: {want}" in score, score
+    # the panel scores the spot afresh: other tests on the shared server may have changed the
+    # network since the submission, so the amount may differ; its Russian format may not
+    assert re.search(r"ожидаемый оборот в месяц: [\d ]+,\d\d ₽", score), score
     _clean(watched)
 
 
