@@ -80,6 +80,13 @@ def _text(values: pd.Series) -> npt.NDArray[np.object_]:
     return values.fillna("").astype(str).str.strip().to_numpy(dtype=object)
 
 
+def _first_of_each(sorted_query: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Mask of the first row of each query in rows sorted by query (the chosen one)."""
+    first = np.ones(sorted_query.size, dtype=bool)
+    first[1:] = sorted_query[1:] != sorted_query[:-1]
+    return first
+
+
 def settlement_owners(places: pd.DataFrame) -> npt.NDArray[np.int64]:
     """Row of the settlement each place belongs to: itself, or the city it is part of.
 
@@ -102,7 +109,7 @@ def settlement_owners(places: pd.DataFrame) -> npt.NDArray[np.int64]:
         if np.array_equal(nxt, parent):
             break
         parent = nxt
-    return parent.astype(np.int64)
+    return parent
 
 
 class SettlementLookup:
@@ -137,8 +144,9 @@ class SettlementLookup:
         en = _text(self.places["name"])
         ru = _text(self.places["name_ru"]) if "name_ru" in self.places.columns else en
         ru = np.where(ru == "", en, ru)
-        self._name_en: list[str] = en[self._owner].tolist()
-        self._name: list[str] = ru[self._owner].tolist()
+        #: names of the settlement each place row belongs to (object arrays of str)
+        self._name_en = en[self._owner]
+        self._name = ru[self._owner]
         is_part = self._owner != np.arange(len(self.places))
         #: radius of each place's disc, metres (rule 3)
         self._disc_r = urban_radius_m(own_pop) * np.where(is_part, PART_REACH, 1.0)
@@ -169,10 +177,6 @@ class SettlementLookup:
             self._poly_name_en = _text(self.polygons["name"])
             self._poly_pop = self.polygons["population"].to_numpy(dtype=np.int64)
 
-    def owner_of(self, rows: npt.ArrayLike) -> npt.NDArray[np.int64]:
-        """Row of the settlement that each place row belongs to (itself unless a part)."""
-        return self._owner[np.asarray(rows, dtype=np.int64)]
-
     def _choose(
         self,
         query: npt.NDArray[np.int64],
@@ -182,10 +186,8 @@ class SettlementLookup:
         """For each query that has pairs, the slot with the smallest ``d / R``."""
         score = dist / self._disc_r[slot]
         order = np.lexsort((slot, -self._pop[slot], score, query))
-        q = query[order]
-        first = np.ones(q.size, dtype=bool)
-        first[1:] = q[1:] != q[:-1]
-        return q[first], slot[order][first]
+        first = _first_of_each(query[order])
+        return query[order][first], slot[order][first]
 
     def locate(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> Located:
         """Settlement of each point (WGS84 degrees), by the rule in the module docstring.
@@ -203,8 +205,8 @@ class SettlementLookup:
             q, s = self._choose(pairs.query, pairs.slot, pairs.distance_m)
             best[q] = self._owner[s]
             pop[q] = self._pop[s]
-            name[q] = np.asarray(self._name, dtype=object)[s]
-            name_en[q] = np.asarray(self._name_en, dtype=object)[s]
+            name[q] = self._name[s]
+            name_en[q] = self._name_en[s]
         if self.polygons is not None:
             self._apply_polygons(la, lo, best, pop, name, name_en)
         return Located(best, pop, name, name_en)
@@ -220,7 +222,7 @@ class SettlementLookup:
             return -1, 0, None
         pop = self._pop_list
         best = min(rows, key=lambda r: (r[0] / r[3], -pop[r[1]], r[1]))[1]
-        return self._owner_list[best], pop[best], self._name[best]
+        return self._owner_list[best], pop[best], str(self._name[best])
 
     def _apply_polygons(
         self,
@@ -240,8 +242,7 @@ class SettlementLookup:
         ppop = self._poly_pop[pi]
         order = np.lexsort((pi, -ppop, qi))
         qi, pi, ppop = qi[order], pi[order], ppop[order]
-        first = np.ones(qi.size, dtype=bool)
-        first[1:] = qi[1:] != qi[:-1]
+        first = _first_of_each(qi)
         q = qi[first]
         best[q] = -1  # a polygon, not a bundled place
         pop[q] = ppop[first]

@@ -161,8 +161,9 @@ def settlement_demand(
     plon = places["lon"].to_numpy(dtype=np.float64)
     own_pop = places["population"].to_numpy(dtype=np.float64)
     radius = urban_radius_m(own_pop)
-    pop = _people_per_place(settlement_owners(places), own_pop)
-    city_pop = own_pop[settlement_owners(places)]
+    owner = settlement_owners(places)
+    pop = _people_per_place(owner, own_pop)
+    city_pop = own_pop[owner]
     keep = in_bbox(plat, plon, bbox) & (city_pop >= max(min_population, 0)) & (pop > 0)
     plat, plon, pop, radius = plat[keep], plon[keep], pop[keep], radius[keep]
     # centre-to-centre spacing of neighbouring cells is sqrt(3) times the edge length
