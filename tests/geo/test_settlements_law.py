@@ -34,6 +34,15 @@ PLACES = [
     ("Kommunarka (New Moscow)", 55.5700, 37.4900, MOSCOW, 500),
     ("Moskovsky (New Moscow)", 55.5995, 37.3550, MOSCOW, 500),
     ("Shcherbinka (New Moscow)", 55.4990, 37.5630, MOSCOW, 500),
+    # Moscow's border: Moscow on one side, the next city on the other (not the border line itself)
+    ("Vnukovo airport, reference point (ZAO)", 55.5919, 37.2675, MOSCOW, 500),
+    ("Vnukovo airport, terminal A", 55.6050, 37.2865, MOSCOW, 500),
+    ("Nekrasovka, Lukhmanovskaya metro", 55.7083, 37.9003, MOSCOW, 500),
+    ("Ostafyevo estate (Ryazanovskoye, New Moscow)", 55.4947, 37.5117, MOSCOW, 500),
+    ("Lyubertsy station", 55.6764, 37.8999, "Люберцы", 700),
+    ("Podolsk station", 55.4312, 37.5660, "Подольск", 700),
+    ("Khimki station", 55.8898, 37.4449, "Химки", 700),
+    ("Khimki, Planernaya platform", 55.9143, 37.4120, "Химки", 700),
     # separate cities of the Moscow region: their own settlement
     ("Khimki, city administration", 55.8887, 37.4303, "Химки", 700),
     ("Reutov centre", 55.7600, 37.8550, "Реутов", 700),
