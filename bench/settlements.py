@@ -72,7 +72,8 @@ def _area(boundaries: Path, names: set[str], step_deg: float = 0.002) -> tuple[f
     inside = shapely.contains_xy(poly, lo, la)
     got = np.isin(load_settlements(None).locate(la, lo).name.astype(str), list(names))
     cell = (step_deg * 111.2) * (step_deg * 1.5 * 111.3 * np.cos(np.radians(la)))
-    return float(cell[inside].sum()), float(cell[got & ~inside].sum()), float(cell[~got & inside].sum())
+    extra, missed = cell[got & ~inside].sum(), cell[~got & inside].sum()
+    return float(cell[inside].sum()), float(extra), float(missed)
 
 
 def main() -> None:
