@@ -14,6 +14,8 @@ Sources (see ``data/ATTRIBUTION.md``):
 - ``data/census_2021.csv``: Rosstat, All-Russian census 2021, population of
   the cities of 100,000 or more and their official centres; these win over
   GeoNames.
+- ``data/census_2021_below_100k.csv``: the 2021 census figure of places GeoNames
+  still lists at 100,000 or more (stale figures that would cross the radius tier).
 - ``data/names_ru_overrides.csv``: Russian names the GeoNames data gets wrong.
 - ``data/city_parts.csv``: GeoNames places that are sections of a city.
 - ``data/settlement_duplicates.csv``: places GeoNames lists twice.
@@ -39,6 +41,7 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent.parent / "data"
 OUT = DATA / "settlements_ru.csv"
 CENSUS = DATA / "census_2021.csv"
+BELOW_100K = DATA / "census_2021_below_100k.csv"
 OVERRIDES = DATA / "names_ru_overrides.csv"
 PARTS = DATA / "city_parts.csv"
 DUPLICATES = DATA / "settlement_duplicates.csv"
@@ -213,6 +216,17 @@ def read_census(path: Path = CENSUS) -> dict[int, Census]:
     return out
 
 
+def read_below_100k(path: Path = BELOW_100K) -> dict[int, int]:
+    """Census 2021 population of the places GeoNames lists at 100,000+ that have fewer."""
+    out: dict[int, int] = {}
+    for r in _read(path):
+        gid, pop = int(r["geonameid"]), int(r["population"])
+        if gid in out or not 0 < pop < 100_000:
+            raise ValueError(f"{path.name}: {gid} twice, or population {pop} not below 100,000")
+        out[gid] = pop
+    return out
+
+
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance, km (good enough for a 10 km duplicate test)."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -243,13 +257,16 @@ def load_geonames() -> list[dict]:  # type: ignore[type-arg]
 def build(rows: list[dict]) -> list[dict[str, object]]:  # type: ignore[type-arg]
     """The output rows, sorted by descending population, then GeoNames id."""
     census = read_census()
+    below = read_below_100k()
+    if set(below) & set(census):
+        raise SystemExit(f"{BELOW_100K.name}: also in {CENSUS.name}: {set(below) & set(census)}")
     overrides = {int(r["geonameid"]): r["name_ru"] for r in _read(OVERRIDES)}
     parts = {int(r["geonameid"]): int(r["part_of"]) for r in _read(PARTS)}
     dup_rows = _read(DUPLICATES)
     listed_dups = {int(r["geonameid"]): int(r["duplicate_of"]) for r in dup_rows}
 
     by_id = {int(c["geonameid"]): c for c in rows}
-    missing = sorted(set(census) - set(by_id))
+    missing = sorted((set(census) | set(below)) - set(by_id))
     if missing:
         raise SystemExit(f"census rows match no GeoNames place: {missing}")
 
@@ -273,10 +290,10 @@ def build(rows: list[dict]) -> list[dict[str, object]]:  # type: ignore[type-arg
                 "name_ru": name_ru,
                 "lat": f"{cen.lat if cen else float(c['latitude']):.5f}",
                 "lon": f"{cen.lon if cen else float(c['longitude']):.5f}",
-                "population": cen.population if cen else int(c["population"]),
+                "population": cen.population if cen else below.get(gid, int(c["population"])),
                 "admin1": a1,
                 "tz": c.get("timezone", ""),
-                "population_source": "census2021" if cen else "geonames",
+                "population_source": "census2021" if cen or gid in below else "geonames",
                 "country": cc,
                 "crimea": int(cc == "UA" and a1 in CRIMEA_ADMIN1),
                 "part_of": part_of,

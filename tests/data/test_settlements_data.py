@@ -74,7 +74,25 @@ def test_every_census_row_is_matched_with_its_population(
     assert (got["name_ru"].to_numpy() == census["name_ru"].to_numpy()).all()
     assert (got["part_of"] == 0).all()  # a census city is a settlement of its own
     assert abs(got["lat"].to_numpy() - census["lat"].to_numpy()).max() < 1e-4
-    assert (p["population_source"] == "census2021").sum() == len(census)
+    below = _read("census_2021_below_100k.csv")
+    assert (p["population_source"] == "census2021").sum() == len(census) + len(below)
+
+
+def test_stale_geonames_figures_do_not_cross_the_100k_tier(places: pd.DataFrame) -> None:
+    """Towns GeoNames lists at 100,000+ but the 2021 census below get the 2021 figure."""
+    below = _read("census_2021_below_100k.csv")
+    assert (below["population"] < 100_000).all() and (below["population_2010"] < 102_000).all()
+    p = places.set_index("geonameid").loc[below["geonameid"]]
+    assert (p["population"].to_numpy() == below["population"].to_numpy()).all()
+    assert (p["population_source"] == "census2021").all()
+    assert (p["name_ru"].to_numpy() == below["name_ru"].to_numpy()).all()
+    # what is left at 100,000+ on a GeoNames figure: the three named as uncertain in the file
+    stale = places[
+        (places["population_source"] == "geonames")
+        & (places["population"] >= 100_000)
+        & (places["part_of"] == 0)
+    ]
+    assert set(stale["name_ru"]) == {"Ногинск", "Новокуйбышевск", "Сергиев Посад"}
 
 
 @pytest.mark.parametrize(

@@ -93,6 +93,9 @@ PLACES = [
     ("Dikson", 73.5080, 80.5290, "Диксон", 1000),
     ("Kaliningrad", 54.7100, 20.5100, "Калининград", 700),
     ("Udomlya, a town of 27,000", 57.8790, 35.0100, "Удомля", 1000),
+    # over 100,000 in GeoNames' old figures, under it by the 2021 census: a town's radius
+    ("Ukhta centre", 63.5630, 53.6850, "Ухта", 1000),
+    ("Velikiye Luki centre", 56.3400, 30.5440, "Великие Луки", 1000),
     # open country
     ("Evenkia taiga", 62.0, 100.0, None, 1000),
     ("Chukotka tundra", 66.5, 172.0, None, 1000),
