@@ -35,10 +35,11 @@ import pandas as pd
 
 from api.loaders import reward_rate
 from api.service import ApplicationScore, Service
+from api.services.forecast import Forecaster, calibrate_network
 from data.bbox import in_bbox
 from data.errors import InputError
 from data.places import load_places
-from data.store import Application
+from data.store import Application, ModelCalibration
 from planning.demand import Demand, settlement_demand
 from planning.protection import BatchCheck
 from planning.scoring import (
@@ -89,11 +90,14 @@ class ScoredBatch:
     scores : expected turnover, reward, cannibalization, net gain (RUB per month)
     check : the protection decision of each candidate with every blocker
     model : the Huff model that scored them
+    forecaster : the calibration the model rests on and the 80 % ranges it gives
+        (``forecaster.calibrated`` False: default parameters, no ranges)
     """
 
     scores: CandidateScores
     check: BatchCheck
     model: HuffModel
+    forecaster: Forecaster = Forecaster(None, None)
 
 
 class NetworkModel:
@@ -129,6 +133,8 @@ class NetworkModel:
         self._points: pd.DataFrame | None = None
         self._points_cursor = 0
         self._points_at = 0.0
+        #: the latest stored calibration the model rests on (read at each build)
+        self.forecaster = Forecaster(None, None)
 
     # ------------------------------------------------------------ the model
     @property
@@ -148,11 +154,11 @@ class NetworkModel:
             rows += [{"id": p.id, "lat": p.lat, "lon": p.lon, "kind": p.kind,
                       "status": p.status, "area_m2": p.area_m2,
                       "waiting_zone": p.waiting_zone, "fitting_rooms": p.fitting_rooms,
-                      "rating": p.rating} for p in page]  # fmt: skip
+                      "rating": p.rating, "opened_on": p.opened_on} for p in page]  # fmt: skip
             if len(page) < _PAGE:
                 break
             after = page[-1].id
-        cols = ["id", "lat", "lon", "kind", "status", *FEATURES]
+        cols = ["id", "lat", "lon", "kind", "status", *FEATURES, "opened_on"]
         frame = pd.DataFrame(rows, columns=cols)
         for name in FEATURES:  # None -> NaN -> the feature's default
             frame[name] = pd.to_numeric(frame[name].astype(object).where(frame[name].notna()),
@@ -167,7 +173,10 @@ class NetworkModel:
     def _build(self) -> HuffModel:
         cursor = self.service.store.last_audit_id()  # before reading: later writes rebuild
         serving = served_points(self.points_frame(), self.service.policy)
-        model = HuffModel.from_frame(self.demand, serving, params=self.params)
+        forecaster = Forecaster.of(self.service.store.latest_calibration())
+        params = forecaster.fit.params if forecaster.fit is not None else self.params
+        model = HuffModel.from_frame(self.demand, serving, params=params)
+        self.forecaster = forecaster
         turnover = model.turnover()
         self._median_turnover = float(np.median(turnover)) if turnover.size else math.nan
         self._model, self._cursor = model, cursor
@@ -185,7 +194,7 @@ class NetworkModel:
             changes = store.changes_since(cursor, limit=5000)
             if not changes:
                 return False, cursor
-            if any(entity == "point" for _, entity, _ in changes):
+            if any(entity in ("point", "model") for _, entity, _ in changes):
                 return True, cursor
             cursor = changes[-1][0]
 
@@ -250,7 +259,7 @@ class NetworkModel:
         scores = model.score(la, lo, features=features, network=self.service.network,
                              kind=kinds, detail=detail,
                              reward_rate=reward_rate(self.service.reward_policy))  # fmt: skip
-        return ScoredBatch(scores, check, model)
+        return ScoredBatch(scores, check, model, self.forecaster)
 
     def score_application(self, app: Application) -> ApplicationScore:
         """The onboarding score of an application: expected turnover and reward, and the ratio
@@ -269,7 +278,29 @@ class NetworkModel:
         turnover = float(res.turnover_rub[0])
         med = self._median_turnover
         ratio = round(turnover / med, 4) if math.isfinite(med) and med > 0 else None
-        return ApplicationScore(ratio, rub(turnover), rub(float(res.reward_rub[0])))
+        fc = self.forecaster
+        return ApplicationScore(ratio, rub(turnover), rub(float(res.reward_rub[0])),
+                                ranges=fc.ranges(turnover, res.reward_rate),
+                                forecast=fc.summary())  # fmt: skip
+
+    # ------------------------------------------------------------ calibration
+    def calibrate(
+        self,
+        *,
+        actor: str,
+        months: Sequence[str] | None = None,
+        n_months: int = 3,
+        min_points: int = 30,
+    ) -> ModelCalibration:
+        """Calibrate on the stored orders (:func:`api.services.forecast.calibrate_network`)
+        from the default parameters, store it, and rebuild the model on it."""
+        serving = served_points(self.points_frame(), self.service.policy)
+        base = HuffModel.from_frame(self.demand, serving, params=self.params)
+        cal = calibrate_network(self.service.store, base, serving["opened_on"].tolist(),
+                                actor=actor, months=months, n_months=n_months,
+                                min_points=min_points)  # fmt: skip
+        self.invalidate()
+        return cal
 
     # ------------------------------------------------------------ white space
     def whitespace(

@@ -160,7 +160,11 @@ def _folds(n: int, k: int, seed: int) -> npt.NDArray[np.int64]:
 
 
 def _held_out(
-    model: HuffModel, obs: FloatArray, fold: npt.NDArray[np.int64], k: int, start: HuffParams,
+    model: HuffModel,
+    obs: FloatArray,
+    fold: npt.NDArray[np.int64],
+    k: int,
+    start: HuffParams,
     offset: float,
 ) -> FloatArray:
     """Out-of-sample forecasts: each fold scored as candidates against the rest, fitted without
@@ -245,7 +249,7 @@ def fit_forecast(
         full = calibrate(model.with_params(start), obs, loss="log", offset_rub=offset)
         pred = _held_out(model, obs, fold, folds, full.params, offset)
         tried[d] = (_mdape(obs[known], pred[known]), pred, full.params)
-    best = min(tried, key=lambda d: (math.inf if math.isnan(tried[d][0]) else tried[d][0]))
+    best = min(tried, key=lambda d: math.inf if math.isnan(tried[d][0]) else tried[d][0])
     mdape, pred, params = tried[best]
     resid = np.log((obs[known] + offset) / (pred[known] + offset))
     a = (1.0 - level) / 2.0

@@ -68,7 +68,8 @@ def synthetic_network(
     town_c = np.repeat(np.arange(n_towns), cells_per_town)
     c_lat = t_lat[town_c] + rng.normal(0, 1, town_c.size) * spread_m[town_c] / _M_PER_DEG
     c_lon = t_lon[town_c] + rng.normal(0, 1, town_c.size) * spread_m[town_c] / (
-        _M_PER_DEG * cos[town_c])
+        _M_PER_DEG * cos[town_c]
+    )
     w = rng.gamma(2.0, 1.0, town_c.size)
     w *= pop[town_c] / np.bincount(town_c, weights=w, minlength=n_towns)[town_c]
     demand = Demand(np.array([f"c{i}" for i in range(town_c.size)], dtype=object),
@@ -77,7 +78,8 @@ def synthetic_network(
     town_p = rng.choice(n_towns, size=n_points, p=share)
     p_lat = t_lat[town_p] + rng.normal(0, 0.8, n_points) * spread_m[town_p] / _M_PER_DEG
     p_lon = t_lon[town_p] + rng.normal(0, 0.8, n_points) * spread_m[town_p] / (
-        _M_PER_DEG * cos[town_p])
+        _M_PER_DEG * cos[town_p]
+    )
     area = rng.lognormal(np.log(40), 0.45, n_points)
     waiting = rng.random(n_points) < 0.6
     rooms = rng.integers(0, 5, n_points)
