@@ -195,7 +195,7 @@ class Forecaster:
                 "expected_reward_low_rub", "expected_reward_high_rub")  # fmt: skip
         if self.fit is None or not np.isfinite(turnover_rub):
             return dict.fromkeys(keys, None)
-        lo, hi = (float(v) for v in self.fit.interval([turnover_rub]))
+        lo, hi = (float(v[0]) for v in self.fit.interval([turnover_rub]))
         t_lo, t_hi = round_range(lo, hi)
         r_lo, r_hi = round_range(lo * reward_rate, hi * reward_rate)
         return dict(zip(keys, (t_lo, t_hi, r_lo, r_hi), strict=True))
