@@ -37,6 +37,7 @@ def monthly_turnover(
     *,
     opened_on: npt.ArrayLike | None = None,
     policy: RewardPolicy | None = None,
+    source: str | None = None,
 ) -> pd.DataFrame:
     """Each point's turnover in each month, integer kopecks, as its statement counts it.
 
@@ -49,6 +50,7 @@ def monthly_turnover(
     opened_on : each point's opening day (datetime64 or dates; NaT when unknown); used only
         to check that no order predates it. Turnover does not depend on it
     policy : the reward policy (turnover does not depend on it either)
+    source : the orders' file name, for error messages
 
     Returns
     -------
@@ -66,7 +68,7 @@ def monthly_turnover(
     opened = np.where(np.isnat(opened), _EPOCH, opened)
     points = pd.DataFrame({"point_id": ids.to_numpy(dtype=object), "opened_on": opened})
     policy = policy or RewardPolicy()
-    points, orders = validate_inputs(points, orders, policy=policy)
+    points, orders = validate_inputs(points, orders, policy=policy, orders_source=source)
     out = pd.DataFrame(index=ids)
     for month in months:
         month_bounds(month)  # a bad month is an InputError here
