@@ -58,6 +58,9 @@ DEFAULT_FOLDS = 5
 #: the interval's nominal coverage
 INTERVAL_LEVEL = 0.8
 
+#: the fits' tolerance: far below the noise of a turnover (1e-6 of the log loss)
+_FTOL = 1e-6
+
 FloatArray = npt.NDArray[np.float64]
 Decay = Literal["power", "exponential"]
 
@@ -176,7 +179,7 @@ def _held_out(
         if not out.any():
             continue
         sub = base.without(out)
-        cal = calibrate(sub, obs[~out], loss="log", offset_rub=offset)
+        cal = calibrate(sub, obs[~out], loss="log", offset_rub=offset, ftol=_FTOL)
         fitted = sub.with_params(cal.params)
         res = fitted.score(model.lat[out], model.lon[out], features=model.features[out],
                            detail=False)  # fmt: skip
@@ -246,7 +249,7 @@ def fit_forecast(
     tried: dict[str, tuple[float, FloatArray, HuffParams]] = {}
     for d in decays:
         start = dataclasses.replace(model.params, decay=d)
-        full = calibrate(model.with_params(start), obs, loss="log", offset_rub=offset)
+        full = calibrate(model.with_params(start), obs, loss="log", offset_rub=offset, ftol=_FTOL)
         pred = _held_out(model, obs, fold, folds, full.params, offset)
         tried[d] = (_mdape(obs[known], pred[known]), pred, full.params)
     best = min(tried, key=lambda d: math.inf if math.isnan(tried[d][0]) else tried[d][0])

@@ -599,6 +599,7 @@ def calibrate(
     fit_spend: bool = True,
     loss: Literal["linear", "log"] = "linear",
     offset_rub: float = 0.0,
+    ftol: float = 1e-8,
 ) -> Calibration:
     """Fit the decay, attractiveness weights and spend to observed monthly turnover.
 
@@ -614,6 +615,7 @@ def calibrate(
         ``"log"``: ``log((T_hat + c) / (T + c))`` with ``c = offset_rub`` (every point
         weighs the same in relative terms: what a forecast's percentage error measures)
     offset_rub : ``c`` of the log loss, RUB (> 0 when some observed turnover is 0)
+    ftol : relative tolerance of the cost and the parameters (the optimizer stops below it)
 
     Returns
     -------
@@ -639,18 +641,24 @@ def calibrate(
         x[free] = xf
         return x
 
+    from planning._huff import huff_turnover
+
+    # the pairs within reach, and per pair, computed once: f = exp(-dec * base) for the power
+    # decay (base = log(1 + d/d0): the same as (1 + d/d0) ** -dec), exp(base / dec) for the
+    # exponential (base = -d); the compiled loop sums the Huff shares (planning/_huff.py)
+    inside = model.pd < p0.reach_m
+    pj = np.ascontiguousarray(model.pj[inside], dtype=np.int64)
+    pi = np.ascontiguousarray(model.pi[inside], dtype=np.int64)
+    pd_in = model.pd[inside]
+    base = np.log1p(pd_in / p0.d0_m) if p0.decay == "power" else -pd_in
+    w_cell = np.ascontiguousarray(model.demand.weight, dtype=np.float64)
+
     def predict(x: FloatArray) -> FloatArray:
-        dec = np.exp(x[0])
-        if p0.decay == "power":
-            f = np.where(model.pd < p0.reach_m, (1.0 + model.pd / p0.d0_m) ** -dec, 0.0)
-        else:
-            f = np.where(model.pd < p0.reach_m, np.exp(-model.pd / dec), 0.0)
         a = np.exp(lf @ x[1:5])
-        af = a[model.pj] * f
-        big_d = p0.outside + _sum_by(model.pi, weights=af, minlength=len(model.demand))
-        prob = af / big_d[model.pi]
-        return np.exp(x[5]) * _sum_by(model.pj, weights=model.demand.weight[model.pi] * prob,
-                                          minlength=model.lat.size)  # fmt: skip
+        return np.exp(x[5]) * huff_turnover(pj, pi, base, a, w_cell, n_points=model.lat.size,
+                                            dec=float(np.exp(x[0])),
+                                            power=p0.decay == "power",
+                                            outside=p0.outside)  # fmt: skip
 
     if loss == "log":
         if not (offset_rub > 0 or (obs[known] > 0).all()):
@@ -665,7 +673,8 @@ def calibrate(
             return np.asarray((predict(unpack(xf))[known] - obs[known]) / scale)
 
     if free.any():
-        res = least_squares(residuals, x0[free], method="trf", x_scale=1.0, max_nfev=500)
+        res = least_squares(residuals, x0[free], method="trf", x_scale=1.0, max_nfev=500,
+                            ftol=ftol, xtol=ftol)  # fmt: skip
         x, ok, msg = unpack(res.x), bool(res.success), str(res.message)
     else:
         x, ok, msg = x0, True, "nothing to fit"

@@ -26,7 +26,7 @@ import pandas as pd
 from planning.demand import Demand
 from planning.scoring import reach_pairs
 
-__all__ = ["SyntheticNetwork", "orders_for_turnover", "synthetic_network"]
+__all__ = ["SyntheticNetwork", "orders_for_turnover", "synthetic_network", "synthetic_turnover"]
 
 _M_PER_DEG = 111_320.0
 
@@ -84,16 +84,9 @@ def synthetic_network(
     waiting = rng.random(n_points) < 0.6
     rooms = rng.integers(0, 5, n_points)
     rating = rng.uniform(3.5, 5.0, n_points)
-    # location: people within 1,500 m; competition: other points within 800 m
-    site, cell, _ = reach_pairs(demand, p_lat, p_lon, 1500.0, distances=False)
-    people = np.bincount(site, weights=demand.weight[cell], minlength=n_points)
-    pts_as_demand = Demand(np.arange(n_points).astype(object), p_lat, p_lon, np.ones(n_points))
-    site2, _, _ = reach_pairs(pts_as_demand, p_lat, p_lon, 800.0, distances=False)
-    rivals = np.bincount(site2, minlength=n_points) - 1  # itself
-    raw = (pop[town_p] ** 0.25 * (people + 100.0) ** 0.4 * (area / 40) ** 0.6
-           * (1 + 0.35 * waiting) * (1.0 + rooms) ** 0.15 * (rating / 5) ** 2.5
-           / (1.0 + rivals) ** 0.6 * rng.lognormal(0.0, noise, n_points))  # fmt: skip
-    turnover = raw * (300_000.0 / float(np.median(raw)))
+    turnover = synthetic_turnover(demand, p_lat, p_lon, area=area, waiting_zone=waiting,
+                                  fitting_rooms=rooms, rating=rating,
+                                  town_population=pop[town_p], noise=noise, rng=rng)  # fmt: skip
     points = pd.DataFrame({
         "id": [f"P{i:06d}" for i in range(n_points)], "lat": p_lat, "lon": p_lon,
         "area_m2": np.round(area, 1), "waiting_zone": waiting, "fitting_rooms": rooms,
@@ -101,6 +94,42 @@ def synthetic_network(
     })  # fmt: skip
     # the features as stored (rounded) are the ones the model sees
     return SyntheticNetwork(points, demand, turnover)
+
+
+def synthetic_turnover(
+    demand: Demand,
+    lat: npt.ArrayLike,
+    lon: npt.ArrayLike,
+    *,
+    area: npt.ArrayLike,
+    waiting_zone: npt.ArrayLike,
+    fitting_rooms: npt.ArrayLike,
+    rating: npt.ArrayLike,
+    town_population: npt.ArrayLike,
+    noise: float,
+    rng: np.random.Generator,
+    median_rub: float = 300_000.0,
+) -> npt.NDArray[np.float64]:
+    """Monthly turnover of points by the module's process (not the Huff model), RUB.
+
+    People within 1,500 m of each point come from ``demand``, rivals are the other points
+    within 800 m; the result is scaled so that its median is ``median_rub``.
+    """
+    la = np.asarray(lat, dtype=np.float64)
+    lo = np.asarray(lon, dtype=np.float64)
+    n = la.size
+    site, cell, _ = reach_pairs(demand, la, lo, 1500.0, distances=False)
+    people = np.bincount(site, weights=demand.weight[cell], minlength=n)
+    pts_as_demand = Demand(np.arange(n).astype(object), la, lo, np.ones(n))
+    site2, _, _ = reach_pairs(pts_as_demand, la, lo, 800.0, distances=False)
+    rivals = np.bincount(site2, minlength=n) - 1  # itself
+    area_, rooms_ = np.asarray(area, np.float64), np.asarray(fitting_rooms, np.float64)
+    waiting_, rating_ = np.asarray(waiting_zone, np.float64), np.asarray(rating, np.float64)
+    pop = np.maximum(np.asarray(town_population, np.float64), 1000.0)
+    raw = (pop ** 0.25 * (people + 100.0) ** 0.4 * (area_ / 40) ** 0.6
+           * (1 + 0.35 * waiting_) * (1.0 + rooms_) ** 0.15 * (rating_ / 5) ** 2.5
+           / (1.0 + rivals) ** 0.6 * rng.lognormal(0.0, noise, n))  # fmt: skip
+    return np.asarray(raw * (median_rub / float(np.median(raw))), dtype=np.float64)
 
 
 def orders_for_turnover(
