@@ -140,7 +140,8 @@ class ForecastFit:
         return {
             "n_points": self.n_points, "folds": self.folds, "mdape": self.mdape,
             "coverage": self.coverage, "q_low": self.q_low, "q_high": self.q_high,
-            "offset_rub": self.offset_rub, "r2": self.r2, "decays": dict(self.decays),
+            "offset_rub": self.offset_rub, "r2": None if math.isnan(self.r2) else self.r2,
+            "decays": {k: None if math.isnan(v) else v for k, v in self.decays.items()},
             "level": self.level,
         }  # fmt: skip
 
@@ -151,7 +152,9 @@ class ForecastFit:
                    folds=int(fit["folds"]), mdape=float(fit["mdape"]),
                    coverage=float(fit["coverage"]), q_low=float(fit["q_low"]),
                    q_high=float(fit["q_high"]), offset_rub=float(fit["offset_rub"]),
-                   r2=float(fit["r2"]), decays={k: float(v) for k, v in fit["decays"].items()},
+                   r2=float("nan") if fit["r2"] is None else float(fit["r2"]),
+                   decays={k: float("nan") if v is None else float(v)
+                           for k, v in fit["decays"].items()},
                    level=float(fit.get("level", INTERVAL_LEVEL)))  # fmt: skip
 
 
