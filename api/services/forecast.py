@@ -102,7 +102,7 @@ def calibrate_network(
     ----------
     store : where the orders are read and the calibration is written
     model : the network's Huff model (every open point; its parameters are the start)
-    opened_on : each model point's opening day (ISO text or None)
+    opened_on : each model point's opening day (ISO text; None or NaN when unknown)
     actor : who calibrates (audit log)
     months : ``YYYY-MM`` months to rest on (default: :func:`calibration_months`)
     n_months : how many months by default
@@ -136,9 +136,13 @@ def calibrate_network(
     lines = store.orders_issued_between(first.isoformat(), last.isoformat())
     on = set(ids)
     frame = orders_frame([o for o in lines if o.point_id in on])  # closed points: not modelled
-    opened = np.array([v or "NaT" for v in opened_on], dtype="datetime64[D]")
+    opened = np.array(
+        [v if isinstance(v, str) and v else "NaT" for v in opened_on], dtype="datetime64[D]"
+    )  # None or NaN: no opening day
     monthly = monthly_turnover(ids, frame, months, opened_on=opened)
     obs = observed_turnover(monthly, opened)
+    # the store takes orders only for points with an opening day: without one, unknown
+    obs[np.isnat(opened)] = np.nan
     try:
         fit = fit_forecast(model, obs, folds=folds, seed=seed, min_points=min_points)
     except NotEnoughData as exc:

@@ -37,6 +37,7 @@ def api(
               for r in pts.itertuples()]  # fmt: skip
     points.append(Point(id="X1", lat=56.5, lon=36.0, radius_m=500.0, status="closed",
                         opened_on="2025-01-01"))  # fmt: skip
+    points.append(Point(id="Y1", lat=56.6, lon=36.1, radius_m=500.0))  # no opening day
     with running_app(url, settlements, points, model_min_points=30) as (client, service):
         model = NetworkModel(service, demand=net.demand, refresh_s=0.0)
         _models[service] = model
@@ -105,7 +106,9 @@ def test_calibration_lifecycle(api: Api, net: SyntheticNetwork) -> None:
     assert out["calibrated"] is True
     cal = out["calibration"]
     assert (cal["first_month"], cal["last_month"]) == tuple(MONTHS)
-    assert cal["n_points"] == 240  # every open point; the closed one is not modelled
+    # every open point with an opening day (the store keeps orders only for those); the
+    # closed one is not modelled, the one without an opening day has no known turnover
+    assert cal["n_points"] == 240 and cal["basis"]["network_points"] == 241
     assert cal["basis"]["order_lines"] == 240 * 10 * 2
     assert 0.6 <= cal["fit"]["coverage"] <= 0.95 and 0 < cal["fit"]["mdape"] < 0.7
     assert cal["params"]["decay"] in ("power", "exponential")
