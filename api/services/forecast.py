@@ -117,7 +117,8 @@ def calibrate_network(
     InputError
         for a bad month.
     ConflictError
-        when the data are too few to calibrate (nothing is stored then).
+        when the data are too few to calibrate, or stored orders the statements refuse
+        (nothing is stored then).
     """
     t0 = time.perf_counter()
     if months is None:
@@ -139,7 +140,10 @@ def calibrate_network(
     opened = np.array(
         [v if isinstance(v, str) and v else "NaT" for v in opened_on], dtype="datetime64[D]"
     )  # None or NaN: no opening day
-    monthly = monthly_turnover(ids, frame, months, opened_on=opened)
+    try:
+        monthly = monthly_turnover(ids, frame, months, opened_on=opened)
+    except InputError as exc:  # stored data the statements refuse (an opening day moved)
+        raise ConflictError(f"the stored orders cannot be computed: {exc.message}") from None
     obs = observed_turnover(monthly, opened)
     # the store takes orders only for points with an opening day: without one, unknown
     obs[np.isnat(opened)] = np.nan

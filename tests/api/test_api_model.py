@@ -157,3 +157,23 @@ def test_default_months() -> None:
         "2026-07", "2026-08", "2026-09"]  # fmt: skip
     # the current month is not over: the window ends the month before
     assert calibration_months("2026-11-29", 2, today="2026-11-30") == ["2026-09", "2026-10"]
+
+
+def test_stored_orders_the_statements_refuse_are_a_conflict(
+    tmp_path: Any, settlements: SettlementLookup
+) -> None:
+    points = [Point(id=f"Q{i}", lat=55.0 + i / 100, lon=37.0, radius_m=500.0,
+                    opened_on="2025-01-01") for i in range(3)]  # fmt: skip
+    with running_app(f"sqlite:///{tmp_path / 'q.db'}", settlements, points) as (client, svc):
+        api = Api(client, svc, {})
+        svc.ingest_orders([OrderLine("O1", "Q0", "2026-08-03", 150_000, "issued")],
+                          actor="test", source="test")  # fmt: skip
+        r = api.call("PATCH", "/v1/points/Q0", "admin", json={"opened_on": "2026-09-01"})
+        assert r.status_code == 200, r.text
+        body = error(api.call("POST", "/v1/model/calibrate", "admin",
+                              json={"months": ["2026-08"]}), 409, "conflict")  # fmt: skip
+        assert "before point 'Q0' opened" in body["message"]
+        body = error(api.call("POST", "/v1/model/calibrate", "admin",
+                              json={"months": ["2026-07"]}), 409, "conflict")  # fmt: skip
+        assert "not calibrated" in body["message"]
+        assert svc.latest_calibration() is None
