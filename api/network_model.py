@@ -3,13 +3,16 @@
 One :class:`NetworkModel` per :class:`~api.service.Service` (:func:`network_model`).
 Demand is the bundled settlements' population spread over H3 cells
 (:func:`planning.demand.settlement_demand`), built once on first use. The Huff
-model (default :class:`~planning.scoring.HuffParams`; the store keeps no
-turnover to calibrate against) is built lazily from the stored points that
-serve customers (any kind, status not closed, with their features).
+model is built lazily from the stored points that serve customers (any kind,
+status not closed, with their features), with the parameters of the latest stored
+calibration (:meth:`NetworkModel.calibrate`, on the stored orders) or, before the
+first one, the default :class:`~planning.scoring.HuffParams`; its
+:attr:`NetworkModel.forecaster` says which and gives the 80 % ranges.
 
 Refresh policy: the model is rebuilt when a point changed since it was built
-(an ``entity == "point"`` entry in the audit log after the cursor it was built
-at) *and* it is at least ``refresh_s`` seconds old (default 30 s). Expected
+or a calibration was stored (an ``entity == "point"`` or ``"model"`` entry in the
+audit log after the cursor it was built at) *and* it is at least ``refresh_s``
+seconds old (default 30 s). Expected
 turnover may thus lag the network by up to ``refresh_s``; a burst of writes
 causes one rebuild, not one per write. Application entries do not rebuild it
 (reservations are not open points). The protection decision is never cached:
@@ -255,11 +258,12 @@ class NetworkModel:
         lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))
         kinds = kind or [self.service.policy.default_kind] * la.size
         check = self.service.check_batch(la, lo, kind=kinds)  # validates and syncs
-        model = self.model()
+        with self._lock:  # the model and the calibration it rests on, together
+            model, fc = self.model(), self.forecaster
         scores = model.score(la, lo, features=features, network=self.service.network,
                              kind=kinds, detail=detail,
                              reward_rate=reward_rate(self.service.reward_policy))  # fmt: skip
-        return ScoredBatch(scores, check, model, self.forecaster)
+        return ScoredBatch(scores, check, model, fc)
 
     def score_application(self, app: Application) -> ApplicationScore:
         """The onboarding score of an application: expected turnover and reward, and the ratio
@@ -267,7 +271,8 @@ class NetworkModel:
         feats = [[FEATURE_DEFAULTS[f] if v is None else float(v) for f, v in
                   zip(FEATURES, (app.area_m2, app.waiting_zone, app.fitting_rooms, None),
                       strict=True)]]  # fmt: skip
-        model = self.model()
+        with self._lock:
+            model, fc = self.model(), self.forecaster
         res = model.score(
             [app.lat],
             [app.lon],
@@ -278,7 +283,6 @@ class NetworkModel:
         turnover = float(res.turnover_rub[0])
         med = self._median_turnover
         ratio = round(turnover / med, 4) if math.isfinite(med) and med > 0 else None
-        fc = self.forecaster
         return ApplicationScore(ratio, rub(turnover), rub(float(res.reward_rub[0])),
                                 ranges=fc.ranges(turnover, res.reward_rate),
                                 forecast=fc.summary())  # fmt: skip
