@@ -3,13 +3,16 @@
 One :class:`NetworkModel` per :class:`~api.service.Service` (:func:`network_model`).
 Demand is the bundled settlements' population spread over H3 cells
 (:func:`planning.demand.settlement_demand`), built once on first use. The Huff
-model (default :class:`~planning.scoring.HuffParams`; the store keeps no
-turnover to calibrate against) is built lazily from the stored points that
-serve customers (any kind, status not closed, with their features).
+model is built lazily from the stored points that serve customers (any kind,
+status not closed, with their features), with the parameters of the latest stored
+calibration (:meth:`NetworkModel.calibrate`, on the stored orders) or, before the
+first one, the default :class:`~planning.scoring.HuffParams`; its
+:attr:`NetworkModel.forecaster` says which and gives the 80 % ranges.
 
 Refresh policy: the model is rebuilt when a point changed since it was built
-(an ``entity == "point"`` entry in the audit log after the cursor it was built
-at) *and* it is at least ``refresh_s`` seconds old (default 30 s). Expected
+or a calibration was stored (an ``entity == "point"`` or ``"model"`` entry in the
+audit log after the cursor it was built at) *and* it is at least ``refresh_s``
+seconds old (default 30 s). Expected
 turnover may thus lag the network by up to ``refresh_s``; a burst of writes
 causes one rebuild, not one per write. Application entries do not rebuild it
 (reservations are not open points). The protection decision is never cached:
@@ -35,10 +38,11 @@ import pandas as pd
 
 from api.loaders import reward_rate
 from api.service import ApplicationScore, Service
+from api.services.forecast import Forecaster, calibrate_network
 from data.bbox import in_bbox
 from data.errors import InputError
 from data.places import load_places
-from data.store import Application
+from data.store import Application, ModelCalibration
 from planning.demand import Demand, settlement_demand
 from planning.protection import BatchCheck
 from planning.scoring import (
@@ -89,11 +93,14 @@ class ScoredBatch:
     scores : expected turnover, reward, cannibalization, net gain (RUB per month)
     check : the protection decision of each candidate with every blocker
     model : the Huff model that scored them
+    forecaster : the calibration the model rests on and the 80 % ranges it gives
+        (``forecaster.calibrated`` False: default parameters, no ranges)
     """
 
     scores: CandidateScores
     check: BatchCheck
     model: HuffModel
+    forecaster: Forecaster = Forecaster(None, None)
 
 
 class NetworkModel:
@@ -129,6 +136,8 @@ class NetworkModel:
         self._points: pd.DataFrame | None = None
         self._points_cursor = 0
         self._points_at = 0.0
+        #: the latest stored calibration the model rests on (read at each build)
+        self.forecaster = Forecaster(None, None)
 
     # ------------------------------------------------------------ the model
     @property
@@ -148,11 +157,11 @@ class NetworkModel:
             rows += [{"id": p.id, "lat": p.lat, "lon": p.lon, "kind": p.kind,
                       "status": p.status, "area_m2": p.area_m2,
                       "waiting_zone": p.waiting_zone, "fitting_rooms": p.fitting_rooms,
-                      "rating": p.rating} for p in page]  # fmt: skip
+                      "rating": p.rating, "opened_on": p.opened_on} for p in page]  # fmt: skip
             if len(page) < _PAGE:
                 break
             after = page[-1].id
-        cols = ["id", "lat", "lon", "kind", "status", *FEATURES]
+        cols = ["id", "lat", "lon", "kind", "status", *FEATURES, "opened_on"]
         frame = pd.DataFrame(rows, columns=cols)
         for name in FEATURES:  # None -> NaN -> the feature's default
             frame[name] = pd.to_numeric(frame[name].astype(object).where(frame[name].notna()),
@@ -167,7 +176,10 @@ class NetworkModel:
     def _build(self) -> HuffModel:
         cursor = self.service.store.last_audit_id()  # before reading: later writes rebuild
         serving = served_points(self.points_frame(), self.service.policy)
-        model = HuffModel.from_frame(self.demand, serving, params=self.params)
+        forecaster = Forecaster.of(self.service.store.latest_calibration())
+        params = forecaster.fit.params if forecaster.fit is not None else self.params
+        model = HuffModel.from_frame(self.demand, serving, params=params)
+        self.forecaster = forecaster
         turnover = model.turnover()
         self._median_turnover = float(np.median(turnover)) if turnover.size else math.nan
         self._model, self._cursor = model, cursor
@@ -185,7 +197,7 @@ class NetworkModel:
             changes = store.changes_since(cursor, limit=5000)
             if not changes:
                 return False, cursor
-            if any(entity == "point" for _, entity, _ in changes):
+            if any(entity in ("point", "model") for _, entity, _ in changes):
                 return True, cursor
             cursor = changes[-1][0]
 
@@ -246,11 +258,12 @@ class NetworkModel:
         lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))
         kinds = kind or [self.service.policy.default_kind] * la.size
         check = self.service.check_batch(la, lo, kind=kinds)  # validates and syncs
-        model = self.model()
+        with self._lock:  # the model and the calibration it rests on, together
+            model, fc = self.model(), self.forecaster
         scores = model.score(la, lo, features=features, network=self.service.network,
                              kind=kinds, detail=detail,
                              reward_rate=reward_rate(self.service.reward_policy))  # fmt: skip
-        return ScoredBatch(scores, check, model)
+        return ScoredBatch(scores, check, model, fc)
 
     def score_application(self, app: Application) -> ApplicationScore:
         """The onboarding score of an application: expected turnover and reward, and the ratio
@@ -258,7 +271,8 @@ class NetworkModel:
         feats = [[FEATURE_DEFAULTS[f] if v is None else float(v) for f, v in
                   zip(FEATURES, (app.area_m2, app.waiting_zone, app.fitting_rooms, None),
                       strict=True)]]  # fmt: skip
-        model = self.model()
+        with self._lock:
+            model, fc = self.model(), self.forecaster
         res = model.score(
             [app.lat],
             [app.lon],
@@ -269,7 +283,28 @@ class NetworkModel:
         turnover = float(res.turnover_rub[0])
         med = self._median_turnover
         ratio = round(turnover / med, 4) if math.isfinite(med) and med > 0 else None
-        return ApplicationScore(ratio, rub(turnover), rub(float(res.reward_rub[0])))
+        return ApplicationScore(ratio, rub(turnover), rub(float(res.reward_rub[0])),
+                                ranges=fc.ranges(turnover, res.reward_rate),
+                                forecast=fc.summary())  # fmt: skip
+
+    # ------------------------------------------------------------ calibration
+    def calibrate(
+        self,
+        *,
+        actor: str,
+        months: Sequence[str] | None = None,
+        n_months: int = 3,
+        min_points: int = 30,
+    ) -> ModelCalibration:
+        """Calibrate on the stored orders (:func:`api.services.forecast.calibrate_network`)
+        from the default parameters, store it, and rebuild the model on it."""
+        serving = served_points(self.points_frame(), self.service.policy)
+        base = HuffModel.from_frame(self.demand, serving, params=self.params)
+        cal = calibrate_network(self.service.store, base, serving["opened_on"].tolist(),
+                                actor=actor, months=months, n_months=n_months,
+                                min_points=min_points)  # fmt: skip
+        self.invalidate()
+        return cal
 
     # ------------------------------------------------------------ white space
     def whitespace(

@@ -319,6 +319,19 @@ class ApplicationOut(BaseModel):
     expected_reward_rub: str | None = Field(
         None, description="expected monthly reward, RUB (decimal string)", examples=["3062.50"]
     )
+    expected_turnover_low_rub: int | None = Field(
+        None, description="80 % range of the monthly turnover, lower end, whole RUB (None: "
+        "the model is not calibrated)", examples=[41000])  # fmt: skip
+    expected_turnover_high_rub: int | None = Field(None, examples=[88000])
+    expected_reward_low_rub: int | None = Field(
+        None, description="80 % range of the monthly reward, whole RUB", examples=[2050]
+    )
+    expected_reward_high_rub: int | None = Field(None, examples=[4400])
+    forecast: dict[str, Any] | None = Field(
+        None, description="what the forecast rests on: calibrated (bool), months, n_points, "
+        "mdape (cross-validated median error), coverage (measured share inside the 80 % "
+        "range), note (Russian), note_en",
+    )  # fmt: skip
     address: str | None = None
     area_m2: float | None = None
     waiting_zone: bool | None = None

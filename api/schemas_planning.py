@@ -80,6 +80,12 @@ class CandidateScoreOut(BaseModel):
     captured_demand: float = Field(description="demand units expected to use the candidate")
     expected_turnover_rub: Money = Field(examples=["61250.00"])
     expected_reward_rub: Money = Field(examples=["3062.50"])
+    expected_turnover_low_rub: int | None = Field(
+        None, description="80 % range of the monthly turnover, lower end, whole RUB (None: "
+        "the model is not calibrated)", examples=[41000])  # fmt: skip
+    expected_turnover_high_rub: int | None = Field(None, examples=[88000])
+    expected_reward_low_rub: int | None = Field(None, examples=[2050])
+    expected_reward_high_rub: int | None = Field(None, examples=[4400])
     new_demand_rub: Money = Field(description="turnover won from outside the network")
     cannibalized_rub: Money = Field(description="turnover taken from existing points")
     net_gain_rub: Money = Field(description="change of the network's turnover")
@@ -93,7 +99,9 @@ class ScoreResponse(BaseModel):
     n: int
     n_allowed: int
     reward_rate: float = Field(description="share of turnover paid as reward", examples=[0.05])
-    model: dict[str, Any] = Field(description="points and demand cells modelled, parameters")
+    model: dict[str, Any] = Field(description="points and demand cells modelled, parameters; "
+                                  "calibrated (bool), and when calibrated: calibration_id, "
+                                  "months, n_points, mdape, coverage, note")  # fmt: skip
     results: list[CandidateScoreOut]
     model_config = ConfigDict(json_schema_extra={"example": {
         "n": 1, "n_allowed": 1, "reward_rate": 0.05,

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -48,11 +48,18 @@ class ApplicationScore:
     score : the candidate score (None: not available)
     expected_turnover_rub, expected_reward_rub : expected monthly turnover and
         reward, RUB (None: not available)
+    ranges : the 80 % ranges, whole RUB: ``expected_turnover_low_rub``,
+        ``expected_turnover_high_rub``, ``expected_reward_low_rub``,
+        ``expected_reward_high_rub`` (values None when the model is not calibrated)
+    forecast : what the forecast rests on (``calibrated``, months, points, error,
+        coverage, a note): :meth:`api.services.forecast.Forecaster.summary`
     """
 
     score: float | None
     expected_turnover_rub: Decimal | None = None
     expected_reward_rub: Decimal | None = None
+    ranges: dict[str, int | None] | None = None
+    forecast: dict[str, Any] | None = None
 
 
 class Service:
@@ -368,7 +375,7 @@ class Service:
             return None
         card = got if isinstance(got, ApplicationScore) else ApplicationScore(float(got))
         if card.score is not None and not np.isfinite(card.score):
-            card = ApplicationScore(None, card.expected_turnover_rub, card.expected_reward_rub)
+            card = replace(card, score=None)
         return card
 
     def approve_application(
@@ -411,6 +418,24 @@ class Service:
         done = self.store.seed_points(points, actor=actor, reason=f"demo network n={n} seed={seed}")
         self.sync(force=True)
         return done
+
+    # ------------------------------------------------------------ the scoring model
+    def calibrate_model(self, *, actor: str, months: list[str] | None = None) -> Any:
+        """Calibrate the scoring model on the stored orders and store the calibration
+        (:meth:`api.network_model.NetworkModel.calibrate`); returns the stored
+        :class:`~data.store.ModelCalibration`. ``ConflictError`` with too little data."""
+        from api.network_model import network_model
+
+        return network_model(self).calibrate(
+            actor=actor,
+            months=months,
+            n_months=self.settings.model_calibration_months,
+            min_points=self.settings.model_min_points,
+        )
+
+    def latest_calibration(self) -> Any:
+        """The newest stored calibration of the scoring model, or None."""
+        return self.store.latest_calibration()
 
     def close(self) -> None:
         """Close the store's connections."""

@@ -63,6 +63,18 @@ class Settings(BaseSettings):
         default=0, ge=0, description="seed a demo network of this size if the store is empty"
     )
     demo_seed: int = 42
+    model_calibration_interval_h: float = Field(
+        default=0.0,
+        ge=0,
+        description="calibrate the scoring model on the stored orders this often, hours "
+        "(0: only on demand, POST /v1/model/calibrate)",
+    )
+    model_calibration_months: int = Field(
+        default=3, ge=1, le=36, description="whole months of orders a calibration rests on"
+    )
+    model_min_points: int = Field(
+        default=30, ge=10, description="fewest points with turnover to calibrate on"
+    )
     tile_url: str = Field(
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         description="raster tile URL template of the map UI's base map ({z}/{x}/{y}); empty: "

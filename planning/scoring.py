@@ -380,6 +380,24 @@ class HuffModel:
         new._refresh()
         return new
 
+    def without(self, drop: npt.ArrayLike) -> HuffModel:
+        """The same demand and parameters with the points where ``drop`` is True removed.
+
+        ``drop``: boolean array over the points. The network pairs are filtered, not
+        recomputed, so this is cheap (cross-validation removes a fold of points at a time).
+        """
+        gone = np.asarray(drop, dtype=bool).reshape(self.lat.size)
+        keep = ~gone
+        new_pos = np.cumsum(keep) - 1
+        on = keep[self.pj]
+        new = object.__new__(HuffModel)
+        new.__dict__.update(self.__dict__)
+        new.lat, new.lon = self.lat[keep], self.lon[keep]
+        new.features, new.point_ids = self.features[keep], self.point_ids[keep]
+        new.pj, new.pi, new.pd = new_pos[self.pj[on]], self.pi[on], self.pd[on]
+        new._refresh()
+        return new
+
     def _refresh(self) -> None:
         p = self.params
         self.A = attractiveness(self.features, p.weights)
@@ -579,6 +597,9 @@ def calibrate(
     fit_decay: bool = True,
     fit_weights: bool = True,
     fit_spend: bool = True,
+    loss: Literal["linear", "log"] = "linear",
+    offset_rub: float = 0.0,
+    ftol: float = 1e-8,
 ) -> Calibration:
     """Fit the decay, attractiveness weights and spend to observed monthly turnover.
 
@@ -590,6 +611,11 @@ def calibrate(
     ----------
     model : the network and demand (its parameters are the starting point)
     turnover_rub : observed monthly turnover of each existing point, RUB (NaN: unknown)
+    loss : ``"linear"``: residuals ``(T_hat - T) / mean(T)`` (large points weigh most);
+        ``"log"``: ``log((T_hat + c) / (T + c))`` with ``c = offset_rub`` (every point
+        weighs the same in relative terms: what a forecast's percentage error measures)
+    offset_rub : ``c`` of the log loss, RUB (> 0 when some observed turnover is 0)
+    ftol : relative tolerance of the cost and the parameters (the optimizer stops below it)
 
     Returns
     -------
@@ -615,24 +641,40 @@ def calibrate(
         x[free] = xf
         return x
 
-    def predict(x: FloatArray) -> FloatArray:
-        dec = np.exp(x[0])
-        if p0.decay == "power":
-            f = np.where(model.pd < p0.reach_m, (1.0 + model.pd / p0.d0_m) ** -dec, 0.0)
-        else:
-            f = np.where(model.pd < p0.reach_m, np.exp(-model.pd / dec), 0.0)
-        a = np.exp(lf @ x[1:5])
-        af = a[model.pj] * f
-        big_d = p0.outside + _sum_by(model.pi, weights=af, minlength=len(model.demand))
-        prob = af / big_d[model.pi]
-        return np.exp(x[5]) * _sum_by(model.pj, weights=model.demand.weight[model.pi] * prob,
-                                          minlength=model.lat.size)  # fmt: skip
+    from planning._huff import huff_turnover
 
-    def residuals(xf: FloatArray) -> FloatArray:
-        return np.asarray((predict(unpack(xf))[known] - obs[known]) / scale)
+    # the pairs within reach, and per pair, computed once: f = exp(-dec * base) for the power
+    # decay (base = log(1 + d/d0): the same as (1 + d/d0) ** -dec), exp(base / dec) for the
+    # exponential (base = -d); the compiled loop sums the Huff shares (planning/_huff.py)
+    inside = model.pd < p0.reach_m
+    pj = np.ascontiguousarray(model.pj[inside], dtype=np.int64)
+    pi = np.ascontiguousarray(model.pi[inside], dtype=np.int64)
+    pd_in = model.pd[inside]
+    base = np.log1p(pd_in / p0.d0_m) if p0.decay == "power" else -pd_in
+    w_cell = np.ascontiguousarray(model.demand.weight, dtype=np.float64)
+
+    def predict(x: FloatArray) -> FloatArray:
+        a = np.exp(lf @ x[1:5])
+        return np.exp(x[5]) * huff_turnover(pj, pi, base, a, w_cell, n_points=model.lat.size,
+                                            dec=float(np.exp(x[0])),
+                                            power=p0.decay == "power",
+                                            outside=p0.outside)  # fmt: skip
+
+    if loss == "log":
+        if not (offset_rub > 0 or (obs[known] > 0).all()):
+            raise ValueError("the log loss needs offset_rub > 0 when a turnover is 0")
+        log_obs = np.log(obs[known] + offset_rub)
+
+        def residuals(xf: FloatArray) -> FloatArray:
+            return np.asarray(np.log(predict(unpack(xf))[known] + offset_rub) - log_obs)
+    else:
+
+        def residuals(xf: FloatArray) -> FloatArray:
+            return np.asarray((predict(unpack(xf))[known] - obs[known]) / scale)
 
     if free.any():
-        res = least_squares(residuals, x0[free], method="trf", x_scale=1.0, max_nfev=500)
+        res = least_squares(residuals, x0[free], method="trf", x_scale=1.0, max_nfev=500,
+                            ftol=ftol, xtol=ftol)  # fmt: skip
         x, ok, msg = unpack(res.x), bool(res.success), str(res.message)
     else:
         x, ok, msg = x0, True, "nothing to fit"

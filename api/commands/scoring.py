@@ -28,6 +28,7 @@ from data.errors import InputError
 from data.io import atomic_path, read_points, read_table, write_table
 from data.places import load_places
 from planning.demand import DEFAULT_RESOLUTION, Demand, demand_from_frame, settlement_demand
+from planning.forecast import MIN_POINTS, ForecastFit, NotEnoughData, fit_forecast, round_range
 from planning.scoring import (
     HuffModel,
     HuffParams,
@@ -93,6 +94,64 @@ def _turnover(pts: pd.DataFrame, source: str) -> np.ndarray | None:
     return vals.to_numpy(dtype=float)
 
 
+def _opened(pts: pd.DataFrame, source: str) -> np.ndarray:
+    """The points' ``opened_on`` days (NaT when the column or a cell is blank)."""
+    if "opened_on" not in pts.columns:
+        return np.full(len(pts), np.datetime64("NaT", "D"))
+    raw = pts["opened_on"].astype(str).str.strip()
+    blank = raw.isin(["", "None", "nan", "NaT"])
+    days = pd.to_datetime(raw.where(~blank), format="%Y-%m-%d", errors="coerce")
+    bad = days.isna() & ~blank
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"not a day (YYYY-MM-DD): {pts['opened_on'].iloc[i]!r}", source=source,
+                         row=i + 1, column="opened_on")  # fmt: skip
+    return days.to_numpy().astype("datetime64[D]")
+
+
+def orders_turnover(
+    orders: Path, months: list[str], pts: pd.DataFrame, serving: pd.DataFrame, source: str
+) -> np.ndarray:
+    """Each serving point's observed mean monthly turnover (RUB) in ``months`` from an orders
+    file, by the statements' rules (:mod:`planning.rewards.turnover`); NaN for a point open
+    throughout none of the months. Orders of points not in the points file are an error."""
+    from api.commands.rewards import read_csv_strings
+    from planning.rewards import month_bounds, parse_orders_frame
+    from planning.rewards.turnover import monthly_turnover, observed_turnover
+
+    for m in months:
+        try:
+            month_bounds(m)
+        except ValueError:
+            raise InputError(f"--month must be YYYY-MM, got {m!r}") from None
+    frame = parse_orders_frame(read_csv_strings(orders), source=str(orders))
+    ids = pts["id"].astype(str).tolist()
+    opened = _opened(pts, source)
+    monthly = monthly_turnover(ids, frame, sorted(set(months)), opened_on=opened,
+                               source=str(orders))  # fmt: skip
+    obs = pd.Series(observed_turnover(monthly, opened), index=ids)
+    return obs.reindex(serving["id"].astype(str)).to_numpy(dtype=float)
+
+
+def _ranges(
+    fit: ForecastFit | None, turnover: np.ndarray, rate: float
+) -> dict[str, list[int | None]]:
+    """The 80 % range columns (whole RUB); empty cells when not calibrated."""
+    cols: dict[str, list[int | None]] = {
+        "turnover_low_rub": [], "turnover_high_rub": [], "reward_low_rub": [],
+        "reward_high_rub": [],
+    }  # fmt: skip
+    if fit is None:
+        return {k: [None] * turnover.size for k in cols}
+    low, high = fit.interval(turnover)
+    for lo, hi in zip(low.tolist(), high.tolist(), strict=True):
+        t = round_range(lo, hi)
+        r = round_range(lo * rate, hi * rate)
+        for k, v in zip(cols, (*t, *r), strict=True):
+            cols[k].append(v)
+    return cols
+
+
 def _features(df: pd.DataFrame, source: str) -> np.ndarray:
     try:
         return features_from_frame(df)
@@ -124,7 +183,14 @@ def score(
     decay_form: str = typer.Option("power", "--decay", help="Distance decay: power or "
                                    "exponential."),
     calibrate_fit: bool = typer.Option(True, "--calibrate/--no-calibrate", help="Fit the model "
-                                       "to the points' turnover_rub when present."),
+                                       "to the points' turnover_rub (or --orders) when "
+                                       "present."),
+    orders: Path | None = typer.Option(None, "--orders", help="Orders CSV (as for pvz "
+                                       "rewards): calibrate on the points' turnover in "
+                                       "--month by the statements' rules."),
+    months: list[str] | None = typer.Option(None, "--month", help="YYYY-MM month of --orders "
+                                            "to calibrate on; repeat for several (the mean "
+                                            "of the months each point was open throughout)."),
     reward_rate: float | None = typer.Option(None, "--reward-rate", help="Reward share of "
                                              "turnover (default: the reward policy, 5%)."),
     policy: Path | None = POLICY_OPT,
@@ -140,7 +206,13 @@ def score(
     blocker_id and blocker_distance_m), attractiveness, demand in reach,
     captured demand, expected monthly turnover and reward (RUB), turnover won
     from outside the network, cannibalized turnover (and the largest losers),
-    net gain. A JSON summary (calibration R^2 and parameters) goes to stdout.
+    net gain, and the 80 % ranges turnover_low_rub, turnover_high_rub,
+    reward_low_rub, reward_high_rub (whole RUB; empty when not calibrated).
+    Calibration: on the points' turnover_rub, or on --orders in --month by the
+    statements' rules; with 30 or more points of known turnover it is
+    cross-validated over the points (the ranges come from held-out errors);
+    with fewer the fit has no range. A JSON summary (calibrated, cross-validated
+    mdape and coverage, parameters) goes to stdout.
     """
     _check_reach("--reach-m", reach_m)
     if decay_form not in ("power", "exponential"):
@@ -158,24 +230,55 @@ def score(
         raise InputError("no open points to model (all closed)", source=str(points))
     point_feats = _features(serving, str(points))
     turnover = _turnover(serving, str(points))
+    if orders is not None:
+        if not months:
+            raise InputError("--orders needs --month YYYY-MM (the months to calibrate on)")
+        if turnover is not None:
+            raise InputError("give the turnover either as a turnover_rub column or as "
+                             "--orders, not both", source=str(points))  # fmt: skip
+        turnover = orders_turnover(orders, months, pts, serving, str(points))
+    elif months:
+        raise InputError("--month needs --orders ORDERS.csv")
     dem = read_demand(demand, bbox=_around([serving, cand], reach_m))
     params = HuffParams(decay=decay_form, reach_m=reach_m)  # type: ignore[arg-type]
     model = HuffModel(dem, serving["lat"], serving["lon"], features=point_feats,
                       point_ids=serving["id"].tolist(), params=params)  # fmt: skip
     summary: dict[str, object] = {"calibrated": False}
-    if calibrate_fit and turnover is not None and np.isfinite(turnover).sum() >= 3:
+    fit = None
+    n_known = 0 if turnover is None else int(np.isfinite(turnover).sum())
+    note = f"not calibrated: {n_known} points with turnover, at least {MIN_POINTS} needed"
+    if calibrate_fit and turnover is not None and n_known >= MIN_POINTS:
+        try:
+            fit = fit_forecast(model, turnover)
+        except NotEnoughData as exc:  # e.g. every turnover is 0
+            note = f"not calibrated: {exc}"
+    if fit is not None:
+        model = model.with_params(fit.params)
+        summary = {
+            "calibrated": True, "r2": round(fit.r2, 4), "n_points": fit.n_points,
+            "mdape": round(fit.mdape, 4), "coverage": round(fit.coverage, 4),
+            "interval": fit.level, "folds": fit.folds,
+            "decays": {k: round(v, 4) for k, v in fit.decays.items()},
+        }  # fmt: skip
+    elif calibrate_fit and turnover is not None and n_known >= 3:
+        # too few points to measure the error: fitted in-sample, no interval
         cal = calibrate(model, turnover)
         model = model.with_params(cal.params)
         summary = {
             "calibrated": True, "r2": round(cal.r2, 4), "rmse_rub": round(cal.rmse_rub, 2),
-            "n_points": cal.n_points, "converged": cal.success,
+            "n_points": cal.n_points, "converged": cal.success, "interval": None,
+            "note": note,
         }  # fmt: skip
+    elif turnover is not None or orders is not None:
+        summary["note"] = note
     res = model.score(
         cand["lat"], cand["lon"], features=cand_feats, network=net,
         kind=cand["kind"].fillna(pol.default_kind) if "kind" in cand else None,
         radius_m=cand["radius_m"], reward_rate=reward_rate,
     )  # fmt: skip
     table = res.to_frame(cand["id"].tolist())
+    for name, values in _ranges(fit, res.turnover_rub, res.reward_rate).items():
+        table[name] = pd.array(values, dtype="Int64")
     if out.suffix.lower() != ".csv":
         table["lat"], table["lon"] = cand["lat"], cand["lon"]
     write_table(table, out)

@@ -29,9 +29,11 @@ def _out(a: Application, score: ApplicationScore | None = None) -> ApplicationOu
     if score is None:
         return ApplicationOut(**d)
     turnover, reward = score.expected_turnover_rub, score.expected_reward_rub
+    d.update(score.ranges or {})  # the 80 % ranges, when the model is calibrated
     return ApplicationOut(**d, score=score.score,
                           expected_turnover_rub=None if turnover is None else str(turnover),
-                          expected_reward_rub=None if reward is None else str(reward))  # fmt: skip
+                          expected_reward_rub=None if reward is None else str(reward),
+                          forecast=score.forecast)  # fmt: skip
 
 
 @router.post("", response_model=ApplicationOut, status_code=201, summary="Apply for a location")

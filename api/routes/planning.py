@@ -68,6 +68,7 @@ def score_body(ids: list[str | None], batch: ScoredBatch) -> dict[str, object]:
         losses.setdefault(c, []).append({"point_id": str(p), "loss_rub": str(rub(loss)),
                                          "loss_share": round(share, 6)})  # fmt: skip
     point_ids = list(batch.model.point_ids)
+    fc = batch.forecaster
     results = []
     for i in range(len(s)):
         results.append({
@@ -80,6 +81,7 @@ def score_body(ids: list[str | None], batch: ScoredBatch) -> dict[str, object]:
             "captured_demand": round(float(s.captured_demand[i]), 3),
             "expected_turnover_rub": str(rub(s.turnover_rub[i])),
             "expected_reward_rub": str(rub(s.reward_rub[i])),
+            **fc.ranges(float(s.turnover_rub[i]), s.reward_rate),
             "new_demand_rub": str(rub(s.new_demand_rub[i])),
             "cannibalized_rub": str(rub(s.cannibalized_rub[i])),
             "net_gain_rub": str(rub(s.net_gain_rub[i])),
@@ -116,7 +118,8 @@ async def score_candidates(
         p = m.params
         body["model"] = {"points": int(m.lat.size), "demand_cells": len(m.demand),
                          "decay": p.decay, "beta": p.beta, "reach_m": p.reach_m,
-                         "spend_rub": p.spend_rub, "calibrated": False}  # fmt: skip
+                         "spend_rub": p.spend_rub,
+                         **batch.forecaster.summary()}  # fmt: skip
         return body
 
     return JSONResponse(await run_in_threadpool(run))

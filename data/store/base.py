@@ -35,6 +35,7 @@ __all__ = [
     "Application",
     "AuditEntry",
     "LiveRule",
+    "ModelCalibration",
     "OrderIngest",
     "OrderLine",
     "Point",
@@ -240,6 +241,34 @@ class AuditEntry:
     detail: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ModelCalibration:
+    """A stored calibration of the scoring model: what was fitted, on what, how well.
+
+    Parameters
+    ----------
+    id : the calibration's id
+    created_at : when it was made (ISO UTC)
+    created_by : who made it (an actor, ``schedule`` for the scheduled run)
+    first_month, last_month : the months of turnover it rests on, ``YYYY-MM``
+    n_points : points with known turnover it rests on
+    params : the fitted model parameters (JSON object)
+    fit : the fit: cross-validated error, interval quantiles and coverage (JSON object)
+    basis : the data basis: months, points in the network, orders read (JSON object)
+    """
+
+    id: str
+    created_at: str
+    created_by: str
+    first_month: str
+    last_month: str
+    n_points: int
+    params: dict[str, Any]
+    fit: dict[str, Any]
+    basis: dict[str, Any]
+
+
+_CAL_COLS = [f.name for f in fields(ModelCalibration)]
 _POINT_COLS = [f.name for f in fields(Point)]
 _APP_COLS = [f.name for f in fields(Application)]
 _KEY_COLS = [f.name for f in fields(ApiKey)]
@@ -387,6 +416,24 @@ class Store(ABC):
         """What a point's statement for ``[first, last]`` (ISO days, inclusive) needs: the
         lines issued in it, and the lines returned or cancelled in it (adjustments of
         earlier months); ordered by issue day, then order id."""
+
+    def orders_issued_between(self, first: str, last: str) -> list[OrderLine]:
+        """Every point's order lines issued in ``[first, last]`` (ISO days, inclusive), as
+        a month's turnover needs them (an item returned later still counts in its month)."""
+        raise NotImplementedError
+
+    def last_issue_day(self) -> str | None:
+        """The latest issue day of any stored order (ISO), or None without orders."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ model calibrations
+    def save_calibration(self, cal: ModelCalibration, *, actor: str) -> None:
+        """Store a calibration (one audit entry ``model.calibrated``, entity ``model``)."""
+        raise NotImplementedError
+
+    def latest_calibration(self) -> ModelCalibration | None:
+        """The newest stored calibration, or None."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------ audit
     @abstractmethod
@@ -1004,6 +1051,49 @@ class SqlStore(Store):
             ).fetchall()
             out.update({str(r[0]): _order(r) for r in rows})
         return out
+
+    def orders_issued_between(self, first: str, last: str) -> list[OrderLine]:
+        with self._read() as cur:
+            rows = cur.execute(
+                f"SELECT {', '.join(_ORDER_COLS)} FROM orders WHERE issued_on >= ? "
+                "AND issued_on <= ? ORDER BY point_id, issued_on, order_id",
+                [first, last],
+            ).fetchall()
+        return [_order(r) for r in rows]
+
+    def last_issue_day(self) -> str | None:
+        with self._read() as cur:
+            row = cur.execute("SELECT MAX(issued_on) FROM orders").fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    # ------------------------------------------------------------ model calibrations
+    def save_calibration(self, cal: ModelCalibration, *, actor: str) -> None:
+        values = [json.dumps(v, allow_nan=False) if isinstance(v, dict) else v
+                  for v in (getattr(cal, c) for c in _CAL_COLS)]  # fmt: skip
+        with self._write() as cur:
+            cur.execute(
+                f"INSERT INTO model_calibrations ({', '.join(_CAL_COLS)}) VALUES "
+                f"({', '.join('?' * len(_CAL_COLS))})",
+                values,
+            )
+            self._audit(cur, actor=actor, action="model.calibrated", entity="model",
+                        entity_id=cal.id, at=cal.created_at,
+                        detail={"first_month": cal.first_month, "last_month": cal.last_month,
+                                "n_points": cal.n_points})  # fmt: skip
+
+    def latest_calibration(self) -> ModelCalibration | None:
+        with self._read() as cur:
+            row = cur.execute(
+                f"SELECT {', '.join(_CAL_COLS)} FROM model_calibrations "
+                "ORDER BY created_at DESC, id DESC LIMIT 1"
+            ).fetchone()
+        if row is None:
+            return None
+        d = dict(zip(_CAL_COLS, row, strict=True))
+        for name in ("params", "fit", "basis"):
+            d[name] = json.loads(d[name])
+        d["n_points"] = int(d["n_points"])
+        return ModelCalibration(**d)
 
 
 def _order(row: Sequence[Any]) -> OrderLine:

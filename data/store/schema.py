@@ -34,6 +34,24 @@ CREATE INDEX orders_point_returned ON orders (point_id, returned_on);
 CREATE INDEX orders_point_cancelled ON orders (point_id, cancelled_on);
 """
 
+# version 4: calibrations of the scoring model (issue 19). JSON as text: the parameters, the
+# fit (cross-validated error, interval quantiles and coverage) and the data basis.
+_CALIBRATIONS = """
+CREATE TABLE model_calibrations (
+    id          TEXT PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    first_month TEXT NOT NULL,
+    last_month  TEXT NOT NULL,
+    n_points    INTEGER NOT NULL,
+    params      TEXT NOT NULL,
+    fit         TEXT NOT NULL,
+    basis       TEXT NOT NULL
+);
+CREATE INDEX model_calibrations_created ON model_calibrations (created_at, id);
+CREATE INDEX orders_issued ON orders (issued_on);
+"""
+
 _TABLES = """
 CREATE TABLE points (
     id            TEXT PRIMARY KEY,
@@ -117,6 +135,7 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 """,
     _ORDERS,
     _ORDER_EVENTS,
+    _CALIBRATIONS,
 ]
 
 POSTGIS_MIGRATIONS: list[str] = [
@@ -142,4 +161,5 @@ FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 """,
     _ORDERS,
     _ORDER_EVENTS,
+    _CALIBRATIONS,
 ]
