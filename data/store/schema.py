@@ -34,6 +34,18 @@ CREATE INDEX orders_point_returned ON orders (point_id, returned_on);
 CREATE INDEX orders_point_cancelled ON orders (point_id, cancelled_on);
 """
 
+# version 4: partner onboarding. An application keeps the forecast computed at submission
+# (JSON: score, expected turnover and reward, and whatever a forecast adds later); a point
+# keeps its complaint rate and, when given as days, its pandemic closure days (ISO days
+# joined by ';'). Applications blocked at submission read 'refused' (they never held a spot).
+_ONBOARDING = """
+ALTER TABLE applications ADD COLUMN forecast TEXT;
+ALTER TABLE points ADD COLUMN complaint_rate_pct DOUBLE PRECISION;
+ALTER TABLE points ADD COLUMN closed_dates_2020 TEXT;
+UPDATE applications SET status = 'refused' WHERE status = 'pending' AND NOT allowed;
+CREATE INDEX applications_partner_status ON applications (partner_id, status, reserved_until);
+"""
+
 _TABLES = """
 CREATE TABLE points (
     id            TEXT PRIMARY KEY,
@@ -117,6 +129,7 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 """,
     _ORDERS,
     _ORDER_EVENTS,
+    _ONBOARDING,
 ]
 
 POSTGIS_MIGRATIONS: list[str] = [
@@ -142,4 +155,5 @@ FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 """,
     _ORDERS,
     _ORDER_EVENTS,
+    _ONBOARDING,
 ]

@@ -46,9 +46,9 @@ MOSCOW = (55.7558, 37.6173)
 
 
 def test_migrate_is_idempotent(store: Store, store_url: str) -> None:
-    assert store.migrate() == 3
+    assert store.migrate() == 4
     again = open_store(store_url, ProtectionPolicy())
-    assert again.migrate() == 3
+    assert again.migrate() == 4
     again.close()
 
 
@@ -166,17 +166,24 @@ def test_reservation_blocks_until_decided_or_expired(store: Store) -> None:
     a2 = writes(store).submit_application(app("A2", *at(*MOSCOW, 0, 200), partner="p2"), actor="p2",
                                   reservation=DAY)  # fmt: skip
     assert not a2.allowed and a2.conflicts[0].point_id == "A1" and a2.reserved_until is None
+    assert a2.status == "refused" and a2.conflicts[0].kind == "reservation"
+    assert a2.conflicts[0].reserved_until == a1.reserved_until
+    assert store.get_application("A2").conflicts == a2.conflicts  # stored with its kind
     with pytest.raises(ProtectionConflict):
         writes(store).create_point(pt("P1", *at(*MOSCOW, 90, 100)), actor="t")
-    with pytest.raises(ProtectionConflict):  # the reservation blocks approval of the second
+    with pytest.raises(ConflictError):  # refused: it holds nothing and cannot be approved
         writes(store).approve_application("A2", actor="e")
+    # a pending application blocked by a reservation taken after its own expired
     store.reject_application("A1", actor="e", reason="no")
     assert store.reservations() == []
-    approved, point = writes(store).approve_application("A2", actor="e", reason="ok")
+    a2 = writes(store).submit_application(replace(a2, id="A2b", status="pending"), actor="p2",
+                                          reservation=DAY)  # fmt: skip
+    assert a2.status == "pending"
+    approved, point = writes(store).approve_application("A2b", actor="e", reason="ok")
     assert approved.status == "approved" and approved.point_id == point.id
     assert store.get_point(point.id).partner_id == "p2"
     with pytest.raises(ConflictError):
-        writes(store).approve_application("A2", actor="e")
+        writes(store).approve_application("A2b", actor="e")
     with pytest.raises(ConflictError):
         store.reject_application("A1", actor="e", reason="again")
     with pytest.raises(NotFoundError):
@@ -188,7 +195,7 @@ def test_reservation_blocks_until_decided_or_expired(store: Store) -> None:
     )
     assert a4.allowed
     assert [a.id for a in store.list_applications(partner_id="p1")] == ["A1", "A3", "A4"]
-    assert [a.id for a in store.list_applications(status="approved")] == ["A2"]
+    assert [a.id for a in store.list_applications(status="approved")] == ["A2b"]
 
 
 def test_keys(store: Store) -> None:
