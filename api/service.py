@@ -429,7 +429,8 @@ class Service:
         if card is not None:
             app = replace(app, forecast=forecast_of(card))
         try:
-            return self.onboarding.submit(app, actor=actor, language=language)
+            sub = self.onboarding.submit(app, actor=actor, language=language)
+            return Submission(current(sub.app, now_utc()), sub.created)
         finally:
             self.sync(force=True)
 
