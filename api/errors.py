@@ -88,6 +88,9 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
         if _is_partner(request):  # a partner never learns others' ids or exact distances
             detail = [{"point_id": None, "distance_m": 50.0 * round(float(d) / 50.0),
                        "radius_m": _finite(float(r))} for _, d, r in exc.conflicts]  # fmt: skip
+            return error_response(status, code, "the protection rule forbids it: another "
+                                  "point or reservation is within the protected radius",
+                                  detail)  # fmt: skip
     elif isinstance(exc, InputError) and exc.column:
         detail = [{"loc": [exc.column], "msg": exc.message}]
     headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None

@@ -234,6 +234,28 @@ def test_partner_never_sees_other_partners(api: Api) -> None:
     assert full["conflicts"][0]["distance_m"] == pytest.approx(333.3, abs=1e-3)
 
 
+def test_partner_reads_white_space_as_zones(sapi: Any) -> None:
+    with sapi() as api:
+        post(api, "other", *near(*MOSCOW, 3000.0))  # a rival's reservation in the box
+        r = api.call("GET", "/v1/whitespace?bbox=37.4,55.6,37.8,55.9&limit=20", "partner")
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["features"], body
+        for f in body["features"]:
+            assert f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+            assert set(f["properties"]) <= {
+                "rank",
+                "demand",
+                "n_cells",
+                "area_km2",
+                "best_lat",
+                "best_lon",
+                "best_site_demand",
+            }
+        for secret in ("P1", "P2", "globex", "A-"):
+            assert secret not in r.text
+
+
 # ---------------------------------------------------------------- the helpful answer
 def test_refused_answer_words_and_suggestions(api: Api) -> None:
     lat, lon = near(*MOSCOW, 120.0, 45.0)
