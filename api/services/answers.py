@@ -11,7 +11,6 @@ answer and inside the service territory.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -42,6 +41,8 @@ SUGGEST_WITHIN_M = 3000.0
 #: the rings searched for suggestions: every 50 m out to 3 km, 24 bearings each
 _RING_STEP_M = 50.0
 _BEARINGS = 24
+#: rings decided per step of the outward search
+_RINGS_AT_ONCE = 1
 #: suggestions are at least this far apart from each other, metres
 _APART_M = 150.0
 
@@ -173,32 +174,38 @@ def suggestions(
     language: str = "ru",
     n: int = N_SUGGESTIONS,
     within_m: float = SUGGEST_WITHIN_M,
+    start_m: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Up to ``n`` nearest allowed spots around ``(lat, lon)`` within ``within_m`` metres,
     nearest first, at least 150 m apart: ``lat, lon`` (as checked), ``distance_m``
     (rounded to 50 m), ``direction`` (``северо-восток`` / ``north-east``).
 
     ``allowed_at(lat, lon)`` decides many spots at once (the pre-check, the territory).
+    ``start_m``: no spot nearer than this can be allowed (a blocker at ``d`` with radius
+    ``r`` rules out every spot nearer than ``r - d``); the search starts there.
     """
     steps = np.arange(_RING_STEP_M, within_m + 1e-9, _RING_STEP_M)
+    steps = steps[steps >= start_m - _RING_STEP_M]
     az = np.arange(_BEARINGS) * (360.0 / _BEARINGS)
-    dist = np.repeat(steps, _BEARINGS)
-    bearing = np.tile(az, len(steps))
-    lon2, lat2, _ = WGS84.fwd(np.full(dist.shape, lon), np.full(dist.shape, lat), bearing, dist)
-    lon2 = (np.asarray(lon2) + 180.0) % 360.0 - 180.0
-    lat2 = np.asarray(lat2)
-    ok = np.asarray(allowed_at(lat2, lon2), dtype=bool)
-    picked: list[int] = []
-    for i in np.flatnonzero(ok):  # ordered by distance already (rings outward)
-        if len(picked) >= n:
+    found: list[tuple[float, float, float, float]] = []  # lat, lon, distance, bearing
+    for first in range(0, len(steps), _RINGS_AT_ONCE):  # outward; stop once n are found
+        dist = np.repeat(steps[first : first + _RINGS_AT_ONCE], _BEARINGS)
+        bearing = np.tile(az, len(dist) // _BEARINGS)
+        lon2, lat2, _ = WGS84.fwd(np.full(dist.shape, lon), np.full(dist.shape, lat), bearing,
+                                  dist)  # fmt: skip
+        lon2 = (np.asarray(lon2) + 180.0) % 360.0 - 180.0
+        lat2 = np.asarray(lat2)
+        ok = np.asarray(allowed_at(lat2, lon2), dtype=bool) & np.isfinite(lat2)
+        for i in np.flatnonzero(ok):  # ordered by distance (rings outward)
+            if found:
+                _, _, d = WGS84.inv(np.full(len(found), lon2[i]), np.full(len(found), lat2[i]),
+                                    [f[1] for f in found], [f[0] for f in found])  # fmt: skip
+                if float(np.min(d)) < _APART_M:
+                    continue
+            found.append((float(lat2[i]), float(lon2[i]), float(dist[i]), float(bearing[i])))
+            if len(found) >= n:
+                break
+        if len(found) >= n:
             break
-        if picked:
-            _, _, d = WGS84.inv(np.full(len(picked), lon2[i]), np.full(len(picked), lat2[i]),
-                                lon2[picked], lat2[picked])  # fmt: skip
-            if float(np.min(d)) < _APART_M:
-                continue
-        picked.append(int(i))
-    return [{"lat": float(lat2[i]), "lon": float(lon2[i]),
-             "distance_m": rounded(float(dist[i])),
-             "direction": direction(float(bearing[i]), language)}
-            for i in picked if math.isfinite(lat2[i])]  # fmt: skip
+    return [{"lat": la, "lon": lo, "distance_m": rounded(d), "direction": direction(b, language)}
+            for la, lo, d, b in found]  # fmt: skip
