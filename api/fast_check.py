@@ -98,6 +98,8 @@ def _answer(
         caller = cache.get(hash_key(key.decode("latin-1")))
         if caller is None:
             return None
+        if not service.limits.has_room(caller.key_id, caller.role, "check"):
+            return None  # over the limit: the app answers 429 (no answer computed first)
         req = CheckRequest.model_validate(json.loads(body))
         lang = language_of(None if accept_language is None else accept_language.decode("latin-1"),
                            service.settings.language)  # fmt: skip

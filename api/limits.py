@@ -81,6 +81,12 @@ class RateLimits:
                    f"повторите через {wait} с")  # fmt: skip
         raise RateLimited(msg, wait)
 
+    def has_room(self, key_id: str, role: str, bucket: str) -> bool:
+        """Whether one more request of ``bucket`` by ``key_id`` is within the limit now
+        (nothing is counted)."""
+        rate = self._rates.get(("partner" if role == "partner" else "staff", bucket))
+        return rate is None or bool(self._limiter.test(rate, bucket, key_id))
+
     def allows(self, key_id: str, role: str, bucket: str) -> bool:
         """Count one request like :meth:`hit`; False (not counted) when over the limit."""
         try:

@@ -115,6 +115,8 @@ def test_every_transition(api: Api) -> None:
     r = api.call("POST", f"/v1/applications/{a1['id']}/withdraw", "partner")
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
     # the spot is free for another partner at once
+    chk = api.call("POST", "/v1/protection/check", "other", json={"lat": spot[0], "lon": spot[1]})
+    assert chk.json()["allowed"] is True
     r = post(api, "other", *spot)
     assert r.status_code == 201 and r.json()["status"] == "pending"
     a3 = r.json()
@@ -467,3 +469,27 @@ def test_statement_with_closed_days_equals_cli(sapi: Any, tmp_path: Path) -> Non
             assert r.json() == expected
         # the closed days matter: the double rate runs past 2020-07-20 for both points
         assert all(s["double_rate_days"] > 0 for s in cli)
+
+
+def test_pending_quota_holds_under_concurrency(api: Api) -> None:
+    """Six submissions of one partner at once, far apart (different spot locks), quota 3:
+    exactly 3 are stored pending, the others are 409 (PostGIS: the partner's named lock)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from data.errors import ConflictError
+
+    api.service.onboarding.max_pending = 3
+
+    def one(i: int) -> str:
+        lat, lon = near(*FREE, 10_000.0 * (i + 1), 60.0 * i)
+        try:
+            api.service.submit({"lat": lat, "lon": lon}, partner_id="acme", actor="t")
+        except ConflictError:
+            return "409"
+        return "ok"
+
+    with ThreadPoolExecutor(6) as pool:
+        got = sorted(pool.map(one, range(6)))
+    assert got == ["409"] * 3 + ["ok"] * 3
+    listed = api.service.list_applications(partner_id="acme", status="pending", limit=100)
+    assert len(listed) == 3
