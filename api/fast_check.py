@@ -10,7 +10,12 @@ inside the body-size limit, answers the *common* request directly:
   :func:`api.auth.get_caller` fills after the store knew the key; every role may check);
 - a body that ``json.loads`` and :class:`api.schemas.CheckRequest` accept (the same two
   steps FastAPI runs);
-- a check the service answers without raising.
+- a check the service answers without raising;
+- a key within its rate limit (over it, the app answers 429; the limit is counted once
+  the answer is ready, so a request the app answers instead is counted there only once).
+
+A partner key's answer (private, with a message and maybe suggestions, ~10 ms when
+blocked) is computed in the thread pool, off the event loop; the staff's in line.
 
 It answers with the route's own functions (:func:`api.routes.protection.check_body` and
 :func:`~api.routes.protection.json_response`), so the bytes are the same. Anything else
@@ -26,6 +31,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Caller, hash_key
@@ -74,14 +80,26 @@ class FastCheck:
         answer = None
         if key and content_type is not None and content_type.lower() in _JSON_TYPES and body:
             answer = _answer(scope, key, body, accept_language)
+            if answer is _IN_THREAD:  # a partner's answer may search for suggestions
+                answer = await run_in_threadpool(_answer, scope, key, body, accept_language,
+                                                 in_thread=True)  # fmt: skip
         if answer is None:
             await self.app(scope, _replay(body, receive, None), send)
             return
         await json_response(answer)(scope, receive, send)
 
 
+#: what :func:`_answer` says when the answer should be computed off the event loop
+_IN_THREAD: dict[str, object] = {}
+
+
 def _answer(
-    scope: Scope, key: bytes, body: bytes, accept_language: bytes | None = None
+    scope: Scope,
+    key: bytes,
+    body: bytes,
+    accept_language: bytes | None = None,
+    *,
+    in_thread: bool = False,
 ) -> dict[str, object] | None:
     """The response body of a common check, or None to leave the request to the app.
 
@@ -100,6 +118,8 @@ def _answer(
             return None
         if not service.limits.has_room(caller.key_id, caller.role, "check"):
             return None  # over the limit: the app answers 429 (no answer computed first)
+        if caller.role == "partner" and not in_thread:
+            return _IN_THREAD
         req = CheckRequest.model_validate(json.loads(body))
         lang = language_of(None if accept_language is None else accept_language.decode("latin-1"),
                            service.settings.language)  # fmt: skip

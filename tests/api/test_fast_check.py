@@ -118,8 +118,8 @@ def test_fast_lane_is_taken_for_a_known_key(lanes: Any, monkeypatch: pytest.Monk
     taken: list[object] = []
     answer = fast_check._answer
 
-    def spy(*args: Any) -> Any:
-        out = answer(*args)
+    def spy(*args: Any, **kw: Any) -> Any:  # a partner's answer: a second call, in a thread
+        out = answer(*args, **kw)
         taken.append(out)
         return out
 
