@@ -48,7 +48,7 @@ def _out(
     forecast = d.pop("forecast", None) or {}
     for k, v in forecast.items():
         if k in _FORECAST and k not in d:
-            d[k] = None if v is None else (v if k == "score" else str(v))
+            d[k] = v  # as stored: money as decimal strings (api.service.forecast_of)
     d["message"] = answers.message(allowed=a.allowed, conflicts=a.conflicts, language=lang,
                                    status=a.status, reserved_until=a.reserved_until,
                                    suggestions=suggestions or (), radius_m=a.radius_m)  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -257,3 +258,34 @@ def test_integrity_errors_are_conflicts(store: Store) -> None:
     with pytest.raises(ConflictError):  # the database's unique key, not a Python check
         store.seed_points([pt("P1", 2.0, 2.0)], actor="t", reason="t")
     assert store.get_point("P1").lat == 1.0 and store.count_points() == 1
+
+
+def test_version_4_reads_applications_stored_before_it(tmp_path: Path) -> None:
+    """An application blocked at submission and stored as ``pending`` before version 4
+    reads ``refused``; its conflicts, stored as (id, distance, radius), read as points."""
+    from data.store.schema import SQLITE_MIGRATIONS
+
+    old = open_store(f"sqlite:///{tmp_path / 'old.db'}", ProtectionPolicy(), migrate=False)
+    with old._write() as cur:  # type: ignore[attr-defined]
+        cur.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for version, script in enumerate(SQLITE_MIGRATIONS[:3], start=1):
+            old._execute_script(cur, script)  # type: ignore[attr-defined]
+            cur.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+        for aid, allowed in (("A1", True), ("A2", False)):
+            cur.execute(
+                "INSERT INTO applications (id, partner_id, lat, lon, radius_m, kind, status, "
+                "allowed, conflicts, reserved_until, created_at) VALUES "
+                "(?, 'p', 60.0, 30.0, 1000.0, 'partner', 'pending', ?, ?, ?, "
+                "'2026-01-01T00:00:00+00:00')",
+                [aid, allowed, '[["P9", 120.5, 500.0]]' if not allowed else "[]",
+                 "2999-01-01T00:00:00+00:00" if allowed else None],
+            )  # fmt: skip
+    old.close()
+    store = open_store(f"sqlite:///{tmp_path / 'old.db'}", ProtectionPolicy())
+    try:
+        a1, a2 = store.get_application("A1"), store.get_application("A2")
+        assert (a1.status, a2.status) == ("pending", "refused")
+        assert a2.conflicts[0].kind == "point" and a2.conflicts[0].point_id == "P9"
+        assert a1.forecast is None and [a.id for a in store.reservations()] == ["A1"]
+    finally:
+        store.close()
