@@ -260,10 +260,6 @@ class Service:
                                              buffer_m=self.settings.territory_buffer_m)  # fmt: skip
         return self._territory
 
-    def reservation_end(self, app_id: str) -> str | None:
-        """Until when the live reservation ``app_id`` holds (ISO UTC), None if it is none."""
-        return self._reserved.get(str(app_id))
-
     def with_kinds(self, conflicts: list[Conflict]) -> list[Conflict]:
         """``conflicts`` of the in-memory pre-check, reservations marked as such."""
         out = []
