@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.limits import RateLimited
 from data.errors import (
     AuthenticationError,
     ConflictError,
@@ -39,6 +40,7 @@ _STATUS: list[tuple[type[PvzError], int, str]] = [
     (NotFoundError, 404, "not_found"),
     (AuthenticationError, 401, "unauthenticated"),
     (PermissionDeniedError, 403, "forbidden"),
+    (RateLimited, 429, "rate_limited"),
 ]
 
 #: OpenAPI descriptions of the error responses, for ``responses=`` on routes
@@ -49,6 +51,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "the protection rule forbids it; `detail` lists the blocking points"},
     413: {"description": "body or batch over the size limit"},
     422: {"description": "invalid input; `detail` says which field and why"},
+    429: {"description": "over the key's rate limit; `Retry-After` says when to retry, s"},
 }
 
 
@@ -82,10 +85,28 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ProtectionConflict):
         detail = [{"point_id": str(pid), "distance_m": _finite(round(float(d), 3)),
                    "radius_m": _finite(float(r))} for pid, d, r in exc.conflicts]  # fmt: skip
+        if _is_partner(request):  # a partner never learns others' ids or exact distances
+            detail = [{"point_id": None, "distance_m": 50.0 * round(float(d) / 50.0),
+                       "radius_m": _finite(float(r))} for _, d, r in exc.conflicts]  # fmt: skip
+            return error_response(status, code, "the protection rule forbids it: another "
+                                  "point or reservation is within the protected radius",
+                                  detail)  # fmt: skip
     elif isinstance(exc, InputError) and exc.column:
         detail = [{"loc": [exc.column], "msg": exc.message}]
     headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after_s)}
     return error_response(status, code, str(exc), detail, headers)
+
+
+def _is_partner(request: Request) -> bool:
+    """Whether the request came with a known partner key (from the app's key cache)."""
+    from api.auth import hash_key
+
+    key = request.headers.get("x-api-key")
+    cache = getattr(request.app.state, "key_cache", None) or {}
+    caller = cache.get(hash_key(key)) if key else None
+    return caller is not None and caller.role == "partner"
 
 
 def _safe(value: Any) -> Any:

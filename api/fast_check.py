@@ -10,7 +10,12 @@ inside the body-size limit, answers the *common* request directly:
   :func:`api.auth.get_caller` fills after the store knew the key; every role may check);
 - a body that ``json.loads`` and :class:`api.schemas.CheckRequest` accept (the same two
   steps FastAPI runs);
-- a check the service answers without raising.
+- a check the service answers without raising;
+- a key within its rate limit (over it, the app answers 429; the limit is counted once
+  the answer is ready, so a request the app answers instead is counted there only once).
+
+A partner key's answer (private, with a message and maybe suggestions, ~10 ms when
+blocked) is computed in the thread pool, off the event loop; the staff's in line.
 
 It answers with the route's own functions (:func:`api.routes.protection.check_body` and
 :func:`~api.routes.protection.json_response`), so the bytes are the same. Anything else
@@ -26,11 +31,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import Caller, hash_key
-from api.routes.protection import check_body, json_response
+from api.routes.protection import check_answer, json_response
 from api.schemas import CheckRequest
+from api.services.answers import language_of
 
 __all__ = ["CHECK_PATH", "FastCheck"]
 
@@ -52,11 +59,14 @@ class FastCheck:
             return
         key: bytes | None = None
         content_type: bytes | None = None
+        accept_language: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"x-api-key" and key is None:
                 key = value
             elif name == b"content-type" and content_type is None:
                 content_type = value
+            elif name == b"accept-language" and accept_language is None:
+                accept_language = value
         chunks: list[bytes] = []
         more = True
         while more:  # the whole body (the body-size limit outside has seen it)
@@ -69,15 +79,33 @@ class FastCheck:
         body = b"".join(chunks)
         answer = None
         if key and content_type is not None and content_type.lower() in _JSON_TYPES and body:
-            answer = _answer(scope, key, body)
+            answer = _answer(scope, key, body, accept_language)
+            if answer is _IN_THREAD:  # a partner's answer may search for suggestions
+                answer = await run_in_threadpool(_answer, scope, key, body, accept_language,
+                                                 in_thread=True)  # fmt: skip
         if answer is None:
             await self.app(scope, _replay(body, receive, None), send)
             return
         await json_response(answer)(scope, receive, send)
 
 
-def _answer(scope: Scope, key: bytes, body: bytes) -> dict[str, object] | None:
-    """The response body of a common check, or None to leave the request to the app."""
+#: what :func:`_answer` says when the answer should be computed off the event loop
+_IN_THREAD: dict[str, object] = {}
+
+
+def _answer(
+    scope: Scope,
+    key: bytes,
+    body: bytes,
+    accept_language: bytes | None = None,
+    *,
+    in_thread: bool = False,
+) -> dict[str, object] | None:
+    """The response body of a common check, or None to leave the request to the app.
+
+    The answer is the route's (:func:`api.routes.protection.check_answer`: a partner's is
+    private, with its message and suggestions); the key's rate limit is counted once the
+    answer is ready; over it, the app answers (429)."""
     app: Any = scope.get("app")
     state = getattr(app, "state", None)
     cache: dict[str, Caller] | None = getattr(state, "key_cache", None)
@@ -85,10 +113,20 @@ def _answer(scope: Scope, key: bytes, body: bytes) -> dict[str, object] | None:
     if cache is None or service is None:
         return None
     try:
-        if hash_key(key.decode("latin-1")) not in cache:
+        caller = cache.get(hash_key(key.decode("latin-1")))
+        if caller is None:
             return None
+        if not service.limits.has_room(caller.key_id, caller.role, "check"):
+            return None  # over the limit: the app answers 429 (no answer computed first)
+        if caller.role == "partner" and not in_thread:
+            return _IN_THREAD
         req = CheckRequest.model_validate(json.loads(body))
-        return check_body(service.check(req.lat, req.lon, kind=req.kind))
+        lang = language_of(None if accept_language is None else accept_language.decode("latin-1"),
+                           service.settings.language)  # fmt: skip
+        answer = check_answer(service, caller, req.lat, req.lon, req.kind, lang)
+        if not service.limits.allows(caller.key_id, caller.role, "check"):
+            return None
+        return answer
     except Exception:  # bad JSON or body, unknown kind, ...: the app says what is wrong
         return None
 

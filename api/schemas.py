@@ -28,6 +28,7 @@ __all__ = [
     "CheckRequest",
     "CheckResponse",
     "ConflictOut",
+    "Suggestion",
     "Decision",
     "ErrorBody",
     "Feature",
@@ -52,6 +53,15 @@ Bool = Annotated[bool, Strict()]
 Text = Annotated[str, StringConstraints(max_length=500)]
 Ident = Annotated[
     str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+]
+ClosedDays = Annotated[
+    Annotated[int, Strict(), Field(ge=0, le=99_999)]
+    | Annotated[list[dt.date], Field(min_length=1, max_length=366)],
+    Field(
+        description="days the point was closed in April-May 2020 (extends the double rate of "
+        "the April-May cohort): a count, or the days themselves (YYYY-MM-DD)",
+        examples=[3, ["2020-04-21", "2020-04-22"]],
+    ),
 ]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 
@@ -123,11 +133,29 @@ class CheckRequest(_In):
 
 
 class ConflictOut(BaseModel):
-    """A point or reservation that blocks a candidate."""
+    """A point or reservation that blocks a candidate. A partner sees no id (null) and the
+    distance rounded to 50 m; expansion and admin see the id and the exact distance."""
 
-    point_id: str = Field(description="point id, or application id (A-...) for a reservation")
+    point_id: str | None = Field(
+        description="point id, or application id (A-...) for a reservation; null for a partner"
+    )
     distance_m: float = Field(description="WGS84 geodesic distance, metres")
     radius_m: float = Field(description="the blocking point's protection radius, metres")
+    kind: Literal["point", "reservation"] = Field(
+        "point", description="a live point, or a spot reserved by a pending application"
+    )
+    reserved_until: str | None = Field(
+        None, description="for a reservation: until when it holds (ISO UTC)"
+    )
+
+
+class Suggestion(BaseModel):
+    """A nearby spot where the same partner could open now (allowed when answered)."""
+
+    lat: float
+    lon: float
+    distance_m: float = Field(description="from the asked spot, metres, rounded to 50 m")
+    direction: str = Field(description="from the asked spot", examples=["северо-восток"])
 
 
 class CheckResponse(BaseModel):
@@ -142,6 +170,12 @@ class CheckResponse(BaseModel):
         default=0, description="that settlement's population (0: open country)"
     )
     conflicts: list[ConflictOut]
+    message: str | None = Field(
+        None, description="partners: the answer in plain words (Russian; Accept-Language: en)"
+    )
+    suggestions: list[Suggestion] | None = Field(
+        None, description="partners, when blocked: up to 3 nearest spots allowed now (3 km)"
+    )
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -210,6 +244,10 @@ class PointCreate(_In):
     waiting_zone: Bool | None = None
     fitting_rooms: Int | None = Field(None, ge=0, le=1000)
     rating: Num | None = Field(None, ge=1, le=5, allow_inf_nan=False)
+    closed_days_2020: ClosedDays | None = None
+    complaint_rate_pct: Num | None = Field(
+        None, ge=0, le=100, allow_inf_nan=False, description="complaints, % of issued items"
+    )
     override_reason: Reason | None = Field(
         None, description="admin only: create despite conflicts; logged in the audit log"
     )
@@ -231,6 +269,8 @@ class PointPatch(_In):
     waiting_zone: Bool | None = None
     fitting_rooms: Int | None = Field(None, ge=0, le=1000)
     rating: Num | None = Field(None, ge=1, le=5, allow_inf_nan=False)
+    closed_days_2020: ClosedDays | None = None
+    complaint_rate_pct: Num | None = Field(None, ge=0, le=100, allow_inf_nan=False)
     override_reason: Reason | None = None
     model_config = ConfigDict(
         extra="forbid",
@@ -255,6 +295,11 @@ class PointOut(BaseModel):
     waiting_zone: bool | None = None
     fitting_rooms: int | None = None
     rating: float | None = None
+    closed_days_2020: int | None = Field(
+        None, description="days closed in April-May 2020 (the count, or of the listed days)"
+    )
+    closed_dates_2020: str | None = Field(None, description="the listed days, ';'-joined")
+    complaint_rate_pct: float | None = None
     created_at: str
     updated_at: str
 
@@ -300,7 +345,14 @@ class ApplicationOut(BaseModel):
 
     id: str
     partner_id: str
-    status: Literal["pending", "approved", "rejected"]
+    status: Literal["pending", "refused", "approved", "rejected", "withdrawn", "expired"] = Field(
+        description="pending (holds its spot, under review), refused (blocked at submission), "
+        "approved, rejected, withdrawn, expired (the reservation ran out before a decision)"
+    )
+    message: str | None = Field(None, description="the state in plain words")
+    suggestions: list[Suggestion] | None = Field(
+        None, description="refused: up to 3 nearest spots allowed now, within 3 km"
+    )
     lat: float
     lon: float
     kind: str

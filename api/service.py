@@ -15,7 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,10 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from api.limits import RateLimits
 from api.loaders import load_policy, load_reward_policy, load_settlements
+from api.services import answers
 from api.services.network import ProtectionWrites
+from api.services.onboarding import Onboarding, Submission, current
+from api.services.territory import Territory, load_territory
 from api.settings import Settings
-from data.errors import InputError
+from data.errors import Conflict, InputError
 from data.store import Application, AuditEntry, Point, Store, open_store
 from data.store.base import new_id, now_utc, to_iso
 from geo.geodesic import validate_latlon
@@ -86,6 +90,19 @@ class Service:
         self.store = store or open_store(settings.database_url, self.policy)
         #: the protection-rule writes (each decided inside its transaction)
         self.writes = ProtectionWrites(self.store, self.policy)
+        #: the application lifecycle (pending, refused, approved, ... see its module)
+        self.onboarding = Onboarding(
+            self.store, self.writes, reservation=timedelta(days=settings.reservation_days),
+            max_pending=settings.max_pending_per_partner,
+        )  # fmt: skip
+        #: per-key rate limits (checks, applications)
+        self.limits = RateLimits(
+            partner_checks=settings.partner_checks_per_minute,
+            partner_applications=settings.partner_applications_per_minute,
+            staff_checks=settings.staff_checks_per_minute,
+            staff_applications=settings.staff_applications_per_minute,
+        )  # fmt: skip
+        self._territory: Territory | None = None
         #: optional candidate scorer (set by :mod:`api.network_model`): application -> a
         #: score, or an :class:`ApplicationScore` with the expected turnover and reward
         self.scorer: Callable[[Application], float | ApplicationScore | None] | None = None
@@ -224,12 +241,67 @@ class Service:
         return self.store.count_points()
 
     def get_application(self, app_id: str) -> Application:
-        """One application; :class:`NotFoundError` if unknown."""
-        return self.store.get_application(app_id)
+        """One application, its status as of now; :class:`NotFoundError` if unknown."""
+        return current(self.store.get_application(app_id), now_utc())
 
-    def list_applications(self, **query: Any) -> list[Application]:
-        """Applications (see :meth:`data.store.Store.list_applications` for the query)."""
-        return self.store.list_applications(**query)
+    def list_applications(self, *, status: str | None = None, **query: Any) -> list[Application]:
+        """Applications, their status as of now (see :meth:`data.store.Store.list_applications`
+        for the query); ``status`` is the current one: ``pending`` holds a live
+        reservation, ``expired`` the ones whose reservation has passed."""
+        now = to_iso(now_utc())
+        if status == "pending":
+            query.update(status="pending", reserved_until_after=now)
+        elif status == "expired":
+            query.update(status=("pending", "expired"), reserved_until_before=now)
+        elif status is not None:
+            query.update(status=status)
+        at = now_utc()
+        return [current(a, at) for a in self.store.list_applications(**query)]
+
+    @property
+    def territory(self) -> Territory:
+        """Where partners may apply (``settings.territory_path``, default Russia); loaded on
+        first use."""
+        if self._territory is None:
+            self._territory = load_territory(self.settings.territory_path,
+                                             buffer_m=self.settings.territory_buffer_m)  # fmt: skip
+        return self._territory
+
+    def with_kinds(self, conflicts: list[Conflict]) -> list[Conflict]:
+        """``conflicts`` of the in-memory pre-check, reservations marked as such."""
+        out = []
+        for c in conflicts:
+            until = self._reserved.get(str(c.point_id))
+            out.append(c if until is None else Conflict(c.point_id, c.distance_m, c.radius_m,
+                                                        "reservation", until))  # fmt: skip
+        return out
+
+    def suggest(self, lat: float, lon: float, *, kind: str | None = None,
+                language: str = "ru") -> list[dict[str, Any]]:  # fmt: skip
+        """Up to 3 nearest spots within 3 km where a point of ``kind`` could open now (the
+        pre-check allows it, inside the territory), nearest first
+        (:func:`api.services.answers.suggestions`)."""
+
+        k = kind or self.policy.default_kind
+
+        def allowed_at(la: np.ndarray, lo: np.ndarray) -> np.ndarray:
+            # one by one: the batch kernel pays a fixed cost (~10 ms) a few hundred spots
+            # do not repay; the single check is ~20 us
+            inside = self.territory.contains_many(la, lo)
+            check = self.network.check
+            return np.array(
+                [
+                    bool(ins) and check(float(a), float(b), kind=k).allowed
+                    for a, b, ins in zip(la, lo, inside, strict=True)
+                ],
+                dtype=bool,
+            )
+
+        self.sync()
+        here = self.network.check(lat, lon, kind=k)
+        start = max([max(c.radius_m, here.radius_m) - c.distance_m for c in here.conflicts],
+                    default=0.0)  # fmt: skip
+        return answers.suggestions(lat, lon, allowed_at, language=language, start_m=start)
 
     def audit_entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditEntry]:
         """Audit log entries with ids above ``after_id``, oldest first."""
@@ -313,7 +385,8 @@ class Service:
             settlement=settlement, address=fields.get("address"),
             opened_on=_iso_date(fields.get("opened_on")), area_m2=fields.get("area_m2"),
             waiting_zone=fields.get("waiting_zone"), fitting_rooms=fields.get("fitting_rooms"),
-            rating=fields.get("rating"),
+            rating=fields.get("rating"), complaint_rate_pct=fields.get("complaint_rate_pct"),
+            **closed_days(fields.get("closed_days_2020")),
         )  # fmt: skip
         try:
             return self.writes.create_point(point, actor=actor, override_reason=override_reason)
@@ -332,6 +405,8 @@ class Service:
         self._check_status(changes.get("status"))
         if "opened_on" in changes:
             changes["opened_on"] = _iso_date(changes["opened_on"])
+        if "closed_days_2020" in changes:
+            changes.update(closed_days(changes.pop("closed_days_2020")))
         try:
             return self.writes.update_point(point_id, changes, actor=actor,
                                            override_reason=override_reason)  # fmt: skip
@@ -340,7 +415,21 @@ class Service:
 
     def submit_application(self, fields: dict[str, Any], *, partner_id: str,
                            actor: str) -> Application:  # fmt: skip
-        """Submit a partner's application: decided at once; an allowed one reserves its spot."""
+        """Submit a partner's application: decided at once; an allowed one reserves its spot
+        (see :meth:`submit` for what else may happen)."""
+        return self.submit(fields, partner_id=partner_id, actor=actor).app
+
+    def submit(self, fields: dict[str, Any], *, partner_id: str, actor: str,
+               language: str = "ru", check_territory: bool = False) -> Submission:  # fmt: skip
+        """Submit a partner's application (:meth:`api.services.onboarding.Onboarding.submit`):
+        ``pending`` with a reservation, or ``refused``; the partner's own pending
+        application at the same spot comes back instead (``created`` False). The score,
+        expected turnover and reward are computed first and stored with it (``forecast``).
+        ``check_territory``: a location outside the service territory is an
+        :class:`InputError`."""
+        if check_territory:
+            _valid_latlon(fields["lat"], fields["lon"])
+            self.territory.require(float(fields["lat"]), float(fields["lon"]), language=language)
         kind = fields.get("kind") or self.policy.default_kind
         self._check_kind(kind)
         radius, settlement = self._locate(fields["lat"], fields["lon"])
@@ -352,10 +441,12 @@ class Service:
             fitting_rooms=fields.get("fitting_rooms"),
             planned_opening=_iso_date(fields.get("planned_opening")),
         )  # fmt: skip
+        card = self.score_application(app)
+        if card is not None:
+            app = replace(app, forecast=forecast_of(card))
         try:
-            return self.writes.submit_application(
-                app, actor=actor, reservation=timedelta(days=self.settings.reservation_days)
-            )
+            sub = self.onboarding.submit(app, actor=actor, language=language)
+            return Submission(current(sub.app, now_utc()), sub.created)
         finally:
             self.sync(force=True)
 
@@ -379,18 +470,37 @@ class Service:
         return card
 
     def approve_application(
-        self, app_id: str, *, actor: str, reason: str | None = None
+        self, app_id: str, *, actor: str, reason: str | None = None, language: str = "ru"
     ) -> tuple[Application, Point]:
-        """Approve: atomically checked, turns the application into an active point."""
+        """Approve: atomically checked, turns the application into an active point; a 409
+        (:class:`ConflictError`) saying why for a refused, expired, withdrawn or decided one."""
         try:
-            return self.writes.approve_application(app_id, actor=actor, reason=reason)
+            return self.onboarding.approve(app_id, actor=actor, reason=reason, language=language)
         finally:
             self.sync(force=True)
 
-    def reject_application(self, app_id: str, *, actor: str, reason: str) -> Application:
+    def reject_application(self, app_id: str, *, actor: str, reason: str,
+                           language: str = "ru") -> Application:  # fmt: skip
         """Reject a pending application; its reservation ends."""
         try:
-            return self.store.reject_application(app_id, actor=actor, reason=reason)
+            return self.onboarding.reject(app_id, actor=actor, reason=reason, language=language)
+        finally:
+            self.sync(force=True)
+
+    def withdraw_application(
+        self,
+        app_id: str,
+        *,
+        actor: str,
+        partner_id: str | None = None,
+        reason: str | None = None,
+        language: str = "ru",
+    ) -> Application:
+        """Withdraw a pending application (its partner's, or any for ``partner_id`` None);
+        its spot is free at once."""
+        try:
+            return self.onboarding.withdraw(app_id, actor=actor, partner_id=partner_id,
+                                            reason=reason, language=language)  # fmt: skip
         finally:
             self.sync(force=True)
 
@@ -440,6 +550,33 @@ class Service:
     def close(self) -> None:
         """Close the store's connections."""
         self.store.close()
+
+
+def closed_days(value: Any) -> dict[str, Any]:
+    """A point's pandemic closure as stored: ``closed_days_2020`` (the count) and
+    ``closed_dates_2020`` (the listed days, ISO, sorted, ``;``-joined; None for a count)."""
+    if value is None:
+        return {"closed_days_2020": None, "closed_dates_2020": None}
+    if isinstance(value, int):
+        return {"closed_days_2020": value, "closed_dates_2020": None}
+    days = sorted({_iso_date(d) or "" for d in value})
+    return {"closed_days_2020": len(days), "closed_dates_2020": ";".join(days)}
+
+
+def forecast_of(card: ApplicationScore) -> dict[str, Any]:
+    """A score card as stored with an application: every field of the card (money as
+    decimal strings), so fields a forecast gains later are kept too."""
+    out: dict[str, Any] = {}
+    fields = asdict(card)
+    fields.update(fields.pop("ranges", None) or {})  # the 80 % ranges, flat as answered
+    for k, v in fields.items():
+        if isinstance(v, Decimal):
+            out[k] = str(v)
+        elif isinstance(v, float | np.floating):
+            out[k] = float(v) if np.isfinite(v) else None
+        else:
+            out[k] = v
+    return out
 
 
 def _valid_latlon(lat: Any, lon: Any) -> None:

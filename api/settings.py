@@ -75,6 +75,34 @@ class Settings(BaseSettings):
     model_min_points: int = Field(
         default=30, ge=10, description="fewest points with turnover to calibrate on"
     )
+    # partner onboarding (issue 12)
+    language: str = Field(
+        default="ru", pattern="^(ru|en)$",
+        description="the language of messages when a request sends no Accept-Language: ru, en",
+    )  # fmt: skip
+    max_pending_per_partner: int = Field(
+        default=10, ge=1, description="most pending applications one partner holds at once"
+    )
+    partner_checks_per_minute: int = Field(
+        default=60, ge=0, description="protection checks a partner key may make a minute (0: any)"
+    )
+    partner_applications_per_minute: int = Field(
+        default=20, ge=0, description="applications a partner key may submit a minute (0: any)"
+    )
+    staff_checks_per_minute: int = Field(
+        default=600, ge=0, description="checks an expansion or admin key may make a minute"
+    )
+    staff_applications_per_minute: int = Field(
+        default=200, ge=0, description="applications-route calls of expansion/admin keys a minute"
+    )
+    territory_path: Path | None = Field(
+        default=None,
+        description="the service territory (GeoJSON/GeoPackage polygons, WGS84); default: "
+        "Russia from the bundled outline",
+    )
+    territory_buffer_m: float = Field(
+        default=10_000.0, ge=0, description="the territory is widened by this much, metres"
+    )
     tile_url: str = Field(
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         description="raster tile URL template of the map UI's base map ({z}/{x}/{y}); empty: "

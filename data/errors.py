@@ -25,6 +25,10 @@ class Conflict:
     point_id: Hashable
     distance_m: float
     radius_m: float
+    kind: str = "point"
+    """``point`` (a live point) or ``reservation`` (a pending application's held spot)"""
+    reserved_until: str | None = None
+    """for a reservation: until when it holds (ISO UTC)"""
 
 
 class PvzError(Exception):

@@ -1,18 +1,28 @@
-"""``/v1/applications``: partner onboarding with an instant, explained protection decision."""
+"""``/v1/applications``: partner onboarding with an instant, explained protection decision.
+
+The lifecycle (pending, refused, approved, rejected, withdrawn, expired) is
+:mod:`api.services.onboarding`'s; what a partner may see is
+:mod:`api.services.answers`' (no other partner's ids, distances rounded to 50 m).
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import EXPANSION, PARTNER, Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
 from api.routes.points import decode_cursor, encode_cursor
+from api.routes.protection import language
 from api.schemas import ApplicationCreate, ApplicationList, ApplicationOut, Decision
-from api.service import ApplicationScore, Service
-from data.errors import InputError
+from api.service import Service
+from api.services import answers
+from api.services.onboarding import STATUSES
+from data.errors import InputError, PermissionDeniedError
 from data.store import Application
 
 __all__ = ["router"]
@@ -21,46 +31,87 @@ router = APIRouter(prefix="/v1/applications", tags=["applications"], responses=E
 
 AppId = Path(min_length=1, max_length=100, description="application id", examples=["A-1a2b3c"])
 
+_FORECAST = set(ApplicationOut.model_fields) - {"id", "status", "message", "suggestions"}
 
-def _out(a: Application, score: ApplicationScore | None = None) -> ApplicationOut:
+
+def _out(
+    a: Application,
+    caller: Caller,
+    lang: str,
+    suggestions: list[dict[str, Any]] | None = None,
+) -> ApplicationOut:
+    """An application as ``caller`` may see it: a partner sees its blockers without ids,
+    distances rounded to 50 m; everyone gets the stored forecast and a message."""
     d = asdict(a)
-    d["conflicts"] = [{"point_id": str(c.point_id), "distance_m": round(c.distance_m, 3),
-                       "radius_m": c.radius_m} for c in a.conflicts]  # fmt: skip
-    if score is None:
-        return ApplicationOut(**d)
-    turnover, reward = score.expected_turnover_rub, score.expected_reward_rub
-    d.update(score.ranges or {})  # the 80 % ranges, when the model is calibrated
-    return ApplicationOut(**d, score=score.score,
-                          expected_turnover_rub=None if turnover is None else str(turnover),
-                          expected_reward_rub=None if reward is None else str(reward),
-                          forecast=score.forecast)  # fmt: skip
+    partner = caller.role == "partner"
+    d["conflicts"] = [answers.blocker(c, partner=partner) for c in a.conflicts]
+    forecast = d.pop("forecast", None) or {}
+    for k, v in forecast.items():
+        if k in _FORECAST and k not in d:
+            d[k] = v  # as stored: money as decimal strings (api.service.forecast_of)
+    d["message"] = answers.message(allowed=a.allowed, conflicts=a.conflicts, language=lang,
+                                   status=a.status, reserved_until=a.reserved_until,
+                                   suggestions=suggestions or (), radius_m=a.radius_m)  # fmt: skip
+    d["suggestions"] = suggestions
+    return ApplicationOut(**d)
 
 
-@router.post("", response_model=ApplicationOut, status_code=201, summary="Apply for a location")
+def _suggest(service: Service, a: Application, lang: str) -> list[dict[str, Any]] | None:
+    return (
+        service.suggest(a.lat, a.lon, kind=a.kind, language=lang) if a.status == "refused" else None
+    )
+
+
+@router.post(
+    "",
+    response_model=ApplicationOut,
+    status_code=201,
+    summary="Apply for a location",
+    responses={
+        200: {"model": ApplicationOut, "description": "your own pending application at this spot"}
+    },
+)
 async def post_application(
     body: ApplicationCreate,
     caller: Caller = Depends(PARTNER),
     service: Service = Depends(get_service),
-) -> ApplicationOut:
-    """Submit a location with its features. The answer comes at once: allowed or not, the
-    blocking points with their distances; an allowed application reserves its spot
-    (``reserved_until``) so a second applicant next door is told it is taken."""
+    lang: str = Depends(language),
+) -> Response:
+    """Submit a location with its features. The answer comes at once: ``pending`` (allowed:
+    the spot is reserved for you until ``reserved_until``) or ``refused`` (blocked: the
+    blockers, a ``message`` and up to 3 ``suggestions`` of nearby spots allowed now), with
+    the score, expected turnover and reward (kept with the application). The kind is
+    ``partner`` (another kind is a 422); a spot outside the service territory is a 422 (it
+    says when the coordinates look swapped). Applying again within 1 m of your own pending
+    application returns it (200). At most ``max_pending_per_partner`` (10) pending at once
+    (409); rate limited per key (429 with ``Retry-After``)."""
     assert caller.partner_id is not None
-    app = await run_in_threadpool(service.submit_application, body.model_dump(),
-                                  partner_id=caller.partner_id, actor=caller.actor)  # fmt: skip
-    return _out(app, await run_in_threadpool(service.score_application, app))
+    service.limits.hit(caller.key_id, caller.role, "apply", language=lang)
+    if body.kind is not None and body.kind != "partner":
+        raise InputError(f"a partner's application is of kind 'partner', not {body.kind!r}",
+                         column="kind")  # fmt: skip
+
+    def run() -> tuple[ApplicationOut, bool]:
+        sub = service.submit(body.model_dump(), partner_id=caller.partner_id or "",
+                             actor=caller.actor, language=lang, check_territory=True)  # fmt: skip
+        return _out(sub.app, caller, lang, _suggest(service, sub.app, lang)), sub.created
+
+    out, created = await run_in_threadpool(run)
+    return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
 
 
 @router.get("", response_model=ApplicationList, summary="List applications")
 async def list_applications(
-    status: str | None = Query(None, pattern="^(pending|approved|rejected)$"),
+    status: str | None = Query(None, pattern=f"^({'|'.join(STATUSES)})$",
+                               description="the current status"),
     partner_id: str | None = Query(None, max_length=100, description="expansion/admin only"),
     limit: int = Query(100, ge=1, le=1000),
     cursor: str | None = Query(None, max_length=500),
     caller: Caller = Depends(get_caller),
     service: Service = Depends(get_service),
-) -> ApplicationList:
-    """Applications ordered by id; a partner sees its own only."""
+    lang: str = Depends(language),
+) -> ApplicationList:  # fmt: skip
+    """Applications ordered by id, their status as of now; a partner sees its own only."""
     apps = await run_in_threadpool(service.list_applications,
                                    partner_id=caller.only_own(partner_id),
                                    status=status, limit=limit + 1,
@@ -68,7 +119,7 @@ async def list_applications(
     more = len(apps) > limit
     apps = apps[:limit]
     nxt = encode_cursor(apps[-1].id) if more and apps else None
-    return ApplicationList(applications=[_out(a) for a in apps], next_cursor=nxt)
+    return ApplicationList(applications=[_out(a, caller, lang) for a in apps], next_cursor=nxt)
 
 
 @router.get("/{app_id}", response_model=ApplicationOut, summary="One application")
@@ -76,10 +127,32 @@ async def get_application(
     app_id: str = AppId,
     caller: Caller = Depends(get_caller),
     service: Service = Depends(get_service),
+    lang: str = Depends(language),
 ) -> ApplicationOut:
-    """An application by id (a partner: only its own)."""
-    app = await run_in_threadpool(service.get_application, app_id)
-    return _out(caller.visible(app, "application"))
+    """An application by id, its status as of now, with the forecast kept from submission
+    (a partner: only its own; a refused one with up to 3 suggestions allowed now)."""
+    app = caller.visible(await run_in_threadpool(service.get_application, app_id), "application")
+    return _out(app, caller, lang, await run_in_threadpool(_suggest, service, app, lang))
+
+
+@router.post("/{app_id}/withdraw", response_model=ApplicationOut, summary="Withdraw")
+async def withdraw(
+    app_id: str = AppId,
+    body: Decision | None = None,
+    caller: Caller = Depends(get_caller),
+    service: Service = Depends(get_service),
+    lang: str = Depends(language),
+) -> ApplicationOut:
+    """End your pending application (a partner: its own; or an admin): its spot is free
+    for others at once. 409 saying why for one that is not pending."""
+    if caller.role not in ("partner", "admin"):
+        raise PermissionDeniedError("only the application's partner or an admin may withdraw it")
+    app = await run_in_threadpool(
+        service.withdraw_application, app_id, actor=caller.actor,
+        partner_id=caller.partner_id if caller.role == "partner" else None,
+        reason=body.reason if body else None, language=lang,
+    )  # fmt: skip
+    return _out(app, caller, lang)
 
 
 @router.post("/{app_id}/approve", response_model=ApplicationOut, summary="Approve")
@@ -88,13 +161,16 @@ async def approve(
     body: Decision | None = None,
     caller: Caller = Depends(EXPANSION),
     service: Service = Depends(get_service),
+    lang: str = Depends(language),
 ) -> ApplicationOut:
     """Turn a pending application into an active point, atomically with the protection check
-    against the stored points and reservations; 409 with the blocking points otherwise."""
+    against the stored points and reservations; 409 with the blocking points otherwise, and
+    409 saying why for a refused, expired, withdrawn or decided application."""
     reason = body.reason if body else None
     app, _point = await run_in_threadpool(service.approve_application, app_id,
-                                          actor=caller.actor, reason=reason)  # fmt: skip
-    return _out(app)
+                                          actor=caller.actor, reason=reason,
+                                          language=lang)  # fmt: skip
+    return _out(app, caller, lang)
 
 
 @router.post("/{app_id}/reject", response_model=ApplicationOut, summary="Reject")
@@ -103,10 +179,12 @@ async def reject(
     body: Decision | None = None,
     caller: Caller = Depends(EXPANSION),
     service: Service = Depends(get_service),
+    lang: str = Depends(language),
 ) -> ApplicationOut:
-    """Reject a pending application (a reason is required); its reservation ends."""
+    """Reject a pending application (a reason is required); its reservation ends. 409 saying
+    why for one that is not pending."""
     if body is None or not body.reason:
         raise InputError("a reason is required to reject", column="reason")
     app = await run_in_threadpool(service.reject_application, app_id, actor=caller.actor,
-                                  reason=body.reason)  # fmt: skip
-    return _out(app)
+                                  reason=body.reason, language=lang)  # fmt: skip
+    return _out(app, caller, lang)

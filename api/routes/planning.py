@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import EXPANSION, Caller, get_service
+from api.auth import EXPANSION, Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
 from api.network_model import ScoredBatch, network_model, rub
 from api.schemas import json_as_built
@@ -29,6 +29,11 @@ from planning.scoring import FEATURE_DEFAULTS, FEATURES
 from planning.selection import select_sites
 
 __all__ = ["PLAN_MAX_CANDIDATES", "router", "score_body"]
+
+#: what a partner sees of a white-space zone (no point, id or owner is among them)
+ZONE_PROPERTIES = frozenset(
+    {"rank", "demand", "n_cells", "area_km2", "best_lat", "best_lon", "best_site_demand"}
+)
 
 router = APIRouter(prefix="/v1", tags=["planning"], responses=ERROR_RESPONSES)
 
@@ -136,16 +141,22 @@ async def whitespace(
     reach_m: float = Query(
         1500.0, gt=0, le=50_000, description="a point serves demand closer than this, metres"
     ),
-    caller: Caller = Depends(EXPANSION),
+    caller: Caller = Depends(get_caller),
     service: Service = Depends(get_service),
 ) -> JSONResponse:
     """Zones (merged H3 cells) with demand and no point within ``reach_m``, where a new point
     is allowed by the protection rule, ranked by the demand inside them, each with its best
-    site. Demand outside ``bbox`` is left out (a zone at the box's edge is cut there)."""
+    site. Demand outside ``bbox`` is left out (a zone at the box's edge is cut there). Every
+    role may read it: zones hold no points (a partner gets only the properties listed in
+    the schema)."""
     box = parse_bbox(bbox)
     model = network_model(service)
-    return JSONResponse(await run_in_threadpool(model.whitespace, box, limit=limit,
-                                                reach_m=reach_m))  # fmt: skip
+    doc = await run_in_threadpool(model.whitespace, box, limit=limit, reach_m=reach_m)
+    if caller.role == "partner":
+        for f in doc.get("features", []):
+            f["properties"] = {k: v for k, v in (f.get("properties") or {}).items()
+                               if k in ZONE_PROPERTIES}  # fmt: skip
+    return JSONResponse(doc)
 
 
 @router.post("/plan", **json_as_built(PlanResponse), summary="Choose sites")

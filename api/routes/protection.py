@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import orjson
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -21,10 +22,11 @@ from api.schemas import (
     json_as_built,
 )
 from api.service import Service
-from data.errors import PayloadTooLargeError
+from api.services import answers
+from data.errors import InputError, PayloadTooLargeError
 from planning.protection import BatchCheck, CheckResult
 
-__all__ = ["router"]
+__all__ = ["check_answer", "check_body", "json_response", "language", "router"]
 
 router = APIRouter(prefix="/v1/protection", tags=["protection"], responses=ERROR_RESPONSES)
 
@@ -34,20 +36,56 @@ def _name(x: object) -> str | None:
 
 
 def check_body(r: CheckResult) -> dict[str, object]:
-    """The JSON body of a :class:`CheckResult` (conflicts nearest first)."""
+    """The JSON body of a :class:`CheckResult` (conflicts nearest first), in full detail."""
     return {
         "allowed": r.allowed,
         "radius_m": r.radius_m,
         "settlement": _name(r.settlement),
         "settlement_population": int(r.settlement_population),
-        "conflicts": [
-            {
-                "point_id": str(c.point_id),
-                "distance_m": round(c.distance_m, 3),
-                "radius_m": c.radius_m,
-            }
-            for c in r.conflicts
-        ],  # fmt: skip
+        "conflicts": [answers.blocker(c, partner=False) for c in r.conflicts],
+    }
+
+
+def language(request: Request) -> str:
+    """``ru`` or ``en``: the request's ``Accept-Language``, else ``settings.language``."""
+    service: Service = request.app.state.service
+    return answers.language_of(request.headers.get("accept-language"), service.settings.language)
+
+
+def check_answer(
+    service: Service, caller: Caller, lat: float, lon: float, kind: str | None, lang: str
+) -> dict[str, object]:
+    """The body of ``POST /v1/protection/check`` for ``caller`` (both lanes answer with it).
+
+    Expansion and admin: the full detail (ids, exact distances). A partner: its kind is
+    ``partner`` (another kind: :class:`InputError`), the spot must lie in the service
+    territory (:class:`InputError`, naming swapped coordinates), blockers without ids and
+    with distances rounded to 50 m, a ``message`` in ``lang`` and, when blocked, up to 3
+    ``suggestions``.
+    """
+    if caller.role != "partner":
+        r = service.check(lat, lon, kind=kind)
+        return check_body(replace(r, conflicts=service.with_kinds(r.conflicts)))
+    if kind is not None and kind != "partner":
+        raise InputError(f"a partner checks kind 'partner' only, not {kind!r}", column="kind")
+    service.territory.require(lat, lon, language=lang)
+    r = service.check(lat, lon, kind="partner")
+    conflicts = service.with_kinds(r.conflicts)
+    sugg = [] if r.allowed else service.suggest(lat, lon, kind="partner", language=lang)
+    return {
+        "allowed": r.allowed,
+        "radius_m": r.radius_m,
+        "settlement": _name(r.settlement),
+        "settlement_population": int(r.settlement_population),
+        "conflicts": [answers.blocker(c, partner=True) for c in conflicts],
+        "message": answers.message(
+            allowed=r.allowed,
+            conflicts=conflicts,
+            language=lang,
+            suggestions=sugg,
+            radius_m=r.radius_m,
+        ),  # fmt: skip
+        "suggestions": sugg,
     }
 
 
@@ -62,10 +100,20 @@ async def check(
     body: CheckRequest,
     caller: Caller = Depends(get_caller),
     service: Service = Depends(get_service),
+    lang: str = Depends(language),
 ) -> Response:
     """Is a new point allowed here? Its radius, settlement and the blocking points (live points
-    and reserved applications), nearest first. A fast pre-check: writes re-check atomically."""
-    return json_response(check_body(service.check(body.lat, body.lon, kind=body.kind)))
+    and reserved applications, ``kind`` says which), nearest first. A fast pre-check: writes
+    re-check atomically. A partner key sees no ids and distances rounded to 50 m, gets a
+    ``message`` (Russian; English with ``Accept-Language: en``) and, when blocked, up to 3
+    ``suggestions``; its kind is ``partner`` and the spot must lie in the service territory
+    (422 otherwise). Rate limited per key (429 with ``Retry-After``)."""
+    service.limits.hit(caller.key_id, caller.role, "check", language=lang)
+    if caller.role == "partner":
+        body_ = await run_in_threadpool(check_answer, service, caller, body.lat, body.lon,
+                                        body.kind, lang)  # fmt: skip
+        return json_response(body_)
+    return json_response(check_answer(service, caller, body.lat, body.lon, body.kind, lang))
 
 
 def _batch_body(ids: list[str | None], b: BatchCheck) -> dict[str, object]:
@@ -93,6 +141,7 @@ async def check_batch(
     service: Service = Depends(get_service),
 ) -> JSONResponse:
     """Decide up to ``max_batch`` (default 100,000) candidates at once, in their order."""
+    service.limits.hit(caller.key_id, caller.role, "check")
     n = len(body.candidates)
     if n > service.settings.max_batch:
         raise PayloadTooLargeError(

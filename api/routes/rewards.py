@@ -84,8 +84,17 @@ def point_statement(
         record = PointRecord(
             point_id=point.id,
             opened_on=dt.date.fromisoformat(point.opened_on),
-            closed_days_2020=int(point.closed_days_2020 or 0),
+            closed_days_2020=(
+                frozenset(dt.date.fromisoformat(d) for d in point.closed_dates_2020.split(";"))
+                if point.closed_dates_2020
+                else int(point.closed_days_2020 or 0)
+            ),
             rating=None if point.rating is None else Decimal(repr(float(point.rating))),
+            complaint_rate_pct=(
+                None
+                if point.complaint_rate_pct is None
+                else Decimal(repr(float(point.complaint_rate_pct)))
+            ),
         )
         lines = [OrderRecord(order_id=o.order_id, point_id=o.point_id,
                              issued_on=dt.date.fromisoformat(o.issued_on), price_kop=o.price_kop,

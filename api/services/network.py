@@ -10,6 +10,7 @@ committed near the spot between the read and the write, on either backend.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import Any
@@ -27,7 +28,7 @@ __all__ = [
 #: the point fields a PATCH may change (location, radius and kind are part of the contract)
 PATCHABLE_FIELDS = frozenset(
     {"status", "address", "opened_on", "area_m2", "waiting_zone", "fitting_rooms", "rating",
-     "partner_id", "closed_days_2020"}
+     "partner_id", "closed_days_2020", "closed_dates_2020", "complaint_rate_pct"}
 )  # fmt: skip
 
 
@@ -110,34 +111,67 @@ class ProtectionWrites:
         return new
 
     def submit_application(
-        self, app: Application, *, actor: str, reservation: timedelta
+        self,
+        app: Application,
+        *,
+        actor: str,
+        reservation: timedelta,
+        admit: Callable[[Transaction], Application | None] | None = None,
     ) -> Application:
-        """Store an application with its protection decision, taken atomically; an allowed
-        one reserves its spot for ``reservation``."""
+        """Store an application with its protection decision, taken atomically: allowed,
+        it is ``pending`` and reserves its spot for ``reservation``; blocked, it is
+        ``refused`` (no reservation). Blockers that are reservations carry ``kind``
+        ``reservation`` and their ``reserved_until``.
+
+        ``admit`` (the lifecycle's own checks, run first inside the transaction) may raise,
+        or return a stored application to answer instead (nothing is written then).
+        """
         with self.store.transaction([(app.lat, app.lon, app.radius_m)]) as tx:
+            if admit is not None:
+                existing = admit(tx)
+                if existing is not None:
+                    return existing
             allowed, conflicts = self.decide_in(tx, app.lat, app.lon, app.radius_m, app.kind,
                                                 own_id=app.id)  # fmt: skip
+            ends = tx.reservation_ends([str(c.point_id) for c in conflicts])
+            conflicts = [replace(c, kind="reservation", reserved_until=ends[str(c.point_id)])
+                         if str(c.point_id) in ends else c for c in conflicts]  # fmt: skip
             app = replace(
-                app, status="pending", allowed=allowed, conflicts=conflicts,
-                created_at=tx.stamp,
+                app, status="pending" if allowed else "refused", allowed=allowed,
+                conflicts=conflicts, created_at=tx.stamp,
                 reserved_until=to_iso(tx.at + reservation) if allowed else None,
             )  # fmt: skip
             tx.insert_application(app)
-            tx.audit(actor=actor, action="application.submitted", entity="application",
-                     entity_id=app.id,
-                     detail={"allowed": allowed, "conflicts": _tuples(conflicts),
+            tx.audit(actor=actor,
+                     action="application.submitted" if allowed else "application.refused",
+                     entity="application", entity_id=app.id,
+                     detail={"allowed": allowed, "status": app.status,
+                             "conflicts": [[*t, c.kind] for t, c in
+                                           zip(_tuples(conflicts), conflicts, strict=True)],
                              "reserved_until": app.reserved_until})  # fmt: skip
         return app
 
     def approve_application(
-        self, app_id: str, *, actor: str, reason: str | None = None
+        self,
+        app_id: str,
+        *,
+        actor: str,
+        reason: str | None = None,
+        admit: Callable[[Transaction, Application], None] | None = None,
     ) -> tuple[Application, Point]:
         """Turn a pending application into an active point in one transaction with the
-        protection check; :class:`ProtectionConflict` if the rule forbids it."""
+        protection check; :class:`ProtectionConflict` if the rule forbids it.
+
+        ``admit(tx, app)`` (the lifecycle's checks: not refused, expired, withdrawn) runs
+        first inside the transaction and raises to refuse; without it any stored
+        ``pending`` application is taken.
+        """
         first = self.store.get_application(app_id)  # NotFoundError before locking
         with self.store.transaction([(first.lat, first.lon, first.radius_m)]) as tx:
             app = tx.get_application(app_id)
-            if app.status != "pending":
+            if admit is not None:
+                admit(tx, app)
+            elif app.status != "pending":
                 raise ConflictError(f"application {app_id!r} is {app.status} already")
             decision = self.decide_in(tx, app.lat, app.lon, app.radius_m, app.kind,
                                       own_id=app.id)  # fmt: skip
@@ -160,7 +194,7 @@ class ProtectionWrites:
                 entity="application",
                 entity_id=app_id,
                 reason=reason,
-                detail={"point_id": point.id},
+                detail={"point_id": point.id, "from": "pending"},
             )
             tx.audit(actor=actor, action="point.created", entity="point", entity_id=point.id,
                      reason=f"approved application {app_id}",

@@ -134,15 +134,23 @@ class Point:
     updated_at: str = ""
     closed_days_2020: int | None = None
     """days closed in April-May 2020 (pandemic extension of the double reward rate)"""
+    complaint_rate_pct: float | None = None
+    """complaints, percent of issued items (service-quality bonus tiers)"""
+    closed_dates_2020: str | None = None
+    """the closed days themselves when given as days: ISO days joined by ``;`` (then
+    ``closed_days_2020`` is their count)"""
 
 
 @dataclass(frozen=True)
 class Application:
     """A partner's application for a location, with the protection decision at submission.
 
-    ``status``: ``pending`` (under review), ``approved`` or ``rejected``. A
-    pending application that was ``allowed`` reserves its spot until
-    ``reserved_until`` (ISO UTC).
+    ``status`` as stored: ``pending`` (allowed at submission, under review), ``refused``
+    (blocked at submission), ``approved``, ``rejected``, ``withdrawn`` or ``expired``. A
+    pending application that was ``allowed`` reserves its spot until ``reserved_until``
+    (ISO UTC); once that has passed it is expired whatever is stored (the lifecycle,
+    ``api/services/onboarding.py``, reads it so). ``forecast`` is what scoring said at
+    submission (JSON-able: ``score``, ``expected_turnover_rub``, ...), or None.
     """
 
     id: str
@@ -166,6 +174,7 @@ class Application:
     decided_at: str | None = None
     decided_by: str | None = None
     decision_reason: str | None = None
+    forecast: dict[str, Any] | None = None
 
     def reserves(self, at: datetime) -> bool:
         """Whether this application protects its spot at time ``at``."""
@@ -278,11 +287,16 @@ _IN_CHUNK = 500
 
 
 def _conflicts_json(conflicts: Sequence[Conflict]) -> str:
-    return json.dumps([[str(c.point_id), c.distance_m, c.radius_m] for c in conflicts])
+    return json.dumps([[str(c.point_id), c.distance_m, c.radius_m, c.kind, c.reserved_until]
+                       for c in conflicts])  # fmt: skip
 
 
 def _conflicts_from_json(text: str) -> list[Conflict]:
-    return [Conflict(str(i), float(d), float(r)) for i, d, r in json.loads(text)]
+    # rows written before version 4 hold only (id, distance, radius)
+    return [Conflict(str(c[0]), float(c[1]), float(c[2]),
+                     str(c[3]) if len(c) > 3 and c[3] else "point",
+                     str(c[4]) if len(c) > 4 and c[4] else None)
+            for c in json.loads(text)]  # fmt: skip
 
 
 class Store(ABC):
@@ -364,11 +378,15 @@ class Store(ABC):
         self,
         *,
         partner_id: str | None = None,
-        status: str | None = None,
+        status: str | Sequence[str] | None = None,
         limit: int = 100,
         after: str | None = None,
+        reserved_until_before: str | None = None,
+        reserved_until_after: str | None = None,
     ) -> list[Application]:
-        """Applications ordered by id, ids greater than ``after``."""
+        """Applications ordered by id, ids greater than ``after``; ``status`` one stored
+        status or any of several; ``reserved_until_before`` / ``_after`` (ISO UTC): only
+        those whose ``reserved_until`` is ``<=`` / ``>`` it (NULL matches neither)."""
 
     @abstractmethod
     def reservations(self) -> list[Application]:
@@ -535,14 +553,53 @@ class Transaction:
 
     def decide_application(
         self, app_id: str, *, status: str, actor: str, reason: str | None,
-        point_id: str | None = None,
-    ) -> None:  # fmt: skip
-        """Record the decision on an application (status, who, why, when, its point)."""
-        self._cur.execute(
-            "UPDATE applications SET status = ?, point_id = ?, decided_at = ?, "
-            "decided_by = ?, decision_reason = ? WHERE id = ?",
-            [status, point_id, self.stamp, actor, reason, app_id],
-        )
+        point_id: str | None = None, expect_status: str | None = None,
+    ) -> bool:  # fmt: skip
+        """Record the decision on an application (status, who, why, when, its point);
+        with ``expect_status`` only if it is stored with that status. Whether it changed."""
+        sql = ("UPDATE applications SET status = ?, point_id = ?, decided_at = ?, "
+               "decided_by = ?, decision_reason = ? WHERE id = ?")  # fmt: skip
+        params: list[Any] = [status, point_id, self.stamp, actor, reason, app_id]
+        if expect_status is not None:
+            sql += " AND status = ?"
+            params.append(expect_status)
+        cur = self._cur.execute(sql, params)
+        return bool(getattr(cur.cur, "rowcount", 1))
+
+    def find_applications(
+        self,
+        *,
+        partner_id: str | None = None,
+        status: str | Sequence[str] | None = None,
+        reserved_until_before: str | None = None,
+        reserved_until_after: str | None = None,
+        limit: int = 10_000,
+    ) -> list[Application]:
+        """Applications as :meth:`Store.list_applications` selects them, read inside this
+        transaction."""
+        return self._store._apps_in(self._cur, partner_id=partner_id, status=status,
+                                    reserved_until_before=reserved_until_before,
+                                    reserved_until_after=reserved_until_after,
+                                    limit=limit, after=None)  # fmt: skip
+
+    def reservation_ends(self, ids: Collection[str]) -> dict[str, str]:
+        """``application id -> reserved_until`` of those of ``ids`` that are live
+        reservations now (the others, e.g. point ids, are left out)."""
+        if not ids:
+            return {}
+        sql, kinds = self._store._reservation_sql()
+        chunk = sorted(ids)[:_IN_CHUNK]
+        rows = self._cur.execute(
+            f"SELECT id, reserved_until FROM applications WHERE {sql} "
+            f"AND id IN ({', '.join('?' * len(chunk))})",
+            [True, self.stamp, *kinds, *chunk],
+        ).fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def lock_name(self, name: str) -> None:
+        """Serialise this transaction against every other that locks ``name`` (e.g. one
+        partner's quota); held until it ends. Take it after the spot locks."""
+        self._store._lock_name(self._cur, name)
 
     def audit(
         self,
@@ -592,6 +649,10 @@ class SqlStore(Store):
     @abstractmethod
     def _schema(self) -> list[str]:
         """The backend's migration scripts, in order."""
+
+    def _lock_name(self, cur: _Cursor, name: str) -> None:
+        """Take a named lock till the transaction ends (default: none needed, the backend's
+        write transactions are serialised already)."""
 
     def _execute_script(self, cur: _Cursor, script: str) -> None:
         for stmt in script.split(";\n"):
@@ -739,6 +800,7 @@ class SqlStore(Store):
     def _app(row: Sequence[Any]) -> Application:
         d = dict(zip(_APP_COLS, row, strict=True))
         d["conflicts"] = _conflicts_from_json(d["conflicts"])
+        d["forecast"] = None if d["forecast"] is None else json.loads(d["forecast"])
         d["allowed"] = bool(d["allowed"])
         if d["waiting_zone"] is not None:
             d["waiting_zone"] = bool(d["waiting_zone"])
@@ -754,6 +816,8 @@ class SqlStore(Store):
     def _insert_app(self, cur: _Cursor, a: Application) -> None:
         values = [getattr(a, c) for c in _APP_COLS]
         values[_APP_COLS.index("conflicts")] = _conflicts_json(a.conflicts)
+        if a.forecast is not None:
+            values[_APP_COLS.index("forecast")] = json.dumps(a.forecast, default=str)
         cur.execute(
             f"INSERT INTO applications ({', '.join(_APP_COLS)}) VALUES "
             f"({', '.join('?' * len(_APP_COLS))})",
@@ -900,16 +964,43 @@ class SqlStore(Store):
         self,
         *,
         partner_id: str | None = None,
-        status: str | None = None,
+        status: str | Sequence[str] | None = None,
         limit: int = 100,
         after: str | None = None,
+        reserved_until_before: str | None = None,
+        reserved_until_after: str | None = None,
+    ) -> list[Application]:
+        with self._read() as cur:
+            return self._apps_in(cur, partner_id=partner_id, status=status, limit=limit,
+                                 after=after, reserved_until_before=reserved_until_before,
+                                 reserved_until_after=reserved_until_after)  # fmt: skip
+
+    def _apps_in(
+        self,
+        cur: _Cursor,
+        *,
+        partner_id: str | None,
+        status: str | Sequence[str] | None,
+        limit: int,
+        after: str | None,
+        reserved_until_before: str | None,
+        reserved_until_after: str | None,
     ) -> list[Application]:
         where: list[str] = []
         params: list[Any] = []
-        for col, val in (("partner_id", partner_id), ("status", status)):
-            if val is not None:
-                where.append(f"{col} = ?")
-                params.append(val)
+        if partner_id is not None:
+            where.append("partner_id = ?")
+            params.append(partner_id)
+        if status is not None:
+            statuses = [status] if isinstance(status, str) else list(status)
+            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            params += statuses
+        if reserved_until_before is not None:
+            where.append("reserved_until <= ?")
+            params.append(reserved_until_before)
+        if reserved_until_after is not None:
+            where.append("reserved_until > ?")
+            params.append(reserved_until_after)
         if after is not None:
             where.append("id > ?")
             params.append(after)
@@ -917,8 +1008,7 @@ class SqlStore(Store):
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id LIMIT ?"
-        with self._read() as cur:
-            rows = cur.execute(sql, [*params, int(limit)]).fetchall()
+        rows = cur.execute(sql, [*params, int(limit)]).fetchall()
         return [self._app(r) for r in rows]
 
     def reservations(self) -> list[Application]:

@@ -83,6 +83,9 @@ class PostgisStore(SqlStore):
             [keys],
         )
 
+    def _lock_name(self, cur: _Cursor, name: str) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [f"pvz:{name}"])
+
     def _neighbour_rows(
         self, cur: _Cursor, lat: float, lon: float, reach_m: float, now: str
     ) -> list[tuple[Any, ...]]:

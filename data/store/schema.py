@@ -52,6 +52,18 @@ CREATE INDEX model_calibrations_created ON model_calibrations (created_at, id);
 CREATE INDEX orders_issued ON orders (issued_on);
 """
 
+# version 5: partner onboarding. An application keeps the forecast computed at submission
+# (JSON: score, expected turnover and reward, and whatever a forecast adds later); a point
+# keeps its complaint rate and, when given as days, its pandemic closure days (ISO days
+# joined by ';'). Applications blocked at submission read 'refused' (they never held a spot).
+_ONBOARDING = """
+ALTER TABLE applications ADD COLUMN forecast TEXT;
+ALTER TABLE points ADD COLUMN complaint_rate_pct DOUBLE PRECISION;
+ALTER TABLE points ADD COLUMN closed_dates_2020 TEXT;
+UPDATE applications SET status = 'refused' WHERE status = 'pending' AND NOT allowed;
+CREATE INDEX applications_partner_status ON applications (partner_id, status, reserved_until);
+"""
+
 _TABLES = """
 CREATE TABLE points (
     id            TEXT PRIMARY KEY,
@@ -136,6 +148,7 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     _ORDERS,
     _ORDER_EVENTS,
     _CALIBRATIONS,
+    _ONBOARDING,
 ]
 
 POSTGIS_MIGRATIONS: list[str] = [
@@ -162,4 +175,5 @@ FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
     _ORDERS,
     _ORDER_EVENTS,
     _CALIBRATIONS,
+    _ONBOARDING,
 ]

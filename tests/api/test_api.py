@@ -106,8 +106,13 @@ def test_check(api: Api) -> None:
     body = r.json()
     assert body["allowed"] is False and body["radius_m"] == 500.0 and body["settlement"] == "Москва"
     assert body["settlement_population"] == 13_010_112
-    assert body["conflicts"] == [{"point_id": "P1", "distance_m": 300.0, "radius_m": 500.0}]
-    r = api.call("POST", "/v1/protection/check", "partner",
+    # a partner sees no id, the distance rounded to 50 m (tests/api/test_onboarding.py)
+    assert body["conflicts"] == [{"point_id": None, "kind": "point", "distance_m": 300.0,
+                                  "radius_m": 500.0, "reserved_until": None}]  # fmt: skip
+    r = api.call("POST", "/v1/protection/check", "expansion", json={"lat": lat, "lon": lon})
+    assert r.json()["conflicts"] == [{"point_id": "P1", "kind": "point", "distance_m": 300.0,
+                                      "radius_m": 500.0, "reserved_until": None}]  # fmt: skip
+    r = api.call("POST", "/v1/protection/check", "expansion",
                  json={"lat": lat, "lon": lon, "kind": "postamat"})  # fmt: skip
     assert r.json()["allowed"] is True
     # closed points do not protect; across the antimeridian
@@ -218,8 +223,12 @@ def test_application_flow_and_isolation(api: Api) -> None:
     r = api.call("POST", "/v1/applications", "other", json={"lat": lat2, "lon": lon2})
     a2 = r.json()
     assert r.status_code == 201 and a2["allowed"] is False and a2["reserved_until"] is None
-    assert a2["conflicts"][0]["point_id"] == a1["id"]
-    chk = api.call("POST", "/v1/protection/check", "other", json={"lat": lat2, "lon": lon2}).json()
+    assert a2["status"] == "refused" and a2["conflicts"][0]["point_id"] is None  # private
+    assert a2["conflicts"][0]["kind"] == "reservation"
+    full = api.call("GET", f"/v1/applications/{a2['id']}", "expansion").json()
+    assert full["conflicts"][0]["point_id"] == a1["id"]
+    chk = api.call("POST", "/v1/protection/check", "expansion",
+                   json={"lat": lat2, "lon": lon2}).json()  # fmt: skip
     assert chk["conflicts"][0]["point_id"] == a1["id"]
     # isolation: a partner sees and reads only its own applications and points
     mine = api.call("GET", "/v1/applications", "partner").json()["applications"]
@@ -234,9 +243,10 @@ def test_application_flow_and_isolation(api: Api) -> None:
     error(api.call("POST", f"/v1/applications/{a1['id']}/approve", "partner"), 403)
     every = api.call("GET", "/v1/applications", "expansion").json()["applications"]
     assert len(every) == 2
-    # approval is re-checked: a2 is blocked by a1's reservation
-    body = error(api.call("POST", f"/v1/applications/{a2['id']}/approve", "expansion"), 409)
-    assert body["detail"][0]["point_id"] == a1["id"]
+    # a2 was refused at submission: it cannot be approved, and the 409 says why
+    body = error(api.call("POST", f"/v1/applications/{a2['id']}/approve", "expansion"), 409,
+                 "conflict")  # fmt: skip
+    assert a2["id"] in body["message"] and "при подаче" in body["message"]
     r = api.call("POST", f"/v1/applications/{a1['id']}/approve", "expansion",
                  json={"reason": "site visit OK"})  # fmt: skip
     assert r.status_code == 200 and r.json()["status"] == "approved"
@@ -244,15 +254,15 @@ def test_application_flow_and_isolation(api: Api) -> None:
     assert api.call("GET", f"/v1/points/{point_id}", "partner").json()["partner_id"] == "acme"
     error(api.call("POST", f"/v1/applications/{a1['id']}/approve", "expansion"), 409, "conflict")
     error(api.call("POST", f"/v1/applications/{a2['id']}/reject", "expansion"), 422)
-    r = api.call("POST", f"/v1/applications/{a2['id']}/reject", "expansion",
-                 json={"reason": "taken"})  # fmt: skip
-    assert r.json()["status"] == "rejected" and r.json()["decision_reason"] == "taken"
+    error(api.call("POST", f"/v1/applications/{a2['id']}/reject", "expansion",
+                   json={"reason": "taken"}), 409, "conflict")  # fmt: skip
     error(api.call("POST", "/v1/applications/nope/approve", "expansion"), 404)
     error(api.call("POST", "/v1/applications/nope/reject", "expansion", json={"reason": "x"}), 404)
-    assert api.call("GET", "/v1/applications?status=rejected", "admin").json()["applications"][0][
+    assert api.call("GET", "/v1/applications?status=refused", "admin").json()["applications"][0][
         "id"] == a2["id"]  # fmt: skip
     actions = [e["action"] for e in api.call("GET", "/v1/audit-log", "admin").json()]
-    assert actions[-3:] == ["application.approved", "point.created", "application.rejected"]
+    assert actions[-4:] == ["application.submitted", "application.refused",
+                            "application.approved", "point.created"]  # fmt: skip
 
 
 # ---------------------------------------------------------------- bad input
@@ -343,7 +353,9 @@ def test_application_score_hook(api: Api) -> None:
     api.service.scorer = None  # the app sets the network model's scorer (test_api_planning.py)
     assert api.call("POST", "/v1/applications", "partner", json=body).json()["score"] is None
     api.service.scorer = lambda app: 0.75 if app.partner_id == "acme" else float("nan")
+    body = {"lat": 62.6, "lon": 62.6}  # (the same spot again returns the first application)
     assert api.call("POST", "/v1/applications", "partner", json=body).json()["score"] == 0.75
+    body = {"lat": 62.7, "lon": 62.7}
     assert api.call("POST", "/v1/applications", "other", json=body).json()["score"] is None
 
     def broken(app: Any) -> float:

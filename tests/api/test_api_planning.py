@@ -81,8 +81,8 @@ WS = "/v1/whitespace?bbox=36.8,55.4,38.4,56.1&limit=5"
 def test_roles(api: Api, who: str | None, method: str, path: str, body: Any) -> None:
     before = api.state()
     r = api.call(method, path, who, json=body)
-    if who in ("admin", "expansion"):
-        assert r.status_code == 200, r.text
+    if who in ("admin", "expansion") or (who == "partner" and path == WS):
+        assert r.status_code == 200, r.text  # a partner reads white space as zones (issue 12)
     elif who == "partner":
         error(r, 403, "forbidden")
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,17 +169,24 @@ def test_reservation_blocks_until_decided_or_expired(store: Store) -> None:
     a2 = writes(store).submit_application(app("A2", *at(*MOSCOW, 0, 200), partner="p2"), actor="p2",
                                   reservation=DAY)  # fmt: skip
     assert not a2.allowed and a2.conflicts[0].point_id == "A1" and a2.reserved_until is None
+    assert a2.status == "refused" and a2.conflicts[0].kind == "reservation"
+    assert a2.conflicts[0].reserved_until == a1.reserved_until
+    assert store.get_application("A2").conflicts == a2.conflicts  # stored with its kind
     with pytest.raises(ProtectionConflict):
         writes(store).create_point(pt("P1", *at(*MOSCOW, 90, 100)), actor="t")
-    with pytest.raises(ProtectionConflict):  # the reservation blocks approval of the second
+    with pytest.raises(ConflictError):  # refused: it holds nothing and cannot be approved
         writes(store).approve_application("A2", actor="e")
+    # a pending application blocked by a reservation taken after its own expired
     store.reject_application("A1", actor="e", reason="no")
     assert store.reservations() == []
-    approved, point = writes(store).approve_application("A2", actor="e", reason="ok")
+    a2 = writes(store).submit_application(replace(a2, id="A2b", status="pending"), actor="p2",
+                                          reservation=DAY)  # fmt: skip
+    assert a2.status == "pending"
+    approved, point = writes(store).approve_application("A2b", actor="e", reason="ok")
     assert approved.status == "approved" and approved.point_id == point.id
     assert store.get_point(point.id).partner_id == "p2"
     with pytest.raises(ConflictError):
-        writes(store).approve_application("A2", actor="e")
+        writes(store).approve_application("A2b", actor="e")
     with pytest.raises(ConflictError):
         store.reject_application("A1", actor="e", reason="again")
     with pytest.raises(NotFoundError):
@@ -190,7 +198,7 @@ def test_reservation_blocks_until_decided_or_expired(store: Store) -> None:
     )
     assert a4.allowed
     assert [a.id for a in store.list_applications(partner_id="p1")] == ["A1", "A3", "A4"]
-    assert [a.id for a in store.list_applications(status="approved")] == ["A2"]
+    assert [a.id for a in store.list_applications(status="approved")] == ["A2b"]
 
 
 def test_keys(store: Store) -> None:
@@ -252,3 +260,34 @@ def test_integrity_errors_are_conflicts(store: Store) -> None:
     with pytest.raises(ConflictError):  # the database's unique key, not a Python check
         store.seed_points([pt("P1", 2.0, 2.0)], actor="t", reason="t")
     assert store.get_point("P1").lat == 1.0 and store.count_points() == 1
+
+
+def test_version_4_reads_applications_stored_before_it(tmp_path: Path) -> None:
+    """An application blocked at submission and stored as ``pending`` before version 4
+    reads ``refused``; its conflicts, stored as (id, distance, radius), read as points."""
+    from data.store.schema import SQLITE_MIGRATIONS
+
+    old = open_store(f"sqlite:///{tmp_path / 'old.db'}", ProtectionPolicy(), migrate=False)
+    with old._write() as cur:  # type: ignore[attr-defined]
+        cur.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for version, script in enumerate(SQLITE_MIGRATIONS[:3], start=1):
+            old._execute_script(cur, script)  # type: ignore[attr-defined]
+            cur.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+        for aid, allowed in (("A1", True), ("A2", False)):
+            cur.execute(
+                "INSERT INTO applications (id, partner_id, lat, lon, radius_m, kind, status, "
+                "allowed, conflicts, reserved_until, created_at) VALUES "
+                "(?, 'p', 60.0, 30.0, 1000.0, 'partner', 'pending', ?, ?, ?, "
+                "'2026-01-01T00:00:00+00:00')",
+                [aid, allowed, '[["P9", 120.5, 500.0]]' if not allowed else "[]",
+                 "2999-01-01T00:00:00+00:00" if allowed else None],
+            )  # fmt: skip
+    old.close()
+    store = open_store(f"sqlite:///{tmp_path / 'old.db'}", ProtectionPolicy())
+    try:
+        a1, a2 = store.get_application("A1"), store.get_application("A2")
+        assert (a1.status, a2.status) == ("pending", "refused")
+        assert a2.conflicts[0].kind == "point" and a2.conflicts[0].point_id == "P9"
+        assert a1.forecast is None and [a.id for a in store.reservations()] == ["A1"]
+    finally:
+        store.close()

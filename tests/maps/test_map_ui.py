@@ -267,8 +267,8 @@ def test_queue_rules_expansion_and_partner(watched: Watched, live_api: LiveApi) 
     page.wait_for_selector(f"#queue-list li[data-id='{blocked['id']}']")
     assert page.locator(f"#queue-list li[data-id='{ok['id']}']").count() == 0
     page.click(f"#queue-list li[data-id='{blocked['id']}']")
-    page.wait_for_selector("#app-actions #reject")
-    assert page.locator("#approve").count() == 0
+    page.wait_for_selector("#app-check .blocked")  # refused: never reviewed, no buttons
+    assert page.locator("#approve, #reject").count() == 0
     page.select_option("#queue-status", "pending")
     page.wait_for_selector(f"#queue-list li[data-id='{taken['id']}']")
     page.click(f"#queue-list li[data-id='{taken['id']}']")
@@ -302,6 +302,11 @@ def test_queue_rules_expansion_and_partner(watched: Watched, live_api: LiveApi) 
     assert page2.locator("#approve, #reject").count() == 0
     assert "партнёр" in page2.inner_text("#who")
     shot(page2, "map_ui_partner_queue")
+    page2.click("#app-actions #withdraw")  # its own pending application: it may withdraw
+    assert taken["id"] in page2.wait_for_selector("#messages .msg.ok").inner_text()
+    r = httpx.get(f"{live_api.url}/v1/applications/{taken['id']}",
+                  headers={"X-API-Key": live_api.keys["expansion"]}, timeout=120)  # fmt: skip
+    assert r.json()["status"] == "withdrawn"
 
 
 def test_offline_tile_fallback(watched: Watched, live_api: LiveApi) -> None:

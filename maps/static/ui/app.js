@@ -592,7 +592,13 @@
     if (opts.kind) body.kind = opts.kind;
     return api("POST", "/v1/protection/check", body).then(function (res) {
       if (seq !== checkSeq) return res;
-      var conflicts = res.conflicts.filter(function (c) { return c.point_id !== opts.self; });
+      // the application's own reservation (a partner sees it without its id: at 0 m,
+      // reserved until the same moment)
+      var own = opts.features || {};
+      var conflicts = res.conflicts.filter(function (c) {
+        return c.point_id !== opts.self && !(c.point_id === null && c.kind === "reservation" &&
+          c.distance_m === 0 && c.reserved_until === own.reserved_until);
+      });
       ui.lastCheck = { lat: lat, lon: wrapLon(lon), result: res, conflicts: conflicts,
         blockers: 0, allowed: conflicts.length === 0 };
       checkLayer.clearLayers();
@@ -697,17 +703,15 @@
   var apps = {};
   function queueMatches(a) {
     var st = $("queue-status").value, q = norm($("queue-settlement").value);
-    if (st === "pending" && !(a.status === "pending" && a.allowed)) return false;
-    if (st === "refused" && !(a.status === "pending" && !a.allowed) && a.status !== "refused")
-      return false;
-    if ((st === "approved" || st === "rejected") && a.status !== st) return false;
+    // the API reads each status as of now (an expired reservation reads "expired")
+    if (st !== "all" && a.status !== st) return false;
     if (q && norm(a.settlement || "").indexOf(q) < 0) return false;
     return true;
   }
 
   function loadQueue() {
     var st = $("queue-status").value;
-    var apiStatus = st === "refused" ? "pending" : st === "all" ? "" : st;
+    var apiStatus = st === "all" ? "" : st;
     return api("GET", "/v1/applications?limit=1000" + (apiStatus ? "&status=" + apiStatus : ""))
       .then(function (res) {
         apps = {};
@@ -726,8 +730,8 @@
       var li = document.createElement("li");
       li.dataset.id = a.id;
       li.dataset.status = a.status;
-      var state = a.status === "pending" ? (a.allowed ? "allowed'>" + esc(t("allowed"))
-        : "blocked'>" + esc(t("blocked"))) : "'>" + esc(t("st_" + a.status));
+      var state = a.status === "pending" ? "allowed'>" + esc(t("allowed"))
+        : a.status === "refused" ? "blocked'>" + esc(t("blocked")) : "'>" + esc(t("st_" + a.status));
       li.innerHTML = "<b>" + esc(a.id) + "</b> · " + esc(a.settlement || t("open_country")) +
         " · <span class='" + state + "</span><br><span class='hint'>" +
         (ui.me && ui.me.role !== "partner" ? esc(t("partner")) + " " + esc(a.partner_id) + " · " : "") +
@@ -765,6 +769,10 @@
       "<div id='app-actions'></div>";
     checkAt(a.lat, a.lon, { self: a.id, target: $("app-check"), features: a, kind: a.kind,
       after: function (ok) {
+        if (ui.me && ui.me.role === "partner" && a.status === "pending" && $("app-actions")) {
+          $("app-actions").innerHTML = "<button id='withdraw'>" + esc(t("withdraw")) + "</button>";
+          $("withdraw").addEventListener("click", function () { decide(a, "withdraw"); });
+        }
         if (!canDecide) return;
         var box = $("app-actions");
         if (!box) return;
@@ -783,6 +791,7 @@
     return api("POST", "/v1/applications/" + encodeURIComponent(a.id) + "/" + verb, body)
       .then(function (res) {
         message(verb === "approve" ? t("approved_msg", { id: a.id, point: res.point_id || "" })
+          : verb === "withdraw" ? t("withdrawn_msg", { id: a.id })
           : t("rejected_msg", { id: a.id }), "ok");
         $("app-detail").innerHTML = "";
         loadQueue();
@@ -797,7 +806,8 @@
             "conflict", true);
           loadQueue();
         } else {
-          fail(verb === "approve" ? "err_approve" : "err_reject")(err);
+          fail(verb === "approve" ? "err_approve" : verb === "withdraw" ? "err_withdraw"
+            : "err_reject")(err);
         }
       });
   }
