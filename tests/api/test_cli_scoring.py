@@ -273,7 +273,9 @@ def test_plan_reads_every_file_as_russian_excel_saves_it(
     assert code == 2 and "demand" in text and not (tmp_path / "x.csv").exists()
 
 
-def test_score_demand_file_read_with_the_same_options(files: dict[str, Path], tmp_path: Path) -> None:
+def test_score_demand_file_read_with_the_same_options(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
     base = ["score", str(files["points"]), str(files["cands"]), "--no-calibrate"]
     code, text = run(*base, "--demand", str(files["demand"]), "-o", str(tmp_path / "a.csv"))
     assert code == 0, text
