@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from data.errors import InputError
@@ -424,9 +425,35 @@ def _check_territory(lat: pd.Series, lon: pd.Series, source: str) -> str | None:
     )
 
 
+def _arrow_floats(raw: pd.Series) -> npt.NDArray[np.float64] | None:
+    """A column of text cells as float64 in one pyarrow cast (blank cells NaN); None when
+    the column is not arrow text or a cell is not a plain number (the careful path then
+    names the row)."""
+    if not isinstance(raw.array, pd.arrays.ArrowStringArray):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(pa.array(raw.array))
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+    try:
+        vals = pc.cast(text, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    out: npt.NDArray[np.float64] = vals.to_numpy(zero_copy_only=False)
+    return out
+
+
 def _numeric(df: pd.DataFrame, col: str, source: str, *, required: bool) -> pd.Series:
     """Column as float; blank cells are NaN; non-numbers raise naming the row."""
     raw = df[col]
+    fast = _arrow_floats(raw)
+    if fast is not None:
+        if required and not np.isfinite(fast).all():
+            i = int(np.flatnonzero(~np.isfinite(fast))[0])
+            raise InputError("a number is required (missing or NaN)", source=source, row=i + 1,
+                             column=col)  # fmt: skip
+        return pd.Series(fast, index=raw.index)
     if raw.dtype == object or pd.api.types.is_string_dtype(raw):
         text = raw.astype(str).str.strip()
         blank = text.eq("") | raw.isna()
