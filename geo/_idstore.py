@@ -85,8 +85,8 @@ class IdStore:
         self._n_slots = 0
         self._n_live = 0
         # sorted Python hashes of the ids and their slots (dead slots dropped at rebuilds)
-        self._hkeys = np.empty(0, dtype=np.int64)
-        self._hslots = np.empty(0, dtype=np.int64)
+        # one tuple, swapped whole: a reader without the index's lock sees a matching pair
+        self._hashed = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
         self._recent: dict[Hashable, int] = {}
 
     # ---------------------------------------------------------------- reading
@@ -98,7 +98,7 @@ class IdStore:
 
     def nbytes(self) -> int:
         """Bytes held by the arrays (the inline part of text ids, the object pointers)."""
-        arrays = (self._arr, self._alive, self._hkeys, self._hslots)
+        arrays = (self._arr, self._alive, *self._hashed)
         return sum(a.nbytes for a in arrays)
 
     def find(self, pid: Hashable) -> int:
@@ -107,10 +107,10 @@ class IdStore:
         if slot is not None:
             return slot
         h = hash(pid)
-        keys = self._hkeys
+        keys, slots = self._hashed
         i = int(np.searchsorted(keys, h))
         while i < keys.size and keys[i] == h:
-            s = int(self._hslots[i])
+            s = int(slots[i])
             if self._alive[s] and self.id_of(s) == pid:
                 return s
             i += 1
@@ -193,8 +193,8 @@ class IdStore:
             same = keys[order][1:] == keys[order][:-1]
             suspects[order[1:][same]] = True
             suspects[order[:-1][same]] = True
-        if self._hkeys.size:
-            suspects |= np.isin(keys, self._hkeys)
+        if self._hashed[0].size:
+            suspects |= np.isin(keys, self._hashed[0])
         if self._recent:
             suspects |= np.fromiter((p in self._recent for p in ids), dtype=np.bool_,
                                     count=keys.size)  # fmt: skip
@@ -221,13 +221,14 @@ class IdStore:
         self._rebuild(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
 
     def _rebuild(self, keys: npt.NDArray[np.int64], slots: npt.NDArray[np.int64]) -> None:
-        keep = self._alive[self._hslots]
+        old_k, old_s = self._hashed
+        keep = self._alive[old_s]
         recent_s = np.fromiter(self._recent.values(), dtype=np.int64, count=len(self._recent))
         recent_k = _hashes(list(self._recent))
-        all_k = np.concatenate([self._hkeys[keep], recent_k, keys])
-        all_s = np.concatenate([self._hslots[keep], recent_s, slots])
+        all_k = np.concatenate([old_k[keep], recent_k, keys])
+        all_s = np.concatenate([old_s[keep], recent_s, slots])
         order = np.argsort(all_k, kind="stable")
-        self._hkeys, self._hslots = all_k[order], all_s[order]
+        self._hashed = (all_k[order], all_s[order])
         self._recent.clear()
 
     def _grow(self, need: int) -> None:
