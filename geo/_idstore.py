@@ -12,7 +12,7 @@ about 450 for a ``list`` plus a ``dict`` of Python objects.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -187,6 +187,9 @@ class IdStore:
 
     def _check_new(self, ids: Sequence[Hashable] | np.ndarray, keys: npt.NDArray[np.int64]) -> None:
         """Raise ``ValueError`` naming the first id that is repeated or already live."""
+        if keys.size <= 64:  # a few inserts (the service): direct lookups, no sorting
+            self._refuse_duplicates(ids, range(keys.size))
+            return
         suspects = np.zeros(keys.size, dtype=np.bool_)
         if keys.size > 1:
             order = np.argsort(keys, kind="stable")
@@ -198,10 +201,14 @@ class IdStore:
         if self._recent:
             suspects |= np.fromiter((p in self._recent for p in ids), dtype=np.bool_,
                                     count=keys.size)  # fmt: skip
-        if not suspects.any():
-            return
+        if suspects.any():
+            self._refuse_duplicates(ids, np.flatnonzero(suspects).tolist())
+
+    def _refuse_duplicates(
+        self, ids: Sequence[Hashable] | np.ndarray, which: Iterable[int]
+    ) -> None:
         seen: set[Hashable] = set()
-        for i in np.flatnonzero(suspects).tolist():
+        for i in which:
             pid = ids[i]
             pid = pid.item() if isinstance(pid, np.generic) else pid
             if pid in seen or self.find(pid) >= 0:
