@@ -14,6 +14,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python scripts/warm_numba.py
 	touch $@
 
 venv: $(VENV)/.installed

@@ -26,10 +26,11 @@ __all__ = [
 ]
 
 # how input files are read (CSV dialect, encoding, Excel sheet, swapped-coordinate guard)
-SEP_OPT = typer.Option(None, "--sep", help="CSV separator: ',', ';' or 'tab' (default: "
-                       "detected from the header line).")  # fmt: skip
-ENCODING_OPT = typer.Option(None, "--encoding", help="CSV encoding, e.g. utf-8 or cp1251 "
-                            "(default: UTF-8 with or without BOM, else cp1251).")  # fmt: skip
+SEP_OPT = typer.Option(None, "--sep", help="CSV separator of every input file: ',', ';' or "
+                       "'tab' (default: detected from the header line).")  # fmt: skip
+ENCODING_OPT = typer.Option(None, "--encoding", help="CSV encoding of every input file, e.g. "
+                            "utf-8 or cp1251 (default: UTF-8 with or without BOM, else "
+                            "cp1251).")  # fmt: skip
 SHEET_OPT = typer.Option(None, "--sheet", help="Excel (.xlsx) sheet name or 1-based number "
                          "(default: the first sheet).")  # fmt: skip
 ALLOW_OUTSIDE_OPT = typer.Option(False, "--allow-outside", help="Accept points outside Russia "

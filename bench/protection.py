@@ -55,6 +55,8 @@ TARGET_BUILD_S = 0.1
 TARGET_SINGLE_US = 50.0
 #: issue 18: single check p50 at most this, us (p99 under TARGET_SINGLE_US)
 TARGET_SINGLE_P50_US = 15.0
+#: issue 16: index memory per point, bytes (ids in compact arrays)
+TARGET_BYTES_PER_POINT = 150
 
 _T = TypeVar("_T")
 
@@ -174,8 +176,9 @@ def run_impl(
 
 
 def ours_nbytes_mb(impl: Ours) -> float:
-    """Bytes of the numpy arrays held by our index (ids list and dict excluded), MB."""
-    return sum(v.nbytes for v in vars(impl.idx).values() if isinstance(v, np.ndarray)) / 1e6
+    """Bytes of the numpy arrays held by our index, its id arrays included, MB."""
+    arrays = sum(v.nbytes for v in vars(impl.idx).values() if isinstance(v, np.ndarray))
+    return (arrays + impl.idx._ids.nbytes()) / 1e6
 
 
 def kdtree_breakdown(pts: Sites, cands: Sites) -> list[str]:
@@ -336,6 +339,10 @@ def targets(results: list[Result], n_points: int) -> list[str]:
         f"-> {mark(ours.single_p99_us < TARGET_SINGLE_US)} (with the geodesic of every pair, "
         f"distances=True: p50 {by['ours (distances=True)'].single_p50_us:.1f} us, p99 "
         f"{by['ours (distances=True)'].single_p99_us:.1f} us)",
+        f"- issue 16, index memory at most {TARGET_BYTES_PER_POINT} bytes per point: "
+        f"{ours.memory_mb * 1e6 / n_points:.0f} bytes -> "
+        f"{mark(ours.memory_mb * 1e6 / n_points <= TARGET_BYTES_PER_POINT)} (about 560 before: "
+        "ids in a Python list and dict, ECEF coordinates kept twice)",
     ]
 
 
@@ -463,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         "subprocess after a warm-up, the larger of the resident-set growth (/proc/self/statm, "
         "glibc mmap threshold fixed at 64 KiB and trim at 0, so native GEOS / libspatialindex "
         "/ C++ allocations count) and the tracemalloc growth (our index's own numpy arrays: "
-        f"{ours_nbytes_mb(ours):.1f} MB by nbytes, plus the id list and dict). Everything is "
+        f"{ours_nbytes_mb(ours):.1f} MB by nbytes, ids included). Everything is "
         "warmed up first (numba kernels load from the on-disk cache). Ours runs its kernels "
         f"on {threads} numba threads; every peer is single-threaded, hence the 1-thread row.",
         "",

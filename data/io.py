@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from data.errors import InputError
@@ -398,13 +399,14 @@ def in_territory(lat: Any, lon: Any) -> np.ndarray:
     return inside
 
 
-def _check_territory(lat: pd.Series, lon: pd.Series, source: str) -> None:
-    """Stop when the whole file looks swapped; warn about single rows outside Russia."""
+def _check_territory(lat: pd.Series, lon: pd.Series, source: str) -> str | None:
+    """Stop when the whole file looks swapped; the warning about single rows outside
+    Russia is returned (the caller logs it once the rows passed their own checks)."""
     la, lo = lat.to_numpy(float), lon.to_numpy(float)
     outside = ~in_territory(la, lo)
     n_out, n = int(outside.sum()), len(la)
     if not n_out:
-        return
+        return None
     swapped = outside & in_territory(lo, la)
     if 2 * n_out > n and 2 * int(swapped.sum()) > n_out:
         i = int(np.flatnonzero(swapped)[0])
@@ -417,15 +419,41 @@ def _check_territory(lat: pd.Series, lon: pd.Series, source: str) -> None:
         )
     rows = np.flatnonzero(outside) + 1
     shown = ", ".join(str(r) for r in rows[:20]) + (", ..." if len(rows) > 20 else "")
-    log.warning(
-        "%s: %d of %d row(s) lie outside Russia (rows %s); check them, or pass "
-        "--allow-outside for a network abroad", source, n_out, n, shown,
-    )  # fmt: skip
+    return (
+        f"{source}: {n_out} of {n} row(s) lie outside Russia (rows {shown}); check them, or "
+        "pass --allow-outside for a network abroad"
+    )
+
+
+def _arrow_floats(raw: pd.Series) -> npt.NDArray[np.float64] | None:
+    """A column of text cells as float64 in one pyarrow cast (blank cells NaN); None when
+    the column is not arrow text or a cell is not a plain number (the careful path then
+    names the row)."""
+    if not isinstance(raw.array, pd.arrays.ArrowStringArray):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(pa.array(raw.array))
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+    try:
+        vals = pc.cast(text, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    out: npt.NDArray[np.float64] = vals.to_numpy(zero_copy_only=False)
+    return out
 
 
 def _numeric(df: pd.DataFrame, col: str, source: str, *, required: bool) -> pd.Series:
     """Column as float; blank cells are NaN; non-numbers raise naming the row."""
     raw = df[col]
+    fast = _arrow_floats(raw)
+    if fast is not None:
+        if required and not np.isfinite(fast).all():
+            i = int(np.flatnonzero(~np.isfinite(fast))[0])
+            raise InputError("a number is required (missing or NaN)", source=source, row=i + 1,
+                             column=col)  # fmt: skip
+        return pd.Series(fast, index=raw.index)
     if raw.dtype == object or pd.api.types.is_string_dtype(raw):
         text = raw.astype(str).str.strip()
         blank = text.eq("") | raw.isna()
@@ -503,8 +531,9 @@ def read_points(
                          source=src, row=i + 1, column="id")  # fmt: skip
     out["id"] = ids
     coords = {col: _numeric(out, col, src, required=True) for col in ("lat", "lon")}
-    if not allow_outside:
-        _check_territory(coords["lat"], coords["lon"], src)
+    # a swapped file is named as such (its latitudes may exceed 90); a bad row is reported
+    # alone, without the warning about rows outside Russia (logged once all rows passed)
+    warning = None if allow_outside else _check_territory(coords["lat"], coords["lon"], src)
     for col, limit in (("lat", 90.0), ("lon", 180.0)):
         v = coords[col]
         bad = v.abs() > limit
@@ -512,7 +541,7 @@ def read_points(
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(f"must be within [-{limit:g}, {limit:g}], got {v.iloc[i]:g}",
                              source=src, row=i + 1, column=col)  # fmt: skip
-        out[col] = v
+    out["lat"], out["lon"] = coords["lat"], coords["lon"]
     if "radius_m" in out.columns:
         r = _numeric(out, "radius_m", src, required=False)
         bad = (r <= 0) | (r > 50_000)
@@ -543,6 +572,8 @@ def read_points(
         obj = vals.to_numpy(dtype=object, copy=True)
         obj[obj == ""] = None
         out[col] = pd.Series(obj, index=out.index, dtype=object)
+    if warning is not None:  # after every check of the file's own rows
+        log.warning("%s", warning)
     return out.reset_index(drop=True)
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from geo import _kernels
+from geo._idstore import IdStore
 from geo.geodesic import (
     WGS84,
     check_latlon,
@@ -117,13 +118,12 @@ class PointIndex:
         self.band_m = float(band_m)
         self.max_radius_m = float(max_radius_m)
         self._lock = threading.RLock()
-        # per slot (insertion order): coordinates, radius, id
+        # per slot (insertion order): coordinates, radius, id (Earth-centred coordinates
+        # are kept only in grid order, and computed for pending slots when scanned)
         self._lat = np.empty(0)
         self._lon = np.empty(0)
-        self._xyz = np.empty((0, 3))
         self._rad = np.empty(0)
-        self._ids: list[Hashable] = []
-        self._slot_of: dict[Hashable, int] = {}
+        self._ids = IdStore()
         self._n_slots = 0
         # the merged grid, in cell order
         self._ukeys = np.empty(0, dtype=np.int64)
@@ -132,9 +132,10 @@ class PointIndex:
         self._gxyz = np.empty((0, 3))
         self._grad = np.empty(0)
         self._galive = np.empty(0, dtype=np.bool_)
-        self._gpos_of_slot = np.empty(0, dtype=np.int64)  # -1 when not in the grid
+        self._gpos_of_slot = np.empty(0, dtype=np.int32)  # -1 when not in the grid
         self._grmax = 0.0
         self._pending: dict[int, None] = {}  # insertion-ordered set of slots
+        self._pending_xyz: tuple[IntArray, FloatArray] | None = None  # their slots, ECEF
         # reusable output buffers of single queries (used under the lock)
         self._point_buf = (np.empty((64, 2), dtype=np.int64), np.empty((64, 5)))
 
@@ -166,33 +167,27 @@ class PointIndex:
 
         With ``merge=True`` the grid is rebuilt at once (best for bulk loads).
         """
-        id_list = list(ids)
+        # integer arrays stay arrays: their ids are stored without Python objects
+        id_list = ids if isinstance(ids, np.ndarray) and ids.dtype.kind in "iu" else list(ids)
         la, lo = validate_latlon(lat, lon)
         rad = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), la.shape).copy()
         if len(id_list) != la.size:
             raise ValueError(f"{len(id_list)} ids for {la.size} coordinates")
         self._check_radii(rad)
         with self._lock:
-            fresh = set(id_list)
-            if len(fresh) != len(id_list) or not self._slot_of.keys().isdisjoint(fresh):
-                seen: set[Hashable] = set()
-                for pid in id_list:
-                    if pid in self._slot_of or pid in seen:
-                        raise ValueError(f"duplicate point id {pid!r}")
-                    seen.add(pid)
+            self._ids.add(id_list)  # raises on a duplicate before anything is stored
             first = self._n_slots
             n = la.size
             self._grow(first + n)
             sl = slice(first, first + n)
             self._lat[sl], self._lon[sl], self._rad[sl] = la, lo, rad
-            self._xyz[sl] = ecef_m(la, lo)
             self._gpos_of_slot[sl] = -1
-            self._ids.extend(id_list)
-            self._slot_of.update(zip(id_list, range(first, first + n), strict=True))
-            self._pending.update(dict.fromkeys(range(first, first + n)))
             self._n_slots = first + n
-            if merge or len(self._pending) > _PENDING_LIMIT:
-                self.merge()
+            if merge or len(self._pending) + n > _PENDING_LIMIT:
+                self.merge()  # the new slots go straight to the grid
+            else:
+                self._pending.update(dict.fromkeys(range(first, first + n)))
+                self._pending_xyz = None
 
     def insert(self, pid: Hashable, lat: float, lon: float, radius_m: float) -> None:
         """Insert one point (visible to the next query)."""
@@ -201,9 +196,10 @@ class PointIndex:
     def delete(self, pid: Hashable) -> None:
         """Remove a point; raises ``KeyError`` if the id is unknown."""
         with self._lock:
-            slot = self._slot_of.pop(pid)
+            slot = self._ids.delete(pid)
             if slot in self._pending:
                 del self._pending[slot]
+                self._pending_xyz = None
             else:
                 self._galive[self._gpos_of_slot[slot]] = False
                 self._gpos_of_slot[slot] = -1
@@ -211,22 +207,24 @@ class PointIndex:
     def merge(self) -> None:
         """Rebuild the grid from every live point (pending inserts included)."""
         with self._lock:
-            slots = np.fromiter(self._slot_of.values(), dtype=np.int64, count=len(self._slot_of))
-            slots.sort()
-            keys = _kernels.cell_keys(self._xyz[slots], self.cell_m)
+            slots = self._ids.live_slots()
+            xyz = ecef_m(self._lat[slots], self._lon[slots])
+            keys = _kernels.cell_keys(xyz, self.cell_m)
             order = np.argsort(keys, kind="stable")
             keys = keys[order]
             slots = slots[order]
             self._ukeys, first = np.unique(keys, return_index=True)
             self._starts = np.append(first, keys.size).astype(np.int64)
             self._gslot = slots
-            self._gxyz = np.ascontiguousarray(self._xyz[slots])
+            self._gxyz = np.ascontiguousarray(xyz[order])
+            del xyz
             self._grad = self._rad[slots].copy()
             self._galive = np.ones(slots.size, dtype=np.bool_)
             self._gpos_of_slot[: self._n_slots] = -1
-            self._gpos_of_slot[slots] = np.arange(slots.size)
+            self._gpos_of_slot[slots] = np.arange(slots.size, dtype=np.int32)
             self._grmax = float(self._grad.max()) if slots.size else 0.0
             self._pending.clear()
+            self._pending_xyz = None
 
     def _grow(self, need: int) -> None:
         cap = self._lat.size
@@ -237,10 +235,7 @@ class PointIndex:
             arr = np.empty(new)
             arr[:cap] = getattr(self, name)
             setattr(self, name, arr)
-        xyz = np.empty((new, 3))
-        xyz[:cap] = self._xyz
-        self._xyz = xyz
-        pos = np.full(new, -1, dtype=np.int64)
+        pos = np.full(new, -1, dtype=np.int32)
         pos[:cap] = self._gpos_of_slot
         self._gpos_of_slot = pos
 
@@ -254,38 +249,32 @@ class PointIndex:
 
     # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
-        return len(self._slot_of)
+        return len(self._ids)
 
     def __contains__(self, pid: object) -> bool:
-        return pid in self._slot_of
+        return pid in self._ids
 
     def ids_of(self, slots: npt.ArrayLike) -> npt.NDArray[np.object_]:
-        """Point ids of internal slots, as an object array."""
-        s = np.asarray(slots, dtype=np.int64)
-        out = np.empty(s.size, dtype=object)
-        ids = self._ids
-        for k, v in enumerate(s.tolist()):
-            out[k] = ids[v]
-        return out
+        """Point ids of internal slots, as an object array (integer ids as Python ints,
+        text ids as Python strs, other ids as given)."""
+        return self._ids.ids_of(np.asarray(slots, dtype=np.int64))
 
     def id_of(self, slot: int) -> Hashable:
         """Point id of one internal slot."""
-        return self._ids[slot]
+        return self._ids.id_of(slot)
 
     def slot_of(self, pid: Hashable) -> int:
         """Internal slot of a live point id; raises ``KeyError`` if unknown."""
-        return self._slot_of[pid]
+        return self._ids.slot_of(pid)
 
     def point(self, pid: Hashable) -> tuple[float, float, float]:
         """``(lat, lon, radius_m)`` of a live point; raises ``KeyError`` if unknown."""
-        s = self._slot_of[pid]
+        s = self._ids.slot_of(pid)
         return float(self._lat[s]), float(self._lon[s]), float(self._rad[s])
 
     def live_slots(self) -> IntArray:
         """Slots of every live point, ascending (insertion order)."""
-        slots = np.fromiter(self._slot_of.values(), dtype=np.int64, count=len(self._slot_of))
-        slots.sort()
-        return slots
+        return self._ids.live_slots()
 
     def coords(self, slots: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
         """``lat, lon, radius_m`` arrays of the given slots."""
@@ -514,8 +503,11 @@ class PointIndex:
     def _pending_pairs(
         self, qxyz: FloatArray, rq: FloatArray
     ) -> tuple[IntArray, IntArray, FloatArray, npt.NDArray[np.int8], FloatArray, FloatArray]:
-        slots = np.fromiter(self._pending, dtype=np.int64, count=len(self._pending))
-        d2 = ((qxyz[:, None, :] - self._xyz[slots][None, :, :]) ** 2).sum(axis=2)
+        if self._pending_xyz is None:
+            s = np.fromiter(self._pending, dtype=np.int64, count=len(self._pending))
+            self._pending_xyz = s, ecef_m(self._lat[s], self._lon[s])
+        slots, pxyz = self._pending_xyz
+        d2 = ((qxyz[:, None, :] - pxyz[None, :, :]) ** 2).sum(axis=2)
         r = np.maximum(rq[:, None], self._rad[slots][None, :])
         hit_q, hit_p = np.nonzero(d2 < (r + self.band_m) ** 2)
         chord = np.sqrt(d2[hit_q, hit_p])

@@ -19,6 +19,7 @@ from api.cli import (
     read_options,
 )
 from api.loaders import load_policy, load_settlements
+from api.wording import count
 from data.io import read_points, write_table
 from geo.settlements import SettlementLookup
 from planning.demo import demo_candidates, demo_network
@@ -94,8 +95,9 @@ def check(
     write_table(table, out)
     n_ok = int(res.allowed.sum())
     typer.echo(
-        f"{len(table)} candidates checked against {len(net.index)} live points: "
-        f"{n_ok} allowed, {len(table) - n_ok} blocked -> {out} ({len(table)} rows written)"
+        f"{count(len(table), 'candidate')} checked against {count(len(net.index), 'live point')}"
+        f": {n_ok:,} allowed, {len(table) - n_ok:,} blocked -> {out} "
+        f"({count(len(table), 'row')} written)"
     )
 
 
@@ -119,7 +121,9 @@ def audit(
     net, _ = load_network(points, load_policy(policy), load_settlements(boundaries), **read)
     res = net.audit()
     write_table(res.to_frame(), out)
-    typer.echo(f"{len(net.index)} live points audited: {len(res)} violating pairs -> {out}")
+    typer.echo(f"{count(len(net.index), 'live point')} audited: "
+               f"{count(len(res), 'violating pair')} -> {out} ({count(len(res), 'row')} "
+               "written)")  # fmt: skip
 
 
 @command("demo")
@@ -134,7 +138,8 @@ def demo(
     df = demo_network(n, seed=seed, violations=violations, verbose=verbose)
     write_table(df, out)
     live = int(np.isin(df["status"], ["active", "paused"]).sum())
-    typer.echo(f"{len(df)} demo points ({live} active or paused) -> {out}")
+    typer.echo(f"{count(len(df), 'demo point')} ({live:,} active or paused) -> {out} "
+               f"({count(len(df), 'row')} written)")  # fmt: skip
 
 
 @command("demo-candidates")
@@ -152,4 +157,4 @@ def demo_candidates_cmd(
     pts = read_points(points, **read_options(sep, encoding, sheet, allow_outside))
     df = demo_candidates(pts, n, seed=seed)
     write_table(df, out)
-    typer.echo(f"{len(df)} demo candidates -> {out}")
+    typer.echo(f"{count(len(df), 'demo candidate')} -> {out} ({count(len(df), 'row')} written)")

@@ -50,11 +50,24 @@ DEMAND_OPT = typer.Option(
 TURNOVER_COLUMNS = ("turnover_rub", "monthly_turnover_rub", "turnover")
 
 
-def read_demand(path: Path | None, *, bbox: tuple[float, float, float, float] | None) -> Demand:
-    """A demand file, or the settlement surface (places inside ``bbox``) when no file is given."""
+def read_demand(
+    path: Path | None,
+    *,
+    bbox: tuple[float, float, float, float] | None,
+    sep: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    **_: object,
+) -> Demand:
+    """A demand file, or the settlement surface (places inside ``bbox``) when no file is given.
+
+    ``sep``, ``encoding`` and ``sheet`` are the file-reading options of the command (as
+    for its points, :func:`api.cli.read_options`); other options are ignored.
+    """
     if path is None:
         return settlement_demand(load_places(), bbox=bbox)
-    return demand_from_frame(read_table(path), source=str(path))
+    table = read_table(path, sep=sep, encoding=encoding, sheet=sheet)
+    return demand_from_frame(table, source=str(path))
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -239,7 +252,7 @@ def score(
         turnover = orders_turnover(orders, months, pts, serving, str(points))
     elif months:
         raise InputError("--month needs --orders ORDERS.csv")
-    dem = read_demand(demand, bbox=_around([serving, cand], reach_m))
+    dem = read_demand(demand, bbox=_around([serving, cand], reach_m), **read)
     params = HuffParams(decay=decay_form, reach_m=reach_m)  # type: ignore[arg-type]
     model = HuffModel(dem, serving["lat"], serving["lon"], features=point_feats,
                       point_ids=serving["id"].tolist(), params=params)  # fmt: skip
@@ -330,7 +343,7 @@ def whitespace(
     pol = load_policy(policy)
     read = read_options(sep, encoding, sheet, allow_outside)
     net, _ = load_network(points, pol, load_settlements(boundaries), **read)
-    dem = read_demand(demand, bbox=box)
+    dem = read_demand(demand, bbox=box, **read)
     if box is not None and demand is not None:
         dem = dem.subset(in_bbox(dem.lat, dem.lon, box))
     zones = find_whitespace(dem, net, reach_m=reach_m, resolution=resolution)
@@ -372,6 +385,10 @@ def plan(
                                                 "(default: the policy's protecting statuses)."),
     policy: Path | None = POLICY_OPT,
     boundaries: Path | None = BOUNDS_OPT,
+    sep: str | None = SEP_OPT,
+    encoding: str | None = ENCODING_OPT,
+    sheet: str | None = SHEET_OPT,
+    allow_outside: bool = ALLOW_OUTSIDE_OPT,
 ) -> None:  # fmt: skip
     """Choose up to K new candidates that add the most demand to what the network serves.
 
@@ -397,9 +414,10 @@ def plan(
     kinds_on = _names("--serving-kinds", serving_kinds, pol.protecting_kinds, pol.kinds)
     statuses_on = _names("--serving-statuses", serving_statuses, pol.protecting_statuses,
                          pol.statuses)  # fmt: skip
-    net, pts = load_network(points, pol, load_settlements(boundaries))
-    cand = read_points(candidates, kinds=pol.kinds, allow_status=False)
-    dem = read_demand(demand, bbox=None)
+    read = read_options(sep, encoding, sheet, allow_outside)
+    net, pts = load_network(points, pol, load_settlements(boundaries), **read)
+    cand = read_points(candidates, kinds=pol.kinds, allow_status=False, **read)
+    dem = read_demand(demand, bbox=None, **read)
     existing = None
     if not ignore_existing:
         kind_col = pts["kind"].fillna(pol.default_kind) if "kind" in pts else pol.default_kind

@@ -75,12 +75,25 @@ def test_check_csv(files: dict[str, Path]) -> None:
     assert got.loc["c5", "conflict_ids"] == "Y"
     assert float(got.loc["c5", "nearest_distance_m"]) == pytest.approx(500, abs=1e-3)
     assert "5 candidates checked against 3 live points: 2 allowed, 3 blocked" in text
+    assert "(5 rows written)" in text
     # the settlement that decided each radius (Moscow, named as the lookup names it);
     # open country by the antimeridian
     moscow = SettlementLookup(load_places()).locate([55.7520], [37.6175])
     assert got.loc["c1", "settlement"] == moscow.name[0]
     assert int(got.loc["c1", "settlement_population"]) == moscow.population[0] > 10_000_000
     assert (got.loc["c5", "settlement"], int(got.loc["c5", "settlement_population"])) == ("", 0)
+
+
+def test_messages_count_what_was_written(files: dict[str, Path]) -> None:
+    pd.read_csv(files["cands"]).head(1).to_csv(files["cands"], index=False)
+    out = files["dir"] / "one.csv"
+    code, text = run("check", str(files["points"]), str(files["cands"]), "-o", str(out))
+    assert code == 0, text
+    assert "1 candidate checked against 3 live points: 0 allowed, 1 blocked" in text
+    assert text.strip().endswith("(1 row written)") and len(pd.read_csv(out)) == 1
+    code, text = run("audit", str(files["points"]), "-o", str(out))
+    assert code == 0, text
+    assert "3 live points audited: 0 violating pairs" in text and "(0 rows written)" in text
 
 
 CHUKOTKA_TOWN = {"type": "Feature", "properties": {"name": "Эгвекинот", "population": "3 000"},
@@ -208,6 +221,7 @@ def test_bad_input_exit_2_no_output(
     assert code == 2
     assert fragment in output and str(files[which]) in output
     assert "Traceback" not in output
+    assert "warning" not in output  # latitude 91 is its row's error, not a row outside Russia
     assert not out.exists()
     assert sorted(p.name for p in files["dir"].iterdir()) == ["cands.csv", "points.csv"]
 

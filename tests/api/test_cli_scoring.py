@@ -243,3 +243,44 @@ def test_score_bad_turnover(files: dict[str, Path], tmp_path: Path) -> None:
                      "-o", str(out))  # fmt: skip
     assert code == 2 and "turnover_rub" in text and "row 2" in text
     assert not out.exists()
+
+
+def _as_russian_excel(src: Path, dst: Path) -> Path:
+    """``src`` as Russian Excel saves it: ';'-separated, decimal commas, cp1251."""
+    df = pd.read_csv(src, dtype=str, keep_default_na=False)
+    for col in ("lat", "lon", "weight"):
+        if col in df:
+            df[col] = df[col].str.replace(".", ",", regex=False)
+    df.to_csv(dst, sep=";", index=False, encoding="cp1251")
+    return dst
+
+
+def test_plan_reads_every_file_as_russian_excel_saves_it(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """plan's points, candidates and demand: detected dialect, or --sep/--encoding given."""
+    _, _, plain = _plan(files, tmp_path / "plain.csv")
+    ru = {k: _as_russian_excel(files[k], tmp_path / f"ru_{k}.csv")
+          for k in ("points", "cands", "demand")}  # fmt: skip
+    for extra in ((), ("--sep", ";", "--encoding", "cp1251")):
+        out = tmp_path / f"ru{len(extra)}.csv"
+        code, text, got = _plan(ru, out, *extra)
+        assert code == 0, text
+        assert got["covered_after"] == pytest.approx(plain["covered_after"], abs=1e-9)
+        assert pd.read_csv(out)["id"].tolist() == pd.read_csv(tmp_path / "plain.csv")["id"].tolist()
+    # the options reach the demand file too: a wrong separator is refused by its name
+    code, text, _ = _plan({**files, "demand": ru["demand"]}, tmp_path / "x.csv", "--sep", ",")
+    assert code == 2 and "demand" in text and not (tmp_path / "x.csv").exists()
+
+
+def test_score_demand_file_read_with_the_same_options(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    base = ["score", str(files["points"]), str(files["cands"]), "--no-calibrate"]
+    code, text = run(*base, "--demand", str(files["demand"]), "-o", str(tmp_path / "a.csv"))
+    assert code == 0, text
+    ru = _as_russian_excel(files["demand"], tmp_path / "ru_demand.csv")
+    code, text = run(*base, "--demand", str(ru), "--encoding", "cp1251",
+                     "-o", str(tmp_path / "b.csv"))  # fmt: skip
+    assert code == 0, text
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv"))
