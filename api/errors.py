@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.services.jobs import Busy, ClientGone, JobFailed, OverBudget
 from data.errors import (
     AuthenticationError,
     ConflictError,
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 #: domain error class -> (HTTP status, machine code); the most specific class wins
 _STATUS: list[tuple[type[PvzError], int, str]] = [
     (ProtectionConflict, 409, "protection_conflict"),
+    (OverBudget, 413, "over_budget"),
+    (Busy, 503, "busy"),
+    (JobFailed, 500, "job_failed"),
+    (ClientGone, 499, "client_closed"),
     (ConflictError, 409, "conflict"),
     (PayloadTooLargeError, 413, "too_large"),
     (InputError, 422, "invalid_input"),

@@ -86,6 +86,7 @@ class Service:
         self._last_sync = 0.0
         self._seen: deque[int] = deque(maxlen=20_000)
         self._seen_set: set[int] = set()
+        self._frozen = False
         self.reload()
 
     @property
@@ -150,11 +151,18 @@ class Service:
                 self.network.remove_point(app_id)
 
     def sync(self, *, force: bool = False) -> None:
-        """Replay audit-log entries not seen yet (this and other workers' writes)."""
-        if not force and time.monotonic() - self._last_sync < self.settings.sync_interval_s:
+        """Replay audit-log entries not seen yet (this and other workers' writes).
+
+        Unforced, it never waits: while another thread holds the index lock (syncing, or
+        forking a worker process) the index answers as it is."""
+        if self._frozen or (
+            not force and time.monotonic() - self._last_sync < self.settings.sync_interval_s
+        ):
             self._expire()
             return
-        with self._lock:
+        if not self._lock.acquire(blocking=force):
+            return
+        try:
             # ids from a sequence may commit out of order: look back over a window
             after = max(0, self._cursor - 1000)
             while True:
@@ -173,6 +181,13 @@ class Service:
                 after = changes[-1][0]
             self._expire()
             self._last_sync = time.monotonic()
+        finally:
+            self._lock.release()
+
+    def freeze(self) -> None:
+        """Stop replaying the audit log: the index stays as it is now (the snapshot a worker
+        process of :mod:`api.services.jobs` works on)."""
+        self._frozen = True
 
     def _apply(self, entity: str, entity_id: str) -> None:
         if entity == "point" and entity_id == "*":

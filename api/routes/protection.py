@@ -6,12 +6,13 @@ import math
 
 import numpy as np
 import orjson
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import EXPANSION, Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
+from api.routes.jobs import HEAVY_RESPONSES, run_heavy
 from api.schemas import (
     AuditPair,
     BatchCheckRequest,
@@ -21,6 +22,7 @@ from api.schemas import (
     json_as_built,
 )
 from api.service import Service
+from api.services.jobs import check_batch_cost
 from data.errors import PayloadTooLargeError
 from planning.protection import BatchCheck, CheckResult
 
@@ -86,13 +88,20 @@ def _batch_body(ids: list[str | None], b: BatchCheck) -> dict[str, object]:
     return {"n": len(b), "n_allowed": int(b.allowed.sum()), "results": results}
 
 
-@router.post("/check-batch", **json_as_built(BatchCheckResponse), summary="Check many locations")
+_BATCH_ROUTE = json_as_built(BatchCheckResponse)
+_BATCH_ROUTE["responses"].update(HEAVY_RESPONSES)
+
+
+@router.post("/check-batch", **_BATCH_ROUTE, summary="Check many locations")
 async def check_batch(
+    request: Request,
     body: BatchCheckRequest,
     caller: Caller = Depends(EXPANSION),
     service: Service = Depends(get_service),
-) -> JSONResponse:
-    """Decide up to ``max_batch`` (default 100,000) candidates at once, in their order."""
+) -> Response:
+    """Decide up to ``max_batch`` (default 100,000) candidates at once, in their order.
+    Large batches run in a worker process, the largest as jobs (202), see the README,
+    "Heavy work"."""
     n = len(body.candidates)
     if n > service.settings.max_batch:
         raise PayloadTooLargeError(
@@ -106,7 +115,7 @@ async def check_batch(
     def run() -> dict[str, object]:
         return _batch_body(ids, service.check_batch(lat, lon, kind=kinds))
 
-    return JSONResponse(await run_in_threadpool(run))
+    return await run_heavy(request, caller, "check-batch", check_batch_cost(n), run)
 
 
 @router.get(
