@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import create_key
+from api.auth import KeyCache, create_key
 from api.errors import install_error_handlers
 from api.fast_check import FastCheck
 from api.network_model import attach as attach_network_model
@@ -139,7 +139,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         attach_network_model(svc)  # the application scorer; models are built on first use
         density_routes.warm_up(svc)  # the map's first national view: snapshot and H3 cells
         app.state.service = svc
-        app.state.key_cache = {}
+        app.state.key_cache = KeyCache(svc.settings.key_cache_s)  # see api.auth
         app.state.jobs = runner_for(svc)  # heavy work: worker processes, see its module
         if service is None:  # a server process (pvz serve --workers N): see freeze_heap
             freeze_heap()

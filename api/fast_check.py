@@ -7,7 +7,9 @@ inside the body-size limit, answers the *common* request directly:
 
 - ``POST`` to exactly ``/v1/protection/check``, ``Content-Type: application/json``;
 - an ``X-API-Key`` already known to this worker (in the app's key cache, which only
-  :func:`api.auth.get_caller` fills after the store knew the key; every role may check);
+  :func:`api.auth.get_caller` fills after the store knew the key, and read from the store
+  within ``key_cache_s``, so a revoked key leaves the fast lane within it; every role may
+  check);
 - a body that ``json.loads`` and :class:`api.schemas.CheckRequest` accept (the same two
   steps FastAPI runs);
 - a check the service answers without raising.
@@ -28,7 +30,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import Caller, hash_key
+from api.auth import KeyCache, hash_key
 from api.routes.protection import check_body, json_response
 from api.schemas import CheckRequest
 
@@ -80,12 +82,12 @@ def _answer(scope: Scope, key: bytes, body: bytes) -> dict[str, object] | None:
     """The response body of a common check, or None to leave the request to the app."""
     app: Any = scope.get("app")
     state = getattr(app, "state", None)
-    cache: dict[str, Caller] | None = getattr(state, "key_cache", None)
+    cache = getattr(state, "key_cache", None)
     service = getattr(state, "service", None)
-    if cache is None or service is None:
+    if not isinstance(cache, KeyCache) or service is None:
         return None
     try:
-        if hash_key(key.decode("latin-1")) not in cache:
+        if cache.fresh(hash_key(key.decode("latin-1"))) is None:  # unknown, or read > 1 s ago
             return None
         req = CheckRequest.model_validate(json.loads(body))
         return check_body(service.check(req.lat, req.lon, kind=req.kind))

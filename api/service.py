@@ -27,7 +27,7 @@ from api.loaders import load_policy, load_reward_policy, load_settlements
 from api.services.network import ProtectionWrites
 from api.settings import Settings
 from data.errors import InputError
-from data.store import Application, AuditEntry, Point, Store, open_store
+from data.store import ApiKey, Application, AuditEntry, Point, Store, open_store
 from data.store.base import new_id, now_utc, to_iso
 from geo.geodesic import validate_latlon
 from geo.settlements import SettlementLookup
@@ -238,6 +238,15 @@ class Service:
     def list_applications(self, **query: Any) -> list[Application]:
         """Applications (see :meth:`data.store.Store.list_applications` for the query)."""
         return self.store.list_applications(**query)
+
+    def list_keys(self) -> list[ApiKey]:
+        """Every API key (hashes only), revoked ones too, oldest first."""
+        return self.store.list_keys()
+
+    def revoke_key(self, key_id: str, *, actor: str) -> ApiKey:
+        """Revoke a key by its short id (logged); :class:`NotFoundError` if unknown. Every
+        worker refuses it within ``settings.key_cache_s``."""
+        return self.store.revoke_key(key_id, actor=actor)
 
     def audit_entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditEntry]:
         """Audit log entries with ids above ``after_id``, oldest first."""

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller, get_caller
 from api.errors import ERROR_RESPONSES
-from api.services.jobs import Job, JobRunner, budget_of
+from api.services.jobs import Job, JobRunner, budget_of, runner_for
 
 __all__ = ["HEAVY_RESPONSES", "JobOut", "router", "run_heavy"]
 
@@ -58,7 +58,9 @@ def _body(job: Job) -> bytes:
 
 
 def _runner(request: Request) -> JobRunner:
-    runner: JobRunner = request.app.state.jobs
+    runner: JobRunner | None = getattr(request.app.state, "jobs", None)
+    if runner is None:  # an app driven without its lifespan (the fuzz test)
+        runner = request.app.state.jobs = runner_for(request.app.state.service)
     return runner
 
 

@@ -34,6 +34,13 @@ CREATE INDEX orders_point_returned ON orders (point_id, returned_on);
 CREATE INDEX orders_point_cancelled ON orders (point_id, cancelled_on);
 """
 
+# version 4: keys with a lifecycle. When a key was revoked (a revoked key is refused) and
+# when it was last used (to the minute), ISO text, NULL for never.
+_KEY_LIFECYCLE = """
+ALTER TABLE api_keys ADD COLUMN revoked_at TEXT;
+ALTER TABLE api_keys ADD COLUMN last_used_at TEXT;
+"""
+
 _TABLES = """
 CREATE TABLE points (
     id            TEXT PRIMARY KEY,
@@ -117,6 +124,7 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 """,
     _ORDERS,
     _ORDER_EVENTS,
+    _KEY_LIFECYCLE,
 ]
 
 POSTGIS_MIGRATIONS: list[str] = [
@@ -142,4 +150,5 @@ FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 """,
     _ORDERS,
     _ORDER_EVENTS,
+    _KEY_LIFECYCLE,
 ]
