@@ -290,11 +290,15 @@ def _serial_kernels() -> None:
         _kernels.segment_order = segment_order  # type: ignore[assignment]
 
 
-def _child(work: Callable[[], Any], fd: int, after_fork: Callable[[], None] | None) -> None:
+def _child(
+    work: Callable[[], Any], fd: int, after_fork: Callable[[], None] | None, nice: int
+) -> None:
     """Run ``work`` in the forked worker and write ``b"ok" + json`` or ``b"er" + pickle``."""
     code = 0
     try:
         _prctl_pdeathsig()
+        with contextlib.suppress(OSError):
+            os.nice(nice)  # the server's requests come first on a shared core
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
         with contextlib.suppress(ValueError, OSError):
@@ -351,6 +355,8 @@ class JobRunner:
         held by a thread that does not exist in the child)
     after_fork : called first in each worker process (e.g. give the service a store of
         its own: the parent's connections must not be used by the child)
+    nice : the worker processes' niceness increment (0-19): the server's own requests
+        win the CPU over heavy work
     """
 
     def __init__(
@@ -361,8 +367,10 @@ class JobRunner:
         keep_s: float = 600.0,
         fork_guard: Callable[[], AbstractContextManager[Any]] | None = None,
         after_fork: Callable[[], None] | None = None,
+        nice: int = 10,
     ) -> None:
         self.workers = max(1, int(workers))
+        self.nice = nice
         self.max_queued = max_queued
         self.keep_s = keep_s
         self._fork_guard = fork_guard or contextlib.nullcontext
@@ -477,7 +485,7 @@ class JobRunner:
             pid = os.fork()
             if pid == 0:  # the worker process
                 os.close(r)
-                _child(job.work, w, self._after_fork)
+                _child(job.work, w, self._after_fork, self.nice)
         os.close(w)
         job._pid = pid
         if job._cancelled.is_set():  # cancelled while forking
@@ -584,7 +592,7 @@ def runner_for(service: Any) -> JobRunner:
 
     return JobRunner(workers=settings.job_workers, max_queued=settings.job_queue,
                      keep_s=settings.job_keep_s, fork_guard=guard,
-                     after_fork=after_fork)  # fmt: skip
+                     after_fork=after_fork, nice=settings.job_nice)  # fmt: skip
 
 
 def budget_of(settings: Any) -> Budget:

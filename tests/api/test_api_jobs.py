@@ -245,3 +245,20 @@ def test_single_checks_answer_while_the_heavy_plan_runs(jobs: Api) -> None:
     assert answered == 50
     assert jobs.call("GET", f"/v1/jobs/{running}", "expansion").json()["status"] == "running"
     jobs.call("DELETE", f"/v1/jobs/{running}", "expansion")
+
+
+def test_jobs_on_each_store(store_url: str, settlements: SettlementLookup) -> None:
+    """A job's worker process computes from its snapshot on either store (it never uses the
+    server's connections); the server answers checks meanwhile."""
+    for api in _api(store_url, settlements, cost_inline=0, cost_sync=0, cost_limit=1e12):
+        job = api.call("POST", "/v1/protection/check-batch", "expansion", json=BATCH).json()
+        r = api.call("POST", "/v1/protection/check", "acme", json={"lat": 55.7, "lon": 37.5})
+        assert r.status_code == 200, r.text
+        done = _wait(api, job["id"])
+        assert done["status"] == "done", done
+        assert done["result"]["n"] == len(BATCH["candidates"])
+        assert {c["point_id"] for x in done["result"]["results"] for c in x["conflicts"]} <= {
+            p.id for p in NETWORK}  # fmt: skip
+        # the server's own connections still work after the worker exited
+        r = api.call("POST", "/v1/points", "admin", json={"lat": 60.0, "lon": 30.0})
+        assert r.status_code == 201, r.text
