@@ -94,7 +94,10 @@ class Settings(BaseSettings):
         default=8, ge=0, description="most jobs waiting for a worker (503 above)"
     )
     job_nice: int = Field(
-        default=10, ge=0, le=19, description="niceness added to worker processes: the server's "
+        default=10,
+        ge=0,
+        le=19,
+        description="niceness added to worker processes: the server's "
         "own requests win the CPU over heavy work",
     )
     job_keep_s: float = Field(

@@ -706,10 +706,10 @@ cancelled (`DELETE /v1/jobs/{{id}}`) and the server is stopped with SIGTERM. The
 rows split the window: *while it runs* counts the probes sent after the 202; *whole
 window* adds the upload and the parsing of the 7 MB body, which happen on the event loop
 before the estimate (about 0.4 s of `json.loads` and 1.4 s of pydantic validation for
-105,000 items on this machine, in one call that holds the GIL: the stall in *max ms*). The peers: the same probes on
-an idle server, and on a server told to run everything in its own process
-(`PVZ_COST_INLINE` huge: a thread of the server, as before issue 13). Probe time-out
-10 s (a timed-out probe counts as an error with its 10 s).
+105,000 items on this machine, in one call that holds the GIL: the stall in *max ms*).
+The peers: the same probes on an idle server, and on a server told to run everything
+in its own process (`PVZ_COST_INLINE` huge: a thread of the server, as before issue
+13). Probe time-out 10 s (a timed-out probe counts as an error with its 10 s).
 
 **Taken under load**: the machine's 2 cores are shared with other jobs (load average
 {load_before:.2f} before the run, {load:.2f} at the end), so the absolute numbers vary

@@ -3,6 +3,7 @@ runs, and a client that disconnects stops its synchronous work (its worker proce
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -31,10 +32,8 @@ def _free_port() -> int:
 def _children(pid: int) -> set[int]:
     out: set[int] = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             out |= {int(x) for x in (task / "children").read_text().split()}
-        except OSError:
-            pass
     return out
 
 
