@@ -77,14 +77,17 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks.*",
                         category=DeprecationWarning)  # fmt: skip
 
-#: work units (about microseconds of one core) per item, measured on the reference machine
-#: (see bench/README.md, "Heavy work"); estimates, not promises
-UNITS_PER_CHECK = 60.0  # one candidate of check-batch (index query, JSON)
-UNITS_PER_SCORED = 400.0  # one scored candidate (check, Huff terms, explanation, JSON)
+#: work units (about microseconds of one core) per item, fitted to timings on the reference
+#: machine (see bench/README.md, "API under heavy work"); estimates, not promises. A plan's
+#: heuristics (lazy greedy, swaps, GRASP, ILS) cost about 30 ns per pair within reach and
+#: site: 0.15 M pairs x k 200 took 3.6 s, 5.1 M x 500 85 s, 7.3 M x 1,000 220 s.
+UNITS_PER_CHECK = 40.0  # one candidate of check-batch (index query, JSON): 20,000 in 0.8 s
+UNITS_PER_SCORED = 5000.0  # one scored candidate (check, Huff terms, explanation, JSON)
 UNITS_PER_SCORE_PAIR = 0.5  # one candidate-demand pair within the Huff reach
-UNITS_PER_PLAN_PAIR = 1.0  # one candidate-demand pair within the service radius
-UNITS_PER_PLAN_STEP = 2.0  # one candidate per greedy step (k steps)
-UNITS_PER_WHITE_CELL = 60.0  # one demand cell of white space
+UNITS_PER_PLAN_PAIR = 1.0  # one candidate-demand pair within the service radius (building)
+UNITS_PER_PLAN_PAIR_SITE = 0.035  # one such pair per site to choose (k): the heuristics
+UNITS_PER_PLAN_STEP = 2.0  # one candidate per site to choose (k)
+UNITS_PER_WHITE_CELL = 60.0  # one demand cell of white space: 52,000 cells in 3.3 s
 _EARTH_M = 6_371_008.8
 
 
@@ -205,7 +208,8 @@ def score_cost(n: int, reach_pairs: float) -> float:
 def plan_cost(n: int, k: int, reach_pairs: float) -> float:
     """Work units of a plan: ``n`` candidates, ``k`` sites, ``reach_pairs`` candidate-demand
     pairs within the service radius (:func:`pairs_within`)."""
-    return UNITS_PER_CHECK * n + UNITS_PER_PLAN_PAIR * reach_pairs + UNITS_PER_PLAN_STEP * n * k
+    return (UNITS_PER_CHECK * n + UNITS_PER_PLAN_PAIR * reach_pairs
+            + UNITS_PER_PLAN_PAIR_SITE * reach_pairs * k + UNITS_PER_PLAN_STEP * n * k)  # fmt: skip
 
 
 def whitespace_cost(n_cells: int) -> float:

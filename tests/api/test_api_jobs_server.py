@@ -103,7 +103,7 @@ def _stops(proc: Any, worker: int) -> float:
     return took
 
 
-JOBS = {"PVZ_COST_INLINE": "0", "PVZ_COST_SYNC": "0"}
+JOBS = {"PVZ_COST_INLINE": "0", "PVZ_COST_SYNC": "0", "PVZ_COST_LIMIT": "1e12"}
 SYNC = {"PVZ_COST_INLINE": "0", "PVZ_COST_SYNC": "1e12", "PVZ_COST_LIMIT": "1e12"}
 
 
