@@ -247,6 +247,7 @@ class Job:
     future: Future[bytes] = field(default_factory=Future, repr=False)
     _pid: int | None = field(default=None, repr=False)
     _cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
+    _pid_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _ended: float = field(default=0.0, repr=False)
 
     @property
@@ -434,11 +435,18 @@ class JobRunner:
             del self._jobs[jid]
 
     def _kill(self, job: Job) -> None:
+        """Cancel ``job``: kill its worker's process group (the worker and any solver
+        process it started). The pid is only used while the process is not reaped."""
         job._cancelled.set()
-        pid = job._pid
-        if pid is not None:
-            with contextlib.suppress(ProcessLookupError, ChildProcessError):
-                os.kill(pid, signal.SIGKILL)
+        with job._pid_lock:
+            pid = job._pid
+            if pid is None:
+                return
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:  # not a group leader yet
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
 
     def shutdown(self) -> None:
         """Kill every worker process and cancel every queued job (at SIGTERM)."""
@@ -489,8 +497,12 @@ class JobRunner:
             pid = os.fork()
             if pid == 0:  # the worker process
                 os.close(r)
+                with contextlib.suppress(OSError):
+                    os.setpgid(0, 0)  # its own group: a kill reaches its solver process too
                 _child(job.work, w, self._after_fork, self.nice)
         os.close(w)
+        with contextlib.suppress(OSError):
+            os.setpgid(pid, pid)  # (both sides set it: no window where it is not)
         job._pid = pid
         if job._cancelled.is_set():  # cancelled while forking
             self._kill(job)
@@ -503,8 +515,10 @@ class JobRunner:
                 chunks.append(chunk)
         finally:
             os.close(r)
-            _, status = os.waitpid(pid, 0)
-            job._pid = None
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # exited; not reaped yet
+            with job._pid_lock:
+                job._pid = None
+                _, status = os.waitpid(pid, 0)
         data = b"".join(chunks)
         if job._cancelled.is_set():
             self._finish(job, "cancelled")

@@ -46,9 +46,11 @@ MOSCOW = (55.7558, 37.6173)
 
 
 def test_migrate_is_idempotent(store: Store, store_url: str) -> None:
-    assert store.migrate() == 3
+    from data.store.schema import SQLITE_MIGRATIONS
+
+    assert store.migrate() == len(SQLITE_MIGRATIONS)
     again = open_store(store_url, ProtectionPolicy())
-    assert again.migrate() == 3
+    assert again.migrate() == len(SQLITE_MIGRATIONS)
     again.close()
 
 
