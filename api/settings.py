@@ -100,6 +100,12 @@ class Settings(BaseSettings):
         description="niceness added to worker processes: the server's "
         "own requests win the CPU over heavy work",
     )
+    job_memory_mb: int = Field(
+        default=4096,
+        ge=0,
+        description="most memory a worker process may allocate beyond the "
+        "server's, MiB (0: no limit); more fails the job, not the server",
+    )
     job_keep_s: float = Field(
         default=600.0, ge=0, description="how long a finished job's result is kept, seconds"
     )

@@ -295,13 +295,32 @@ def _serial_kernels() -> None:
         _kernels.segment_order = segment_order  # type: ignore[assignment]
 
 
+def _limit_memory(extra_mb: int) -> None:
+    """Cap the worker's address space at what it has now plus ``extra_mb`` MiB (0: no cap):
+    an allocation beyond is a MemoryError (a failed job), not a server out of memory."""
+    if extra_mb <= 0:
+        return
+    with contextlib.suppress(Exception):
+        import resource
+
+        pages = int(open("/proc/self/statm").read().split()[0])  # noqa: SIM115
+        now = pages * os.sysconf("SC_PAGE_SIZE")
+        cap = now + extra_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
 def _child(
-    work: Callable[[], Any], fd: int, after_fork: Callable[[], None] | None, nice: int
+    work: Callable[[], Any],
+    fd: int,
+    after_fork: Callable[[], None] | None,
+    nice: int,
+    memory_mb: int = 0,
 ) -> None:
     """Run ``work`` in the forked worker and write ``b"ok" + json`` or ``b"er" + pickle``."""
     code = 0
     try:
         _prctl_pdeathsig()
+        _limit_memory(memory_mb)
         with contextlib.suppress(OSError):
             os.nice(nice)  # the server's requests come first on a shared core
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -316,7 +335,8 @@ def _child(
         except PvzError as exc:
             payload = b"er" + pickle.dumps((type(exc).__name__, str(exc), _column(exc)))
         except MemoryError:
-            payload = b"er" + pickle.dumps(("JobFailed", "out of memory", None))
+            payload = b"er" + pickle.dumps(("JobFailed", "out of memory (PVZ_JOB_MEMORY_MB)",
+                                            None))  # fmt: skip
         except Exception as exc:  # a bug: log it here, report a failure there
             log.exception("job failed")
             payload = b"er" + pickle.dumps(("JobFailed", f"internal error: {exc!r}", None))
@@ -362,6 +382,8 @@ class JobRunner:
         its own: the parent's connections must not be used by the child)
     nice : the worker processes' niceness increment (0-19): the server's own requests
         win the CPU over heavy work
+    memory_mb : most memory a worker process may allocate beyond the server's, MiB (0: no
+        limit); more fails the job ("out of memory") and leaves the server alone
     """
 
     def __init__(
@@ -373,9 +395,11 @@ class JobRunner:
         fork_guard: Callable[[], AbstractContextManager[Any]] | None = None,
         after_fork: Callable[[], None] | None = None,
         nice: int = 10,
+        memory_mb: int = 0,
     ) -> None:
         self.workers = max(1, int(workers))
         self.nice = nice
+        self.memory_mb = memory_mb
         self.max_queued = max_queued
         self.keep_s = keep_s
         self._fork_guard = fork_guard or contextlib.nullcontext
@@ -499,7 +523,7 @@ class JobRunner:
                 os.close(r)
                 with contextlib.suppress(OSError):
                     os.setpgid(0, 0)  # its own group: a kill reaches its solver process too
-                _child(job.work, w, self._after_fork, self.nice)
+                _child(job.work, w, self._after_fork, self.nice, self.memory_mb)
         os.close(w)
         with contextlib.suppress(OSError):
             os.setpgid(pid, pid)  # (both sides set it: no window where it is not)
@@ -610,7 +634,8 @@ def runner_for(service: Any) -> JobRunner:
 
     return JobRunner(workers=settings.job_workers, max_queued=settings.job_queue,
                      keep_s=settings.job_keep_s, fork_guard=guard,
-                     after_fork=after_fork, nice=settings.job_nice)  # fmt: skip
+                     after_fork=after_fork, nice=settings.job_nice,
+                     memory_mb=settings.job_memory_mb)  # fmt: skip
 
 
 def budget_of(settings: Any) -> Budget:

@@ -262,3 +262,64 @@ def test_jobs_on_each_store(store_url: str, settlements: SettlementLookup) -> No
         # the server's own connections still work after the worker exited
         r = api.call("POST", "/v1/points", "admin", json={"lat": 60.0, "lon": 30.0})
         assert r.status_code == 201, r.text
+
+
+# ---------------------------------------------------------------- the runner itself
+def _alloc() -> int:
+    return int(np.ones(2_000_000_000 // 8).sum())  # 2 GB
+
+
+def _sleep_with_a_child() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    with open(_PIDFILE, "w") as f:
+        f.write(str(proc.pid))
+    time.sleep(120)
+    return 0
+
+
+_PIDFILE = ""
+
+
+def test_a_worker_over_its_memory_fails_the_job_not_the_server() -> None:
+    from api.services.jobs import JobRunner
+
+    runner = JobRunner(memory_mb=200)
+    job = runner.submit("alloc", _alloc, owner="me")
+    with pytest.raises(Exception, match="out of memory"):
+        job.future.result(timeout=120)
+    assert runner.get(job.id, "me").status == "failed"
+    ok = runner.submit("small", lambda: {"n": int(np.ones(1000).sum())}, owner="me")
+    assert ok.future.result(timeout=120) == b'{"n":1000}'
+
+
+def test_cancel_kills_the_workers_own_children(tmp_path: Any) -> None:
+    """A solver process the worker started dies with it (the worker leads its own group)."""
+    from pathlib import Path
+
+    from api.services.jobs import JobRunner
+
+    global _PIDFILE
+    _PIDFILE = str(tmp_path / "pid")
+    runner = JobRunner()
+    job = runner.submit("sleep", _sleep_with_a_child, owner="me")
+    deadline = time.monotonic() + 60
+    while not Path(_PIDFILE).exists() or not Path(_PIDFILE).read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    grandchild = int(Path(_PIDFILE).read_text())
+    runner.cancel(job.id, "me")
+    with pytest.raises(Exception):  # noqa: B017 - cancelled
+        job.future.result(timeout=30)
+    assert runner.get(job.id, "me").status == "cancelled"
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{grandchild}").exists() and time.monotonic() < deadline:
+        stat = Path(f"/proc/{grandchild}/stat").read_text().split(")")[-1].split()[0]
+        if stat == "Z":  # a zombie waiting for init to reap it: dead
+            break
+        time.sleep(0.05)
+    alive = Path(f"/proc/{grandchild}").exists() and Path(
+        f"/proc/{grandchild}/stat").read_text().split(")")[-1].split()[0] != "Z"  # fmt: skip
+    assert not alive
