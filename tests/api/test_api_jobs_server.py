@@ -75,12 +75,12 @@ def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str
 
 def _heavy_plan() -> dict[str, Any]:
     rng = np.random.default_rng(5)
-    d = rng.random((60_000, 2)).tolist()
+    d = rng.random((20_000, 2)).tolist()
     c = rng.random((2000, 2)).tolist()
     return {"candidates": [{"lat": 55.5 + a * 0.5, "lon": 37.3 + b * 0.6} for a, b in c],
             "demand": [{"lat": 55.5 + a * 0.5, "lon": 37.3 + b * 0.6, "weight": 1.0}
                        for a, b in d],
-            "k": 500, "service_radius_m": 50_000}  # fmt: skip
+            "k": 500, "service_radius_m": 10_000}  # fmt: skip
 
 
 def _worker_of(proc: Any) -> int:
