@@ -12,17 +12,19 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import create_key
+from api.auth import KeyCache, create_key
 from api.errors import install_error_handlers
 from api.fast_check import FastCheck
 from api.network_model import attach as attach_network_model
 from api.routes import applications, audit, health, keys, orders, points, protection, rewards
 from api.routes import density as density_routes
+from api.routes import jobs as job_routes
 from api.routes import map as map_ui
 from api.routes import model as model_routes
 from api.routes import planning as planning_routes
 from api.service import Service
 from api.services.forecast import CalibrationSchedule
+from api.services.jobs import runner_for
 from api.settings import Settings, get_settings
 from data.errors import PvzError
 
@@ -139,8 +141,9 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         attach_network_model(svc)  # the application scorer; models are built on first use
         density_routes.warm_up(svc)  # the map's first national view: snapshot and H3 cells
         app.state.service = svc
-        app.state.key_cache = {}
         schedule = CalibrationSchedule.for_service(svc)  # PVZ_MODEL_CALIBRATION_INTERVAL_H
+        app.state.key_cache = KeyCache(svc.settings.key_cache_s)  # see api.auth
+        app.state.jobs = runner_for(svc)  # heavy work: worker processes, see its module
         if service is None:  # a server process (pvz serve --workers N): see freeze_heap
             freeze_heap()
         try:
@@ -148,6 +151,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         finally:
             if schedule is not None:
                 schedule.stop()
+            app.state.jobs.shutdown()  # kill every worker process: SIGTERM stops at once
             if service is None:
                 svc.close()
 
@@ -164,6 +168,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         app.include_router(module.router)
     app.include_router(planning_routes.router)
     app.include_router(model_routes.router)
+    app.include_router(job_routes.router)
     app.mount(map_ui.STATIC_URL, StaticFiles(directory=map_ui.STATIC_DIR), name="map-static")
     app.add_middleware(FastCheck)  # inside the body limit: the common check, see its module
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

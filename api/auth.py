@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from fastapi import Depends, Request, Security
@@ -22,6 +26,7 @@ __all__ = [
     "PARTNER",
     "ROLES",
     "Caller",
+    "KeyCache",
     "create_key",
     "get_caller",
     "get_service",
@@ -31,6 +36,11 @@ __all__ = [
 
 #: admin: everything; expansion: the network and applications; partner: its own data
 ROLES = ("admin", "expansion", "partner")
+
+log = logging.getLogger(__name__)
+
+#: ``last_used_at`` is written at most this often per key and worker, seconds
+LAST_USED_EVERY_S = 60.0
 
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="your API key")
 
@@ -108,6 +118,46 @@ def create_key(
     return token, record
 
 
+class KeyCache(dict[str, tuple[Caller, float]]):
+    """The keys a worker has read from the store: SHA-256 digest -> (caller, expiry).
+
+    An entry is trusted for ``ttl_s`` seconds (``PVZ_KEY_CACHE_S``, at most 2), then the key
+    is read from the store again: a key revoked by any worker is refused by every worker
+    within that time. Checking an entry costs a dict lookup and a clock read (the fast lane
+    of :mod:`api.fast_check` does it per request).
+    """
+
+    def __init__(self, ttl_s: float = 1.0) -> None:
+        super().__init__()
+        self.ttl_s = ttl_s
+
+    def fresh(self, digest: str) -> Caller | None:
+        """The cached caller of ``digest`` if its entry has not expired, else None."""
+        entry = self.get(digest)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def seen(self, digest: str) -> Caller | None:
+        """The caller ``digest`` was last read as, expired or not (None: never read). For
+        wording an answer (a partner's errors are private), never for admitting a request."""
+        entry = self.get(digest)
+        return None if entry is None else entry[0]
+
+    def put(self, digest: str, caller: Caller) -> None:
+        """Trust ``caller`` for ``digest`` for the next ``ttl_s`` seconds."""
+        self[digest] = (caller, time.monotonic() + self.ttl_s)
+
+
+def key_cache(state: object, ttl_s: float = 1.0) -> KeyCache:
+    """The app's :class:`KeyCache` (``state.key_cache``; made if missing or a plain dict)."""
+    cache = getattr(state, "key_cache", None)
+    if not isinstance(cache, KeyCache):
+        cache = KeyCache(ttl_s)
+        setattr(state, "key_cache", cache)  # noqa: B010 - starlette's State
+    return cache
+
+
 async def get_service(request: Request) -> Service:
     """The app's :class:`~api.service.Service` (set up at start).
 
@@ -121,20 +171,40 @@ async def get_service(request: Request) -> Service:
 async def get_caller(
     request: Request, api_key: str | None = Security(_header)
 ) -> Caller:  # fmt: skip
-    """The caller of this request; 401 without a known key."""
+    """The caller of this request; 401 without a known, live key.
+
+    A key is read from the store when this worker has not read it within ``key_cache_s``
+    (so a revoked key is refused within that time); its ``last_used_at`` is written, in
+    the background, at most once a minute."""
     if not api_key:
         raise AuthenticationError("missing X-API-Key header")
     service: Service = request.app.state.service
-    cache: dict[str, Caller] = request.app.state.key_cache
+    cache = key_cache(request.app.state, service.settings.key_cache_s)
     digest = hash_key(api_key)
-    caller = cache.get(digest)
+    caller = cache.fresh(digest)
     if caller is None:
         record = service.store.get_key(digest)
-        if record is None:
-            raise AuthenticationError("unknown API key")
+        if record is None or record.revoked_at is not None:
+            cache.pop(digest, None)
+            raise AuthenticationError("unknown API key" if record is None else "revoked API key")
         caller = Caller(record.key_id, record.role, record.partner_id)
-        cache[digest] = caller
+        cache.put(digest, caller)
+        now = now_utc()
+        if (
+            record.last_used_at is None
+            or (now - datetime.fromisoformat(record.last_used_at)).total_seconds()
+            >= LAST_USED_EVERY_S
+        ):
+            asyncio.get_running_loop().run_in_executor(None, _touch, service, digest,
+                                                       to_iso(now))  # fmt: skip
     return caller
+
+
+def _touch(service: Service, digest: str, at: str) -> None:
+    try:
+        service.store.touch_key(digest, at)
+    except Exception:  # bookkeeping: never fails a request
+        log.warning("could not record the use of a key", exc_info=True)
 
 
 def require(*roles: str) -> Callable[..., Awaitable[Caller]]:

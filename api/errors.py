@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.limits import RateLimited
+from api.services.jobs import Busy, ClientGone, JobFailed, OverBudget
 from data.errors import (
     AuthenticationError,
     ConflictError,
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 #: domain error class -> (HTTP status, machine code); the most specific class wins
 _STATUS: list[tuple[type[PvzError], int, str]] = [
     (ProtectionConflict, 409, "protection_conflict"),
+    (OverBudget, 413, "over_budget"),
+    (Busy, 503, "busy"),
+    (JobFailed, 500, "job_failed"),
+    (ClientGone, 499, "client_closed"),
     (ConflictError, 409, "conflict"),
     (PayloadTooLargeError, 413, "too_large"),
     (InputError, 422, "invalid_input"),
@@ -101,11 +106,11 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
 
 def _is_partner(request: Request) -> bool:
     """Whether the request came with a known partner key (from the app's key cache)."""
-    from api.auth import hash_key
+    from api.auth import KeyCache, hash_key
 
     key = request.headers.get("x-api-key")
-    cache = getattr(request.app.state, "key_cache", None) or {}
-    caller = cache.get(hash_key(key)) if key else None
+    cache = getattr(request.app.state, "key_cache", None)
+    caller = cache.seen(hash_key(key)) if key and isinstance(cache, KeyCache) else None
     return caller is not None and caller.role == "partner"
 
 

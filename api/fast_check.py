@@ -7,7 +7,9 @@ inside the body-size limit, answers the *common* request directly:
 
 - ``POST`` to exactly ``/v1/protection/check``, ``Content-Type: application/json``;
 - an ``X-API-Key`` already known to this worker (in the app's key cache, which only
-  :func:`api.auth.get_caller` fills after the store knew the key; every role may check);
+  :func:`api.auth.get_caller` fills after the store knew the key, and read from the store
+  within ``key_cache_s``, so a revoked key leaves the fast lane within it; every role may
+  check);
 - a body that ``json.loads`` and :class:`api.schemas.CheckRequest` accept (the same two
   steps FastAPI runs);
 - a check the service answers without raising;
@@ -34,7 +36,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import Caller, hash_key
+from api.auth import Caller, KeyCache, hash_key
 from api.routes.protection import check_answer, json_response
 from api.schemas import CheckRequest
 from api.services.answers import language_of
@@ -108,12 +110,13 @@ def _answer(
     answer is ready; over it, the app answers (429)."""
     app: Any = scope.get("app")
     state = getattr(app, "state", None)
-    cache: dict[str, Caller] | None = getattr(state, "key_cache", None)
+    cache = getattr(state, "key_cache", None)
     service = getattr(state, "service", None)
-    if cache is None or service is None:
+    if not isinstance(cache, KeyCache) or service is None:
         return None
     try:
-        caller = cache.get(hash_key(key.decode("latin-1")))
+        # None: an unknown key, or one read from the store over key_cache_s ago
+        caller: Caller | None = cache.fresh(hash_key(key.decode("latin-1")))
         if caller is None:
             return None
         if not service.limits.has_room(caller.key_id, caller.role, "check"):

@@ -141,6 +141,12 @@ class NetworkModel:
 
     # ------------------------------------------------------------ the model
     @property
+    def lock(self) -> threading.RLock:
+        """Held while the model or the demand surface is built (hold it for a consistent
+        copy, as :mod:`api.services.jobs` does across a fork)."""
+        return self._lock
+
+    @property
     def demand(self) -> Demand:
         """The demand surface (bundled settlements on H3 cells unless given)."""
         with self._lock:

@@ -31,7 +31,7 @@ from api.services.onboarding import Onboarding, Submission, current
 from api.services.territory import Territory, load_territory
 from api.settings import Settings
 from data.errors import Conflict, InputError
-from data.store import Application, AuditEntry, Point, Store, open_store
+from data.store import ApiKey, Application, AuditEntry, Point, Store, open_store
 from data.store.base import new_id, now_utc, to_iso
 from geo.geodesic import validate_latlon
 from geo.settlements import SettlementLookup
@@ -110,6 +110,7 @@ class Service:
         self._last_sync = 0.0
         self._seen: deque[int] = deque(maxlen=20_000)
         self._seen_set: set[int] = set()
+        self._frozen = False
         self.reload()
 
     @property
@@ -174,11 +175,18 @@ class Service:
                 self.network.remove_point(app_id)
 
     def sync(self, *, force: bool = False) -> None:
-        """Replay audit-log entries not seen yet (this and other workers' writes)."""
-        if not force and time.monotonic() - self._last_sync < self.settings.sync_interval_s:
+        """Replay audit-log entries not seen yet (this and other workers' writes).
+
+        Unforced, it never waits: while another thread holds the index lock (syncing, or
+        forking a worker process) the index answers as it is."""
+        if self._frozen or (
+            not force and time.monotonic() - self._last_sync < self.settings.sync_interval_s
+        ):
             self._expire()
             return
-        with self._lock:
+        if not self._lock.acquire(blocking=force):
+            return
+        try:
             # ids from a sequence may commit out of order: look back over a window
             after = max(0, self._cursor - 1000)
             while True:
@@ -197,6 +205,13 @@ class Service:
                 after = changes[-1][0]
             self._expire()
             self._last_sync = time.monotonic()
+        finally:
+            self._lock.release()
+
+    def freeze(self) -> None:
+        """Stop replaying the audit log: the index stays as it is now (the snapshot a worker
+        process of :mod:`api.services.jobs` works on)."""
+        self._frozen = True
 
     def _apply(self, entity: str, entity_id: str) -> None:
         if entity == "point" and entity_id == "*":
@@ -302,6 +317,15 @@ class Service:
         start = max([max(c.radius_m, here.radius_m) - c.distance_m for c in here.conflicts],
                     default=0.0)  # fmt: skip
         return answers.suggestions(lat, lon, allowed_at, language=language, start_m=start)
+
+    def list_keys(self) -> list[ApiKey]:
+        """Every API key (hashes only), revoked ones too, oldest first."""
+        return self.store.list_keys()
+
+    def revoke_key(self, key_id: str, *, actor: str) -> ApiKey:
+        """Revoke a key by its short id (logged); :class:`NotFoundError` if unknown. Every
+        worker refuses it within ``settings.key_cache_s``."""
+        return self.store.revoke_key(key_id, actor=actor)
 
     def audit_entries(self, *, after_id: int = 0, limit: int = 1000) -> list[AuditEntry]:
         """Audit log entries with ids above ``after_id``, oldest first."""

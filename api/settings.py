@@ -111,6 +111,51 @@ class Settings(BaseSettings):
     tile_attribution: str = Field(
         default="© OpenStreetMap contributors", description="attribution shown with the tiles"
     )
+    # heavy work (plan, score, white space, check-batch): see api/services/jobs.py
+    cost_inline: float = Field(
+        default=50_000,
+        ge=0,
+        description="work units (about microseconds of one core) up to "
+        "which heavy work runs in the server process itself",
+    )
+    cost_sync: float = Field(
+        default=5_000_000,
+        ge=0,
+        description="work units up to which heavy work runs in a worker "
+        "process while the request waits; above: a job (202, GET /v1/jobs/{id})",
+    )
+    cost_limit: float = Field(
+        default=120_000_000, ge=0, description="work units above which a request is refused (413)"
+    )
+    job_workers: int = Field(
+        default=1, ge=1, le=64, description="worker processes for heavy work per server process"
+    )
+    job_queue: int = Field(
+        default=8, ge=0, description="most jobs waiting for a worker (503 above)"
+    )
+    job_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="niceness added to worker processes: the server's "
+        "own requests win the CPU over heavy work",
+    )
+    job_memory_mb: int = Field(
+        default=4096,
+        ge=0,
+        description="most memory a worker process may allocate beyond the "
+        "server's, MiB (0: no limit); more fails the job, not the server",
+    )
+    job_keep_s: float = Field(
+        default=600.0, ge=0, description="how long a finished job's result is kept, seconds"
+    )
+    key_cache_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=2.0,
+        description="how long a worker trusts a key it has read before "
+        "reading it again (a revoked key is refused within this), seconds",
+    )
 
 
 @lru_cache

@@ -14,6 +14,10 @@ __all__ = ["demo_db", "serve"]
 
 log = logging.getLogger(__name__)
 
+#: at SIGTERM, requests still running after this many seconds are cancelled (their worker
+#: processes killed), then the app shuts down (every job's worker process killed)
+SHUTDOWN_GRACE_S = 2
+
 
 def _settings(database_url: str | None) -> Settings:
     if database_url:
@@ -31,7 +35,7 @@ def serve(
     ),
     demo: int = typer.Option(
         0, "--demo", min=0, help="Seed a demo network of N points if the store is empty, and "
-        "print a fresh demo key for each role.",
+        "a demo key for each role (printed once) if it holds no key.",
     ),
     seed: int = typer.Option(42, "--seed", help="Random seed of the demo network."),
     workers: int = typer.Option(
@@ -65,11 +69,17 @@ def serve(
     if demo:
         added = service.seed_demo(demo, seed=seed) if service is not None else 0
         typer.echo(f"demo network: {added} points added, {store.count_points()} stored")
-        typer.echo("demo keys (send as X-API-Key):")
-        for role, partner in (("admin", None), ("expansion", None), ("partner", "demo-partner")):
-            token, _ = create_key(store, role, partner_id=partner, actor="demo")
-            who = f"{role} ({partner})" if partner else role
-            typer.echo(f"  {who:<25} {token}")
+        keys = store.count_keys()
+        if keys:  # seeded once: a restart neither adds keys nor prints secrets again
+            typer.echo(f"demo keys: not created, the store holds {keys} key(s) already "
+                       "(GET /v1/keys lists them; DELETE /v1/keys/{id} revokes)")  # fmt: skip
+        else:
+            typer.echo("demo keys (send as X-API-Key; shown only now):")
+            for role, partner in (("admin", None), ("expansion", None),
+                                  ("partner", "demo-partner")):  # fmt: skip
+                token, _ = create_key(store, role, partner_id=partner, actor="demo")
+                who = f"{role} ({partner})" if partner else role
+                typer.echo(f"  {who:<25} {token}")
     typer.echo(f"serving {store.backend} store, {store.count_points(live_only=True)} live "
                f"points, on {url} (docs: {url}/docs)")  # fmt: skip
     stack = describe_server_stack()
@@ -82,13 +92,15 @@ def serve(
         store.close()
         os.environ["PVZ_DATABASE_URL"] = settings.database_url
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level, loop="auto", http="auto")  # fmt: skip
+                    log_level=log_level, loop="auto", http="auto",
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE_S)  # fmt: skip
         return
     assert service is not None
     app = create_app(settings, service=service)
     freeze_heap()  # the service is loaded: see api.app.freeze_heap
     try:
-        uvicorn.run(app, host=host, port=port, log_level=log_level, loop="auto", http="auto")
+        uvicorn.run(app, host=host, port=port, log_level=log_level, loop="auto", http="auto",
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE_S)  # fmt: skip
     finally:
         service.close()
 

@@ -30,7 +30,7 @@ class CalibrateRequest(BaseModel):
     """Which months of orders to calibrate on (default: the last whole months)."""
 
     months: list[str] | None = Field(
-        None, max_length=36, description="YYYY-MM months (default: the settings' "
+        None, min_length=1, max_length=36, description="YYYY-MM months (default: the settings' "
         "model_calibration_months whole months up to the latest order)",
         examples=[["2026-08", "2026-09", "2026-10"]],
     )  # fmt: skip

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import EXPANSION, Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
 from api.network_model import ScoredBatch, network_model, rub
+from api.routes.jobs import HEAVY_RESPONSES, run_heavy
 from api.schemas import json_as_built
 from api.schemas_planning import (
     PlanRequest,
@@ -22,7 +23,8 @@ from api.schemas_planning import (
     WhitespaceCollection,
 )
 from api.service import Service
-from data.bbox import parse_bbox
+from api.services.jobs import pairs_within, plan_cost, score_cost, whitespace_cost
+from data.bbox import in_bbox, parse_bbox
 from data.errors import PayloadTooLargeError
 from planning.demand import Demand
 from planning.scoring import FEATURE_DEFAULTS, FEATURES
@@ -35,7 +37,8 @@ ZONE_PROPERTIES = frozenset(
     {"rank", "demand", "n_cells", "area_km2", "best_lat", "best_lon", "best_site_demand"}
 )
 
-router = APIRouter(prefix="/v1", tags=["planning"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["planning"],
+                   responses={**ERROR_RESPONSES, **HEAVY_RESPONSES})  # fmt: skip
 
 #: most candidates in one plan request (also at most ``max_batch``)
 PLAN_MAX_CANDIDATES = 5000
@@ -99,14 +102,16 @@ def score_body(ids: list[str | None], batch: ScoredBatch) -> dict[str, object]:
 
 @router.post("/candidates/score", **json_as_built(ScoreResponse), summary="Score candidates")
 async def score_candidates(
+    request: Request,
     body: ScoreRequest,
     caller: Caller = Depends(EXPANSION),
     service: Service = Depends(get_service),
-) -> JSONResponse:
+) -> Response:
     """Expected monthly turnover and reward of each candidate from a Huff model of the live
     network over the settlements' population, the turnover it takes from each existing point
     (cannibalization), the net gain for the network, the protection decision with every
-    blocker, and the score term by term. Up to ``max_batch`` candidates."""
+    blocker, and the score term by term. Up to ``max_batch`` candidates; heavy requests run
+    as jobs (202), see the README, "Heavy work"."""
     _too_many(len(body.candidates), service.settings.max_batch, "candidates")
     cands = body.candidates
     lat = np.array([c.lat for c in cands], dtype=np.float64)
@@ -127,11 +132,17 @@ async def score_candidates(
                          **batch.forecaster.summary()}  # fmt: skip
         return body
 
-    return JSONResponse(await run_in_threadpool(run))
+    def cost() -> float:
+        m = model.model()  # built here, not in each worker process
+        dem = m.demand
+        return score_cost(lat.size, pairs_within(lat, lon, dem.lat, dem.lon, m.params.reach_m))
+
+    return await run_heavy(request, caller, "score", await run_in_threadpool(cost), run)
 
 
 @router.get("/whitespace", **json_as_built(WhitespaceCollection), summary="White-space zones")
 async def whitespace(
+    request: Request,
     bbox: str | None = Query(
         None,
         max_length=200,
@@ -143,7 +154,7 @@ async def whitespace(
     ),
     caller: Caller = Depends(get_caller),
     service: Service = Depends(get_service),
-) -> JSONResponse:
+) -> Response:
     """Zones (merged H3 cells) with demand and no point within ``reach_m``, where a new point
     is allowed by the protection rule, ranked by the demand inside them, each with its best
     site. Demand outside ``bbox`` is left out (a zone at the box's edge is cut there). Every
@@ -151,27 +162,39 @@ async def whitespace(
     the schema)."""
     box = parse_bbox(bbox)
     model = network_model(service)
-    doc = await run_in_threadpool(model.whitespace, box, limit=limit, reach_m=reach_m)
-    if caller.role == "partner":
-        for f in doc.get("features", []):
-            f["properties"] = {k: v for k, v in (f.get("properties") or {}).items()
-                               if k in ZONE_PROPERTIES}  # fmt: skip
-    return JSONResponse(doc)
+
+    def cells() -> int:
+        dem = model.demand  # built here, not in each worker process
+        return len(dem) if box is None else int(in_bbox(dem.lat, dem.lon, box).sum())
+
+    def run() -> dict[str, object]:
+        doc = model.whitespace(box, limit=limit, reach_m=reach_m)
+        if caller.role == "partner":
+            for f in doc.get("features", []):
+                f["properties"] = {k: v for k, v in (f.get("properties") or {}).items()
+                                   if k in ZONE_PROPERTIES}  # fmt: skip
+        return doc
+
+    cost = whitespace_cost(await run_in_threadpool(cells))
+    return await run_heavy(request, caller, "whitespace", cost, run)
 
 
 @router.post("/plan", **json_as_built(PlanResponse), summary="Choose sites")
 async def plan(
+    request: Request,
     body: PlanRequest,
     caller: Caller = Depends(EXPANSION),
     service: Service = Depends(get_service),
-) -> JSONResponse:
+) -> Response:
     """Choose up to ``k`` new candidates that add the most demand within ``service_radius_m``
     to what the live network serves (demand within ``service_radius_m`` of a live point or a
     reserved spot is served already; ``ignore_existing``: greenfield), never a candidate
     blocked by the live network, never two closer than the larger of their radii. Lazy greedy
     with swaps; on small instances also the exact model (HiGHS), whose status, bound and gap
     are reported as they are (a failure of the exact model keeps the heuristic plan). Up to
-    5,000 candidates and ``max_batch`` demand points."""
+    5,000 candidates and ``max_batch`` demand points; the estimated work (pairs of candidates
+    and demand within reach, candidates times ``k``) is checked against the budget first and
+    heavy plans run as jobs (202), see the README, "Heavy work"."""
     limit = min(PLAN_MAX_CANDIDATES, service.settings.max_batch)
     _too_many(len(body.candidates), limit, "candidates")
     if body.demand is not None:
@@ -227,4 +250,9 @@ async def plan(
             "gap": None if sites.gap is None else round(sites.gap, 6),
         }  # fmt: skip
 
-    return JSONResponse(await run_in_threadpool(run))
+    def cost() -> float:
+        dem = demand if demand is not None else model.demand
+        pairs = pairs_within(lat, lon, dem.lat, dem.lon, body.service_radius_m)
+        return plan_cost(lat.size, body.k, pairs)
+
+    return await run_heavy(request, caller, "plan", await run_in_threadpool(cost), run)

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import EXPANSION, Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
+from api.routes.jobs import HEAVY_RESPONSES, run_heavy
 from api.schemas import (
     AuditPair,
     BatchCheckRequest,
@@ -23,6 +24,7 @@ from api.schemas import (
 )
 from api.service import Service
 from api.services import answers
+from api.services.jobs import check_batch_cost
 from data.errors import InputError, PayloadTooLargeError
 from planning.protection import BatchCheck, CheckResult
 
@@ -134,13 +136,20 @@ def _batch_body(ids: list[str | None], b: BatchCheck) -> dict[str, object]:
     return {"n": len(b), "n_allowed": int(b.allowed.sum()), "results": results}
 
 
-@router.post("/check-batch", **json_as_built(BatchCheckResponse), summary="Check many locations")
+_BATCH_ROUTE = json_as_built(BatchCheckResponse)
+_BATCH_ROUTE["responses"].update(HEAVY_RESPONSES)
+
+
+@router.post("/check-batch", **_BATCH_ROUTE, summary="Check many locations")
 async def check_batch(
+    request: Request,
     body: BatchCheckRequest,
     caller: Caller = Depends(EXPANSION),
     service: Service = Depends(get_service),
-) -> JSONResponse:
-    """Decide up to ``max_batch`` (default 100,000) candidates at once, in their order."""
+) -> Response:
+    """Decide up to ``max_batch`` (default 100,000) candidates at once, in their order.
+    Large batches run in a worker process, the largest as jobs (202), see the README,
+    "Heavy work"."""
     service.limits.hit(caller.key_id, caller.role, "check")
     n = len(body.candidates)
     if n > service.settings.max_batch:
@@ -155,7 +164,7 @@ async def check_batch(
     def run() -> dict[str, object]:
         return _batch_body(ids, service.check_batch(lat, lon, kind=kinds))
 
-    return JSONResponse(await run_in_threadpool(run))
+    return await run_heavy(request, caller, "check-batch", check_batch_cost(n), run)
 
 
 @router.get(

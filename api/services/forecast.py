@@ -127,6 +127,8 @@ def calibrate_network(
         if not months:
             raise ConflictError("not calibrated: no stored orders to calibrate on")
     months = sorted({str(m).strip() for m in months})
+    if not months:
+        raise InputError("months: give at least one YYYY-MM month", column="months")
     for m in months:
         try:
             month_bounds(m)

@@ -196,6 +196,10 @@ class ApiKey:
     partner_id: str | None
     created_at: str
     created_by: str
+    #: when the key was revoked (ISO UTC; None: live); a revoked key is refused
+    revoked_at: str | None = None
+    #: when the key was last used, to the minute (ISO UTC; None: never)
+    last_used_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -328,7 +332,24 @@ class Store(ABC):
 
     @abstractmethod
     def get_key(self, key_hash: str) -> ApiKey | None:
-        """The key with this SHA-256 hex digest, or None."""
+        """The key with this SHA-256 hex digest (revoked ones too), or None."""
+
+    @abstractmethod
+    def list_keys(self) -> list[ApiKey]:
+        """Every key, revoked ones too, oldest first."""
+
+    @abstractmethod
+    def revoke_key(self, key_id: str, *, actor: str) -> ApiKey:
+        """Revoke the key with this short id (logged); :class:`NotFoundError` if unknown.
+        Revoking a revoked key changes nothing."""
+
+    @abstractmethod
+    def touch_key(self, key_hash: str, at: str) -> None:
+        """Record that the key was used at ``at`` (ISO UTC); not logged."""
+
+    @abstractmethod
+    def count_keys(self) -> int:
+        """How many keys are stored (revoked ones too)."""
 
     # ------------------------------------------------------------ points
     @abstractmethod
@@ -787,6 +808,38 @@ class SqlStore(Store):
                 f"SELECT {', '.join(_KEY_COLS)} FROM api_keys WHERE key_hash = ?", [key_hash]
             ).fetchone()
         return None if row is None else ApiKey(*row)
+
+    def list_keys(self) -> list[ApiKey]:
+        with self._read() as cur:
+            rows = cur.execute(
+                f"SELECT {', '.join(_KEY_COLS)} FROM api_keys ORDER BY created_at, key_id"
+            ).fetchall()
+        return [ApiKey(*row) for row in rows]
+
+    def revoke_key(self, key_id: str, *, actor: str) -> ApiKey:
+        with self._write() as cur:
+            row = cur.execute(
+                f"SELECT {', '.join(_KEY_COLS)} FROM api_keys WHERE key_id = ?", [key_id]
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no key with id {key_id!r}")
+            key = ApiKey(*row)
+            if key.revoked_at is not None:
+                return key
+            at = to_iso(now_utc())
+            cur.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", [at, key_id])
+            self._audit(cur, actor=actor, action="key.revoked", entity="key", entity_id=key_id,
+                        detail={"role": key.role, "partner_id": key.partner_id})  # fmt: skip
+        return replace(key, revoked_at=at)
+
+    def touch_key(self, key_hash: str, at: str) -> None:
+        with self._write() as cur:
+            cur.execute("UPDATE api_keys SET last_used_at = ? WHERE key_hash = ?", [at, key_hash])
+
+    def count_keys(self) -> int:
+        with self._read() as cur:
+            row = cur.execute("SELECT COUNT(*) FROM api_keys").fetchone()
+        return int(row[0]) if row else 0
 
     # ------------------------------------------------------------ rows
     @staticmethod

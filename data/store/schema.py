@@ -64,6 +64,13 @@ UPDATE applications SET status = 'refused' WHERE status = 'pending' AND NOT allo
 CREATE INDEX applications_partner_status ON applications (partner_id, status, reserved_until);
 """
 
+# version 6: keys with a lifecycle. When a key was revoked (a revoked key is refused) and
+# when it was last used (to the minute), ISO text, NULL for never.
+_KEY_LIFECYCLE = """
+ALTER TABLE api_keys ADD COLUMN revoked_at TEXT;
+ALTER TABLE api_keys ADD COLUMN last_used_at TEXT;
+"""
+
 _TABLES = """
 CREATE TABLE points (
     id            TEXT PRIMARY KEY,
@@ -149,6 +156,7 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     _ORDER_EVENTS,
     _CALIBRATIONS,
     _ONBOARDING,
+    _KEY_LIFECYCLE,
 ]
 
 POSTGIS_MIGRATIONS: list[str] = [
@@ -176,4 +184,5 @@ FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
     _ORDER_EVENTS,
     _CALIBRATIONS,
     _ONBOARDING,
+    _KEY_LIFECYCLE,
 ]

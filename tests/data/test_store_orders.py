@@ -253,3 +253,24 @@ def test_bad_event_days_write_nothing(
         shop.upsert_orders([line("O1"), bad], actor="t", source="body")
     assert (info.value.row, info.value.column) == (2, column) and message in str(info.value)
     assert snapshot(shop) == before
+
+
+# version 4: keys with a lifecycle (revoked_at, last_used_at)
+def test_upgrade_from_version_3_keeps_keys(tmp_path: Path) -> None:
+    class V3(SqliteStore):
+        def _schema(self) -> list[str]:
+            return SQLITE_MIGRATIONS[:3]
+
+    old = V3(tmp_path / "old.db", ProtectionPolicy())
+    assert old.migrate() == 3
+    with old._write() as cur:  # a key written by the version-3 code
+        cur.execute("INSERT INTO api_keys (key_hash, key_id, role, partner_id, created_at, "
+                    "created_by) VALUES ('h1', 'k-1', 'partner', 'acme', 't', 'x')")  # fmt: skip
+    old.close()
+    new = open_store(f"sqlite:///{tmp_path / 'old.db'}", ProtectionPolicy())
+    assert new.migrate() == len(SQLITE_MIGRATIONS) >= 4
+    key = new.get_key("h1")
+    assert key is not None and key.role == "partner" and key.revoked_at is None
+    assert new.revoke_key("k-1", actor="t").revoked_at is not None
+    assert new.get_key("h1").revoked_at is not None  # type: ignore[union-attr]
+    new.close()
