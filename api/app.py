@@ -22,6 +22,7 @@ from api.routes import map as map_ui
 from api.routes import planning as planning_routes
 from api.service import Service
 from api.settings import Settings, get_settings
+from api.validation import InputEdges
 from data.errors import PvzError
 
 __all__ = ["BodyLimit", "bootstrap", "create_app", "freeze_heap"]
@@ -160,5 +161,6 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(planning_routes.router)
     app.mount(map_ui.STATIC_URL, StaticFiles(directory=map_ui.STATIC_DIR), name="map-static")
     app.add_middleware(FastCheck)  # inside the body limit: the common check, see its module
+    app.add_middleware(InputEdges)  # control characters, plain numbers, JSON depth
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from api.validation import check_text
 from planning.rewards import LINE_KINDS, STATUSES
 
 __all__ = ["AdjustmentOut", "OrderIn", "OrderIngestOut", "StatementLineOut", "StatementOut"]
 
-_Id = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-_Short = Annotated[str, StringConstraints(max_length=40)]
+_Id = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(check_text)]
+_Short = Annotated[str, StringConstraints(max_length=40), AfterValidator(check_text)]
 
 
 def _either(words: Sequence[str]) -> str:
