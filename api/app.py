@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import create_key
-from api.errors import install_error_handlers
+from api.errors import document_errors, install_error_handlers
 from api.fast_check import FastCheck
 from api.network_model import attach as attach_network_model
 from api.routes import applications, audit, health, keys, orders, points, protection, rewards
@@ -154,6 +154,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    document_errors(app)  # every 4xx the app can answer is in /openapi.json
     app.include_router(density_routes.router)  # before points: /{point_id} matches too
     for module in (health, keys, protection, points, applications, orders, rewards, audit,
                    map_ui):  # fmt: skip

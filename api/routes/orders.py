@@ -147,6 +147,7 @@ def order_lines_from_frame(frame: pd.DataFrame) -> list[OrderLine]:
     response_model=OrderIngestOut,
     summary="Ingest order lines (JSON list or CSV), idempotent by order id",
     openapi_extra={"requestBody": _REQUEST_BODY},
+    responses={415: {"description": "a body that is neither JSON nor CSV"}},
 )
 async def post_orders(
     request: Request,
