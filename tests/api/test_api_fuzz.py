@@ -13,8 +13,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from schemathesis.checks import status_code_conformance
 from pydantic import SecretStr
+from schemathesis.checks import status_code_conformance
 
 from api.app import create_app
 from api.auth import create_key
