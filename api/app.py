@@ -16,6 +16,7 @@ from api.auth import create_key
 from api.errors import document_errors, install_error_handlers
 from api.fast_check import FastCheck
 from api.network_model import attach as attach_network_model
+from api.pages import SecurityHeaders, install_docs
 from api.routes import applications, audit, health, keys, orders, points, protection, rewards
 from api.routes import density as density_routes
 from api.routes import map as map_ui
@@ -152,6 +153,8 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api.pages from vendored Swagger UI (works offline)
+        redoc_url=None,
     )
     install_error_handlers(app)
     document_errors(app)  # every 4xx the app can answer is in /openapi.json
@@ -164,4 +167,6 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.add_middleware(FastCheck)  # inside the body limit: the common check, see its module
     app.add_middleware(InputEdges)  # control characters, plain numbers, JSON depth
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    install_docs(app, "pvz-planner")
+    app.add_middleware(SecurityHeaders)  # /map and /docs only
     return app

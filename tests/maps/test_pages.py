@@ -1,0 +1,132 @@
+"""Offline and hardened pages (issue 13): /docs from vendored Swagger UI with the network
+blocked, security headers on /map and /docs, the map UI's CSP with a tile server, and a
+hostile id in every layer of /map clicked in Chromium."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from conftest import LiveApi, Watched
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.pages import csp_for, tile_origin
+from api.settings import Settings
+
+XSS = "<img src=x onerror=window.__xss=1>"
+XSS2 = "\"'><svg onload=window.__xss=2>"
+HERE = (61.0000, 100.0000)  # far from the demo network (Moscow region)
+
+
+def _headers_ok(r: httpx.Response, path: str) -> None:
+    assert r.headers["x-content-type-options"] == "nosniff", path
+    assert r.headers["referrer-policy"] == "no-referrer", path
+    assert r.headers["x-frame-options"] == "DENY", path
+    csp = r.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, path
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0], path
+
+
+def test_security_headers_on_map_and_docs(live_api: LiveApi) -> None:
+    for path in ["/map", "/docs", "/docs/init.js", "/map/static/ui/app.js",
+                 "/docs/static/swagger-ui-bundle.js", "/map/config.json"]:  # fmt: skip
+        r = httpx.get(live_api.url + path, timeout=30)
+        assert r.status_code == 200, path
+        _headers_ok(r, path)
+    assert "cdn" not in httpx.get(live_api.url + "/docs", timeout=30).text.lower()
+    # the API's own answers are left as they were (the hot path pays nothing)
+    r = httpx.get(live_api.url + "/health", timeout=30)
+    assert "content-security-policy" not in r.headers
+
+
+def test_tile_origin_and_csp() -> None:
+    assert tile_origin("https://tile.openstreetmap.org/{z}/{x}/{y}.png") == (
+        "https://tile.openstreetmap.org"
+    )
+    assert tile_origin("https://{s}.tile.example.org/{z}/{x}/{y}.png") == (
+        "https://*.tile.example.org"
+    )
+    assert tile_origin("http://127.0.0.1:8081/t/{z}/{x}/{y}.png") == "http://127.0.0.1:8081"
+    assert tile_origin("") is None and tile_origin("none") is None
+    csp = csp_for("/map", "https://tiles.example.com/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: blob: https://tiles.example.com;" in csp
+    assert "tiles.example.com" not in csp_for("/docs", "https://tiles.example.com/{z}/{x}/{y}.png")
+
+
+def test_map_csp_follows_the_tile_setting(tmp_path: Any) -> None:
+    url = "https://{s}.tiles.example.net/{z}/{x}/{y}.png"
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/x.db", tile_url=url))
+    with TestClient(app) as client:
+        csp = client.get("/map").headers["content-security-policy"]
+        assert "img-src 'self' data: blob: https://*.tiles.example.net;" in csp
+        assert client.get("/map/config.json").json()["tile_url"] == url
+
+
+def test_docs_work_offline_in_chromium(strict: Watched, live_api: LiveApi) -> None:
+    """Swagger UI renders every operation with the network blocked (only loopback), and
+    nothing breaks the page's CSP (a violation is a console error)."""
+    watched = strict
+    page = watched.page
+    page.goto(live_api.url + "/docs")
+    page.wait_for_selector(".opblock-summary", timeout=60_000)
+    assert page.locator(".opblock").count() >= 11
+    assert "pvz-planner" in page.locator(".title").first.inner_text()
+    assert watched.blocked == [], watched.blocked
+    assert watched.errors == [], watched.errors
+
+
+class _Tiles(http.server.BaseHTTPRequestHandler):
+    PNG = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082"
+    )
+    hits = 0
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        type(self).hits += 1
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(self.PNG)))
+        self.end_headers()
+        self.wfile.write(self.PNG)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def tile_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Tiles)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/tiles/{{z}}/{{x}}/{{y}}.png"
+    server.shutdown()
+    server.server_close()
+
+
+def test_map_tiles_load_under_the_csp(strict: Watched, live_api: LiveApi, tile_server: str) -> None:
+    """``PVZ_TILE_URL`` still works under the CSP: the page's tiles come from the tile
+    server the setting names (on another origin than the page), and the page runs with
+    no CSP violation."""
+    watched = strict
+    settings = live_api.service.settings
+    old = settings.tile_url
+    app_tile = tile_server.replace("127.0.0.1", "localhost")  # another origin than the API
+    settings.tile_url = app_tile
+    try:
+        page = watched.page
+        page.goto(f"{live_api.url}/map")
+        page.wait_for_selector("#key-dialog:not([hidden])")
+        page.fill("#key-input", live_api.keys["expansion"])
+        page.click("#key-form button")
+        page.wait_for_selector("img.leaflet-tile-loaded", state="attached", timeout=60_000)
+        page.wait_for_selector(".leaflet-interactive, canvas", state="attached")
+    finally:
+        settings.tile_url = old
+    assert _Tiles.hits > 0
+    assert not [e for e in watched.errors if "Content Security Policy" in e], watched.errors
