@@ -3,8 +3,9 @@
 
 - ``/docs`` is Swagger UI 5 (``swagger-ui-dist`` from npm, Apache-2.0, vendored in
   ``api/static/swagger-ui`` with its licence; served under :data:`DOCS_STATIC_URL`), so the
-  page works with no internet and loads nothing from a CDN. Its start-up script is a file too (no inline script), so the
-  page runs under a strict Content-Security-Policy. ReDoc is not served.
+  page works with no internet and loads nothing from a CDN. Its start-up script is a
+  file too (no inline script), so the page runs under a strict Content-Security-Policy.
+  ReDoc is not served.
 - :class:`SecurityHeaders` adds ``Content-Security-Policy``, ``X-Content-Type-Options:
   nosniff``, ``Referrer-Policy: no-referrer`` and frame protection (``X-Frame-Options:
   DENY`` and CSP ``frame-ancestors 'none'``) to every answer under ``/map`` and
