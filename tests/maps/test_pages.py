@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.pages import csp_for, tile_origin
 from api.settings import Settings
+from data.store import Point
 
 XSS = "<img src=x onerror=window.__xss=1>"
 XSS2 = "\"'><svg onload=window.__xss=2>"
@@ -130,3 +131,75 @@ def test_map_tiles_load_under_the_csp(strict: Watched, live_api: LiveApi, tile_s
         settings.tile_url = old
     assert _Tiles.hits > 0
     assert not [e for e in watched.errors if "Content Security Policy" in e], watched.errors
+
+
+def _open_map(w: Watched, api: LiveApi) -> Any:
+    page = w.page
+    page.goto(f"{api.url}/map")
+    page.wait_for_selector("#key-dialog:not([hidden])")
+    page.fill("#key-input", api.keys["expansion"])
+    page.click("#key-form button")
+    page.wait_for_function("window.L && window.pvzUi && window.pvzUi.queue !== undefined "
+                           "&& window.pvzUi.done === window.pvzUi.loads")  # fmt: skip
+    return page
+
+
+def _screen(page: Any, lat: float, lon: float) -> tuple[float, float]:
+    xy = page.evaluate(f"(() => {{ const p = window.pvzUi.map.latLngToContainerPoint("
+                       f"[{lat}, window.pvzUi.near({lon})]); return [p.x, p.y]; }})()")  # fmt: skip
+    box = page.locator("#map").bounding_box()
+    return box["x"] + xy[0], box["y"] + xy[1]
+
+
+def _no_markup(page: Any, selector: str) -> str:
+    html = " ".join(e.inner_html() for e in page.query_selector_all(selector))
+    assert "<img" not in html and "<svg" not in html, html
+    return " ".join(e.inner_text() for e in page.query_selector_all(selector))
+
+
+@pytest.mark.slow
+def test_map_ui_hostile_ids_are_text(watched: Watched, live_api: LiveApi) -> None:
+    """Points with hostile ids and settlement in the /map UI: the browse popup, the
+    violation line's tooltip, the check result and the blockers' labels show them as
+    text; a real click runs nothing."""
+    from geo.geodesic import WGS84
+
+    lon_b, lat_b, _ = WGS84.fwd(HERE[1], HERE[0], 0.0, 200.0)
+    live_api.service.store.seed_points(
+        [Point(id=XSS, lat=HERE[0], lon=HERE[1], radius_m=500.0, settlement=XSS2),
+         Point(id=XSS2, lat=float(lat_b), lon=float(lon_b), radius_m=500.0)],
+        actor="test", reason="hostile ids",
+    )  # fmt: skip
+    live_api.service.sync(force=True)
+    page = _open_map(watched, live_api)
+    n = page.evaluate("window.pvzUi.loads")
+    page.evaluate(f"void window.pvzUi.map.setView([{HERE[0]}, {HERE[1]}], 16, {{animate: false}})")
+    page.wait_for_function(f"window.pvzUi.loads > {n} && window.pvzUi.done === window.pvzUi.loads")
+    page.wait_for_function(f"window.pvzUi.pointsById[{XSS!r}] !== undefined")
+    # browse: a real click on the point opens its popup
+    page.check("input[name=mode][value=browse]")
+    page.mouse.click(*_screen(page, *HERE))
+    page.wait_for_selector(".leaflet-popup-content")
+    text = _no_markup(page, ".leaflet-popup-content")
+    assert XSS in text and XSS2 in text  # the id and the settlement
+    # the violations layer: its line's tooltip, shown by hovering the line
+    page.evaluate("void window.pvzUi.map.addLayer(window.pvzUi.violLayer)")
+    page.wait_for_function("window.pvzUi.violLayer.getLayers().length > 0")
+    mid = ((HERE[0] + float(lat_b)) / 2, HERE[1])
+    page.mouse.move(*_screen(page, *mid))
+    page.wait_for_selector(".leaflet-tooltip")
+    text = _no_markup(page, ".leaflet-tooltip")
+    assert XSS in text and XSS2 in text
+    page.evaluate("void window.pvzUi.map.removeLayer(window.pvzUi.violLayer)")
+    # check mode: a click 300 m east is blocked by both; the result and the labels
+    page.check("input[name=mode][value=check]")
+    lon_c, lat_c, _ = WGS84.fwd(HERE[1], HERE[0], 90.0, 300.0)
+    page.mouse.click(*_screen(page, float(lat_c), float(lon_c)))
+    page.wait_for_selector("#check-result tr.conflict")
+    text = _no_markup(page, "#check-result")
+    assert XSS in text and XSS2 in text
+    page.wait_for_selector(".leaflet-tooltip.pvz-dist")
+    text = _no_markup(page, ".leaflet-tooltip.pvz-dist")
+    assert XSS in text
+    assert page.evaluate("window.__xss") is None
+    assert watched.blocked == [] and watched.errors == [], watched.errors
