@@ -183,10 +183,18 @@ def test_map_ui_hostile_ids_are_text(watched: Watched, live_api: LiveApi) -> Non
     text = _no_markup(page, ".leaflet-popup-content")
     assert XSS in text and XSS2 in text  # the id and the settlement
     # the violations layer: its line's tooltip, shown by hovering the line
+    page.evaluate("void window.pvzUi.map.closePopup()")
     page.evaluate("void window.pvzUi.map.addLayer(window.pvzUi.violLayer)")
     page.wait_for_function("window.pvzUi.violLayer.getLayers().length > 0")
-    mid = ((HERE[0] + float(lat_b)) / 2, HERE[1])
-    page.mouse.move(*_screen(page, *mid))
+    # our pair's line among the layer's lines (by its tooltip), its tooltip opened
+    found = page.evaluate(
+        """(id) => { let n = 0; window.pvzUi.violLayer.eachLayer(l => {
+        const t = l.getTooltip && l.getTooltip();
+        if (t && String(t.getContent()).includes(id)) { l.openTooltip(); n++; } });
+        return n; }""",
+        "window.__xss=1",
+    )
+    assert found == 1
     page.wait_for_selector(".leaflet-tooltip")
     text = _no_markup(page, ".leaflet-tooltip")
     assert XSS in text and XSS2 in text
