@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import create_key
 from api.errors import document_errors, install_error_handlers
-from api.fast_check import FastCheck
+from api.fast_check import CHECK_PATH, FastCheck
 from api.network_model import attach as attach_network_model
 from api.pages import SecurityHeaders, install_docs
 from api.routes import applications, audit, health, keys, orders, points, protection, rewards
@@ -165,7 +165,8 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(planning_routes.router)
     app.mount(map_ui.STATIC_URL, StaticFiles(directory=map_ui.STATIC_DIR), name="map-static")
     app.add_middleware(FastCheck)  # inside the body limit: the common check, see its module
-    app.add_middleware(InputEdges)  # control characters, plain numbers, JSON depth
+    # control characters, plain numbers, JSON depth (the fast lane checks its own body)
+    app.add_middleware(InputEdges, own_body_paths=(CHECK_PATH,))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     install_docs(app, "pvz-planner")
     app.add_middleware(SecurityHeaders)  # /map and /docs only

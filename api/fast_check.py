@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import Caller, hash_key
 from api.routes.protection import check_body, json_response
 from api.schemas import CheckRequest
+from api.validation import too_deep
 
 __all__ = ["CHECK_PATH", "FastCheck"]
 
@@ -67,6 +68,10 @@ class FastCheck:
             chunks.append(message.get("body", b""))
             more = bool(message.get("more_body", False))
         body = b"".join(chunks)
+        deep = too_deep(body)  # api.validation leaves this path's body to us
+        if deep is not None:
+            await _refuse_deep(send, deep)
+            return
         answer = None
         if key and content_type is not None and content_type.lower() in _JSON_TYPES and body:
             answer = _answer(scope, key, body)
@@ -91,6 +96,14 @@ def _answer(scope: Scope, key: bytes, body: bytes) -> dict[str, object] | None:
         return check_body(service.check(req.lat, req.lon, kind=req.kind))
     except Exception:  # bad JSON or body, unknown kind, ...: the app says what is wrong
         return None
+
+
+async def _refuse_deep(send: Send, payload: bytes) -> None:
+    """422: a body nested deeper than :data:`api.validation.MAX_DEPTH` (never parsed)."""
+    await send({"type": "http.response.start", "status": 422,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(payload)).encode())]})  # fmt: skip
+    await send({"type": "http.response.body", "body": payload})
 
 
 def _replay(body: bytes, receive: Receive, last: Message | None) -> Receive:

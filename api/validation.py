@@ -36,6 +36,8 @@ __all__ = [
     "control_char",
     "json_depth",
     "plain_number",
+    "refusal",
+    "too_deep",
 ]
 
 #: deepest accepted JSON nesting of a request body (arrays and objects); the API's bodies
@@ -45,12 +47,11 @@ MAX_DEPTH = 32
 #: a control character (C0, DEL, C1) as a regular expression
 CONTROL_PATTERN = r"[\x00-\x1f\x7f-\x9f]"
 _CONTROL = re.compile(CONTROL_PATTERN)
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"\\[]{}')
 _CONTROL_FREE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # tab and newline allowed
 #: a plain decimal number: ASCII digits, optional sign, point and exponent; no spaces,
 #: no underscores, no inf/nan
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def control_char(text: str, *, free: bool = False) -> str | None:
@@ -85,13 +86,32 @@ def plain_number(text: str) -> bool:
 
 def json_depth(body: bytes) -> int:
     """The deepest nesting of arrays and objects in a JSON text (brackets inside strings
-    do not count), without parsing it: linear, no recursion, ~10 ms per MB."""
-    brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
-    if not brackets:
+    do not count), without parsing it: linear and vectorised (numpy), no recursion; about
+    a tenth of ``json.loads``'s time on a 4 MB batch."""
+    # only what decides nesting, in C: quotes, backslashes, brackets (a batch shrinks 5x)
+    kept = body.translate(None, _NOT_STRUCTURE)
+    if not kept:
         return 0
-    a = np.frombuffer(brackets, dtype=np.uint8)
-    steps = np.where((a == ord("[")) | (a == ord("{")), 1, -1).astype(np.int32)
-    return int(np.cumsum(steps).max())
+    # escapes: a pair of backslashes is one backslash; then backslash-quote is a quote
+    # inside a string (not the end of it)
+    kept = kept.replace(b"\\\\", b"").replace(b'\\"', b"")
+    a = np.frombuffer(kept, dtype=np.uint8)
+    in_string = (np.cumsum(a == ord('"'), dtype=np.int32) & 1).astype(bool)
+    step = np.zeros(a.size, dtype=np.int8)
+    step[(a == ord("[")) | (a == ord("{"))] = 1
+    step[(a == ord("]")) | (a == ord("}"))] = -1
+    step[in_string] = 0
+    return int(np.cumsum(step, dtype=np.int32).max(initial=0))
+
+
+def too_deep(body: bytes, max_depth: int = MAX_DEPTH) -> bytes | None:
+    """The 422 body for a JSON body nested deeper than ``max_depth``, or None (the common
+    small body costs two ``bytes.count``)."""
+    if body.count(b"[") + body.count(b"{") <= max_depth:
+        return None
+    if json_depth(body) <= max_depth:
+        return None
+    return refusal(["body"], f"JSON nested deeper than {max_depth} levels")
 
 
 def _is_numeric(schema: dict[str, Any]) -> bool:
@@ -181,11 +201,16 @@ class InputEdges:
     """ASGI middleware: refuses (422, before routing) a path or query parameter with a
     control character, a numeric query parameter that is not a plain ASCII number, and a
     JSON body nested deeper than ``max_depth``. Everything else passes on unchanged (the
-    body replayed)."""
+    body replayed). Bodies to ``own_body_paths`` are left to the app behind, which must
+    check them with :func:`too_deep` itself (the fast check lane reads its body anyway:
+    one buffering less on the hottest call)."""
 
-    def __init__(self, app: ASGIApp, max_depth: int = MAX_DEPTH) -> None:
+    def __init__(
+        self, app: ASGIApp, max_depth: int = MAX_DEPTH, own_body_paths: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.max_depth = max_depth
+        self.own_body_paths = frozenset(own_body_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -195,7 +220,8 @@ class InputEdges:
         if problem is not None:
             await _refuse(send, refusal(*problem))
             return
-        if scope["method"] not in ("POST", "PUT", "PATCH") or not _is_json(scope):
+        if (scope["method"] not in ("POST", "PUT", "PATCH")
+                or scope["path"] in self.own_body_paths or not _is_json(scope)):  # fmt: skip
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -209,10 +235,9 @@ class InputEdges:
             chunks.append(message.get("body", b""))
             more = bool(message.get("more_body", False))
         body = b"".join(chunks)
-        opened = body.count(b"[") + body.count(b"{")  # an upper bound of the depth
-        if last is None and opened > self.max_depth and json_depth(body) > self.max_depth:
-            await _refuse(send, refusal(["body"], f"JSON nested deeper than {self.max_depth} "
-                                                  "levels"))  # fmt: skip
+        deep = too_deep(body, self.max_depth) if last is None else None
+        if deep is not None:
+            await _refuse(send, deep)
             return
         await self.app(scope, _replay(body, receive, last), send)
 
