@@ -33,6 +33,7 @@ __all__ = [
     "InputEdges",
     "check_free_text",
     "check_text",
+    "check_unpadded",
     "control_char",
     "json_depth",
     "plain_number",
@@ -75,6 +76,14 @@ def check_free_text(value: str) -> str:
     bad = control_char(value, free=True)
     if bad is not None:
         raise ValueError(f"control character {bad} is not allowed (tab and newline are)")
+    return value
+
+
+def check_unpadded(value: str) -> str:
+    """``value`` unchanged; ValueError when it starts or ends with white space (days,
+    months and numbers are written exactly)."""
+    if value != value.strip():
+        raise ValueError("must not start or end with white space")
     return value
 
 

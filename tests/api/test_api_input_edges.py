@@ -157,3 +157,18 @@ def test_plain_number() -> None:
         assert plain_number(ok), ok
     for bad in ["", " 1", "1 ", "1_0", "inf", "nan", "0x1", "١", "１", "1e", "--1"]:
         assert not plain_number(bad), bad
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("issued_on", " 2020-10-01"), ("issued_on", "2020-10-01 "), ("issued_on", "２020-10-01"),
+     ("price_rub", " 1.00"), ("price_rub", "1.00 "), ("price_rub", "１.00"),
+     ("price_rub", "1_000.00")],
+)  # fmt: skip
+def test_order_days_and_prices_ascii_only(api: Api, field: str, value: str) -> None:
+    """Order days and prices: ASCII digits, no surrounding spaces, on both stores."""
+    line = {"order_id": "O-1", "point_id": "P0", "issued_on": "2020-10-01",
+            "price_rub": "1.00", "status": "issued", field: value}  # fmt: skip
+    r = api.call("POST", "/v1/orders", "admin", json=[line])
+    body = error(r, 422, "invalid_input")
+    assert field in body["message"] or field in str(body.get("detail")), body
