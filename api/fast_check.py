@@ -12,6 +12,9 @@ inside the body-size limit, answers the *common* request directly:
   steps FastAPI runs);
 - a check the service answers without raising.
 
+A body nested deeper than :data:`api.validation.MAX_DEPTH` is refused here (422, before
+any parser), as :class:`api.validation.InputEdges` refuses it on every other path.
+
 It answers with the route's own functions (:func:`api.routes.protection.check_body` and
 :func:`~api.routes.protection.json_response`), so the bytes are the same. Anything else
 (another path or method, a first-seen or unknown key, a missing key, a bad body, an
