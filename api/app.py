@@ -13,9 +13,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import KeyCache, create_key
-from api.errors import install_error_handlers
-from api.fast_check import FastCheck
+from api.errors import document_errors, install_error_handlers
+from api.fast_check import CHECK_PATH, FastCheck
 from api.network_model import attach as attach_network_model
+from api.pages import SecurityHeaders, install_docs
 from api.routes import applications, audit, health, keys, orders, points, protection, rewards
 from api.routes import density as density_routes
 from api.routes import jobs as job_routes
@@ -26,6 +27,7 @@ from api.service import Service
 from api.services.forecast import CalibrationSchedule
 from api.services.jobs import runner_for
 from api.settings import Settings, get_settings
+from api.validation import InputEdges
 from data.errors import PvzError
 
 __all__ = ["BodyLimit", "bootstrap", "create_app", "freeze_heap"]
@@ -160,8 +162,11 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api.pages from vendored Swagger UI (works offline)
+        redoc_url=None,
     )
     install_error_handlers(app)
+    document_errors(app)  # every 4xx the app can answer is in /openapi.json
     app.include_router(density_routes.router)  # before points: /{point_id} matches too
     for module in (health, keys, protection, points, applications, orders, rewards, audit,
                    map_ui):  # fmt: skip
@@ -171,5 +176,9 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.include_router(job_routes.router)
     app.mount(map_ui.STATIC_URL, StaticFiles(directory=map_ui.STATIC_DIR), name="map-static")
     app.add_middleware(FastCheck)  # inside the body limit: the common check, see its module
+    # control characters, plain numbers, JSON depth (the fast lane checks its own body)
+    app.add_middleware(InputEdges, own_body_paths=(CHECK_PATH,))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    install_docs(app, "pvz-planner")
+    app.add_middleware(SecurityHeaders)  # /map and /docs only
     return app

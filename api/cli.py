@@ -22,6 +22,7 @@ __all__ = [
     "command",
     "command_group",
     "main",
+    "RAW_CSV_OPT",
     "read_options",
 ]
 
@@ -36,6 +37,11 @@ SHEET_OPT = typer.Option(None, "--sheet", help="Excel (.xlsx) sheet name or 1-ba
 ALLOW_OUTSIDE_OPT = typer.Option(False, "--allow-outside", help="Accept points outside Russia "
                                  "(a network abroad): no swapped-coordinates stop, no "
                                  "warnings.")  # fmt: skip
+
+# how CSV and Excel outputs are written (data.outputs)
+RAW_CSV_OPT = typer.Option(False, "--raw-csv", help="Write text cells as they are: by default "
+                           "a cell beginning with =, +, -, @, tab or CR gets a ' in front so "
+                           "a spreadsheet shows it, not runs it.")  # fmt: skip
 
 
 def read_options(

@@ -28,7 +28,14 @@ from data.errors import (
     PvzError,
 )
 
-__all__ = ["ERROR_RESPONSES", "error_response", "install_error_handlers", "status_of"]
+__all__ = [
+    "COMMON_RESPONSES",
+    "ERROR_RESPONSES",
+    "document_errors",
+    "error_response",
+    "install_error_handlers",
+    "status_of",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,45 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "invalid input; `detail` says which field and why"},
     429: {"description": "over the key's rate limit; `Retry-After` says when to retry, s"},
 }
+
+
+#: the errors any operation can answer, whatever its route: the middlewares (body size,
+#: input edges: control characters, plain numbers, JSON depth) run before routing, and a
+#: domain error of no finer class is a 400
+COMMON_RESPONSES: dict[str, dict[str, Any]] = {
+    "400": {"description": "a request the service cannot read (no finer code applies)"},
+    "413": ERROR_RESPONSES[413],
+    "422": {"description": "invalid input (a control character, a number that is not plain "
+            "ASCII, JSON nested too deep or unparseable, a bad field); `detail` says which "
+            "field and why"},
+}  # fmt: skip
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make ``app``'s OpenAPI document list :data:`COMMON_RESPONSES` (with the
+    :class:`api.schemas.ErrorBody` schema) on every operation, so every 4xx the app can
+    answer is documented (``tests/api/test_api_fuzz.py`` checks it)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        has_error_body = "ErrorBody" in schema.get("components", {}).get("schemas", {})
+        for operations in schema.get("paths", {}).values():
+            for op in operations.values():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                for code, entry in COMMON_RESPONSES.items():
+                    if code not in op["responses"]:
+                        op["responses"][code] = dict(entry)
+                        if has_error_body:
+                            op["responses"][code]["content"] = error_ref
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def status_of(exc: PvzError) -> tuple[int, str]:

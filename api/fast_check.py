@@ -19,6 +19,9 @@ inside the body-size limit, answers the *common* request directly:
 A partner key's answer (private, with a message and maybe suggestions, ~10 ms when
 blocked) is computed in the thread pool, off the event loop; the staff's in line.
 
+A body nested deeper than :data:`api.validation.MAX_DEPTH` is refused here (422, before
+any parser), as :class:`api.validation.InputEdges` refuses it on every other path.
+
 It answers with the route's own functions (:func:`api.routes.protection.check_body` and
 :func:`~api.routes.protection.json_response`), so the bytes are the same. Anything else
 (another path or method, a first-seen or unknown key, a missing key, a bad body, an
@@ -40,6 +43,7 @@ from api.auth import Caller, KeyCache, hash_key
 from api.routes.protection import check_answer, json_response
 from api.schemas import CheckRequest
 from api.services.answers import language_of
+from api.validation import too_deep
 
 __all__ = ["CHECK_PATH", "FastCheck"]
 
@@ -79,6 +83,10 @@ class FastCheck:
             chunks.append(message.get("body", b""))
             more = bool(message.get("more_body", False))
         body = b"".join(chunks)
+        deep = too_deep(body)  # api.validation leaves this path's body to us
+        if deep is not None:
+            await _refuse_deep(send, deep)
+            return
         answer = None
         if key and content_type is not None and content_type.lower() in _JSON_TYPES and body:
             answer = _answer(scope, key, body, accept_language)
@@ -132,6 +140,14 @@ def _answer(
         return answer
     except Exception:  # bad JSON or body, unknown kind, ...: the app says what is wrong
         return None
+
+
+async def _refuse_deep(send: Send, payload: bytes) -> None:
+    """422: a body nested deeper than :data:`api.validation.MAX_DEPTH` (never parsed)."""
+    await send({"type": "http.response.start", "status": 422,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(payload)).encode())]})  # fmt: skip
+    await send({"type": "http.response.body", "body": payload})
 
 
 def _replay(body: bytes, receive: Receive, last: Message | None) -> Receive:

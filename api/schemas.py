@@ -11,7 +11,9 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
+
+from api.validation import check_free_text, check_text
 
 __all__ = [
     "AuditPair",
@@ -50,7 +52,8 @@ Lon = Annotated[
 Num = Annotated[float, Strict()]
 Int = Annotated[int, Strict()]
 Bool = Annotated[bool, Strict()]
-Text = Annotated[str, StringConstraints(max_length=500)]
+#: one-line text (ids, addresses): no control characters (api.validation)
+Text = Annotated[str, StringConstraints(max_length=500), AfterValidator(check_text)]
 Ident = Annotated[
     str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
 ]
@@ -63,7 +66,14 @@ ClosedDays = Annotated[
         examples=[3, ["2020-04-21", "2020-04-22"]],
     ),
 ]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+#: free text: tab and newline allowed, other control characters not (api.validation)
+Reason = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2000, strip_whitespace=True),
+    AfterValidator(check_free_text),
+]
+#: the smallest protection or service radius accepted, metres (5e-324 m is no radius)
+MIN_RADIUS_M = 1.0
 
 
 class _In(BaseModel):
@@ -236,7 +246,7 @@ class PointCreate(_In):
     lon: Lon
     kind: Ident | None = None
     status: Ident | None = None
-    radius_m: Num | None = Field(None, gt=0, le=50_000, allow_inf_nan=False)
+    radius_m: Num | None = Field(None, ge=MIN_RADIUS_M, le=50_000, allow_inf_nan=False)
     partner_id: Ident | None = None
     address: Text | None = None
     opened_on: dt.date | None = None

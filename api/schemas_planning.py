@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import Bool, ConflictOut, Ident, Int, Lat, Lon, Num, Text
+from api.schemas import MIN_RADIUS_M, Bool, ConflictOut, Ident, Int, Lat, Lon, Num, Text
 
 __all__ = [
     "Cannibalization",
@@ -140,7 +140,7 @@ class PlanCandidate(BaseModel):
     lat: Lat
     lon: Lon
     kind: Ident | None = None
-    radius_m: Num | None = Field(None, gt=0, le=50_000, allow_inf_nan=False)
+    radius_m: Num | None = Field(None, ge=MIN_RADIUS_M, le=50_000, allow_inf_nan=False)
     model_config = ConfigDict(extra="forbid")
 
 
@@ -159,7 +159,7 @@ class PlanRequest(BaseModel):
 
     candidates: list[PlanCandidate]
     k: Int = Field(ge=1, le=1000)
-    service_radius_m: Num = Field(gt=0, le=50_000, allow_inf_nan=False)
+    service_radius_m: Num = Field(ge=MIN_RADIUS_M, le=50_000, allow_inf_nan=False)
     demand: list[PlanDemand] | None = Field(
         None, description="default: the bundled settlements' population near the candidates"
     )

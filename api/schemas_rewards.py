@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from api.validation import check_text, check_unpadded
 from planning.rewards import LINE_KINDS, STATUSES
 
 __all__ = ["AdjustmentOut", "OrderIn", "OrderIngestOut", "StatementLineOut", "StatementOut"]
 
-_Id = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-_Short = Annotated[str, StringConstraints(max_length=40)]
+_Id = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(check_text)]
+_Short = Annotated[str, StringConstraints(max_length=40), AfterValidator(check_text)]
+#: a day or a price: no surrounding spaces (the digits are checked as ASCII by the parser)
+_Value = Annotated[_Short, AfterValidator(check_unpadded)]
 
 
 def _either(words: Sequence[str]) -> str:
@@ -39,8 +42,8 @@ class OrderIn(BaseModel):
 
     order_id: _Id = Field(description="unique id of the line; the upsert key")
     point_id: _Id = Field(description="the point that issued the item")
-    issued_on: _Short = Field(description="day of issue, YYYY-MM-DD", examples=["2020-10-14"])
-    price_rub: _Short = Field(
+    issued_on: _Value = Field(description="day of issue, YYYY-MM-DD", examples=["2020-10-14"])
+    price_rub: _Value = Field(
         description="item price, RUB, a decimal string with at most two decimals",
         examples=["1234.50"],
     )
@@ -48,14 +51,14 @@ class OrderIn(BaseModel):
         description=_STATUS_TEXT,
         examples=["issued"],
     )
-    returned_on: _Short | None = Field(
+    returned_on: _Value | None = Field(
         None,
         description="day of the return, YYYY-MM-DD (status returned; not before issued_on). "
         "In a later month than the issue: the issue month stays as paid and the return's "
         "month gets an adjustment of minus the item's reward",
         examples=["2020-11-02"],
     )
-    cancelled_on: _Short | None = Field(
+    cancelled_on: _Value | None = Field(
         None,
         description="day of the cancellation, YYYY-MM-DD (status cancelled; not before "
         "issued_on); a later month than the issue adjusts like a return",

@@ -6,6 +6,7 @@ A box with ``minlon > maxlon`` crosses the antimeridian (Chukotka: ``172,62,-169
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import numpy.typing as npt
@@ -16,13 +17,18 @@ __all__ = ["BBox", "in_bbox", "parse_bbox"]
 
 BBox = tuple[float, float, float, float]
 
+#: a plain decimal number: ASCII digits, optional sign, point and exponent; nothing else
+#: (``float`` would also read ``1_0`` as 10, ``" 1"``, ``"١"`` and ``"inf"``)
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
 
 def parse_bbox(text: str | None, *, name: str = "bbox", empty_ok: bool = True) -> BBox | None:
     """``minlon,minlat,maxlon,maxlat`` in WGS84 degrees; None when ``text`` is None.
 
     Parameters
     ----------
-    text : the four numbers, comma-separated
+    text : the four numbers, comma-separated, each a plain decimal number (ASCII digits,
+        optional sign, point and exponent; no spaces or underscores)
     name : what the caller calls it (``bbox`` for a query parameter, ``--bbox`` for a CLI
         option), in the messages
     empty_ok : accept ``minlat == maxlat`` (a box of no height)
@@ -34,10 +40,8 @@ def parse_bbox(text: str | None, *, name: str = "bbox", empty_ok: bool = True) -
     if text is None:
         return None
     column = None if name.startswith("-") else name
-    try:
-        vals = [float(v) for v in text.split(",")]
-    except ValueError:
-        vals = []
+    parts = text.split(",")
+    vals = [float(v) for v in parts] if all(_NUMBER.fullmatch(v) for v in parts) else []
     if len(vals) != 4 or not all(math.isfinite(v) for v in vals):
         raise InputError(f"{name} must be four numbers minlon,minlat,maxlon,maxlat, got {text!r}",
                          column=column)  # fmt: skip

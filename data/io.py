@@ -34,6 +34,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from data.errors import InputError
+from data.outputs import final_mode, neutralise_frame
 
 __all__ = [
     "ALIASES",
@@ -581,13 +582,16 @@ def read_points(
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (same extension); rename it over ``path`` when the
     block ends without error, delete it otherwise: readers see the old file or the whole new
-    one, never a part. Creates the parent folder."""
+    one, never a part. Creates the parent folder. The file gets the mode the umask gives
+    (0644 under umask 022), or keeps the mode of the file it replaces
+    (:func:`data.outputs.final_mode`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     os.unlink(tmp)  # drivers such as GPKG refuse to open an existing empty file
     try:
         yield Path(tmp)
+        os.chmod(tmp, final_mode(path))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -650,16 +654,22 @@ def _write_csv_fast(df: pd.DataFrame, path: Path, *, sep: str) -> bool:
     return True
 
 
-def write_table(df: pd.DataFrame, path: str | Path, *, layer: str | None = None) -> None:
+def write_table(
+    df: pd.DataFrame, path: str | Path, *, layer: str | None = None, raw_csv: bool = False
+) -> None:
     """Write a table by extension, atomically. Geographic formats need ``lat, lon`` columns.
 
     Rows without coordinates (for example an audit pair table) can only be
-    written as CSV.
+    written as CSV. In CSV and Excel, text cells a spreadsheet would run as a formula
+    (beginning with ``=``, ``+``, ``-``, ``@``, tab or CR) get a ``'`` in front
+    (:func:`data.outputs.neutralise_frame`); ``raw_csv`` writes them unchanged.
     """
     p = Path(path)
     fmt = _format_of(p)
     if fmt not in ("csv", "xlsx") and not {"lat", "lon"} <= set(df.columns):
         raise InputError("this table has no lat/lon columns: write it as .csv", source=str(p))
+    if fmt in ("csv", "xlsx") and not raw_csv:
+        df = neutralise_frame(df)
     with atomic_path(p) as tmp:
         if fmt == "csv":
             sep = "\t" if p.suffix.lower() == ".tsv" else ","

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from data.errors import InputError
+from data.outputs import final_mode, neutralise_cell
 from data.vocabulary import format_rub
 
 __all__ = [
@@ -81,6 +82,7 @@ def _atomic(path: Path, write: Callable[[str], None]) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, final_mode(path))  # the umask's mode (or the old file's), not 0600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -106,15 +108,16 @@ def write_text_atomic(path: Path, text: str, *, encoding: str = "utf-8") -> None
     _atomic(path, write)
 
 
-def _csv_text(frame: pd.DataFrame) -> str:
+def _csv_text(frame: pd.DataFrame, *, raw: bool = False) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([_header(c) for c in frame.columns])
+    safe = (lambda v: v) if raw else neutralise_cell
+    writer.writerow([safe(_header(c)) for c in frame.columns])
     money = [str(c).endswith("_kop") for c in frame.columns]
     for row in frame.itertuples(index=False, name=None):
         writer.writerow(
             [
-                "" if _missing(v) else format_rub(v) if m else v
+                "" if _missing(v) else format_rub(v) if m else safe(v)
                 for v, m in zip(row, money, strict=True)
             ]
         )
@@ -130,7 +133,9 @@ def _pages(sheets: Mapping[str, pd.DataFrame], rows: int) -> list[tuple[str, pd.
     return out
 
 
-def _write_xlsx(tmp: str, sheets: Mapping[str, pd.DataFrame], *, rows: int) -> None:
+def _write_xlsx(
+    tmp: str, sheets: Mapping[str, pd.DataFrame], *, rows: int, raw: bool = False
+) -> None:
     from openpyxl import Workbook
 
     book = Workbook()
@@ -149,6 +154,8 @@ def _write_xlsx(tmp: str, sheets: Mapping[str, pd.DataFrame], *, rows: int) -> N
                     else v.item()
                     if hasattr(v, "item")
                     else v
+                    if raw
+                    else neutralise_cell(v)
                     for v, m in zip(row, money, strict=True)
                 ]
             )
@@ -161,13 +168,19 @@ def _write_xlsx(tmp: str, sheets: Mapping[str, pd.DataFrame], *, rows: int) -> N
 
 
 def write_sheets(
-    path: Path, sheets: Mapping[str, pd.DataFrame], *, sheet_rows: int = SHEET_ROWS
+    path: Path,
+    sheets: Mapping[str, pd.DataFrame],
+    *,
+    sheet_rows: int = SHEET_ROWS,
+    raw_csv: bool = False,
 ) -> None:
     """Write ``sheets`` (name -> frame) to ``path`` as CSV or XLSX, by its extension.
 
     XLSX gets one worksheet per entry, in order (a frame longer than ``sheet_rows``
     continues on ``NAME (2)``, ...); CSV holds one table, so it takes the first entry only
-    (write the others to their own files).
+    (write the others to their own files). Text cells a spreadsheet would run as a
+    formula get a ``'`` in front (:func:`data.outputs.neutralise_cell`; money and numbers
+    never do); ``raw_csv`` writes them unchanged.
 
     Raises
     ------
@@ -178,6 +191,7 @@ def write_sheets(
     if not sheets:
         raise ValueError("no table to write")
     if fmt == "csv":
-        write_text_atomic(path, _csv_text(next(iter(sheets.values()))), encoding="utf-8-sig")
+        text = _csv_text(next(iter(sheets.values())), raw=raw_csv)
+        write_text_atomic(path, text, encoding="utf-8-sig")
     else:
-        _atomic(path, lambda tmp: _write_xlsx(tmp, sheets, rows=sheet_rows))
+        _atomic(path, lambda tmp: _write_xlsx(tmp, sheets, rows=sheet_rows, raw=raw_csv))

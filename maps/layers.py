@@ -119,7 +119,8 @@ class GeoJsonOverlay(folium.map.Layer):
         "   var rows = fields.map(function (kv) { var v = f.properties[kv[0]];"
         "    return (v === null || v === undefined) ? '' : '<tr><th>' +"
         "     L.pvz.escapeHtml(kv[1]) + '</th><td>' + L.pvz.escapeHtml(v) + '</td></tr>'; });"
-        "   l.bindPopup('<b>{{ this.title }}</b><table class=\"pvz-popup\">' +"
+        "   l.bindPopup('<b>' + L.pvz.escapeHtml({{ this.title_json }}) +"
+        "    '</b><table class=\"pvz-popup\">' +"
         "    rows.join('') + '</table>'); }});"
         " layer.featureCount = {{ this.n_features }};"
         " (window.pvzLayers = window.pvzLayers || []).push({options: {name: {{ this.name_json }}},"
@@ -141,7 +142,8 @@ class GeoJsonOverlay(folium.map.Layer):
         self.style_json = _json(dict(style))
         self.fields_json = _json([[k, v] for k, v in (popup_fields or {}).items()])
         self.name_json = _json(name)
-        self.title = title.replace("'", "").replace("<", "")
+        self.title = title
+        self.title_json = _json(title)
 
 
 class HeatOverlay(folium.map.Layer):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -420,8 +421,9 @@ def build_map(
         lines = []
         for (la, lo), (lb, lob), (_, r) in zip(a[keep], b[keep], pairs[keep].iterrows(),
                                               strict=True):  # fmt: skip
-            html = (
-                f"<b>Conflict</b><br>{r['a_id']} – {r['b_id']}<br>distance "
+            html = (  # ids are data: escaped (a hostile id must not become markup)
+                f"<b>Conflict</b><br>{escape(str(r['a_id']))} – {escape(str(r['b_id']))}"
+                "<br>distance "
                 f"{float(r['distance_m']):,.1f} m &lt; radius {float(r['radius_m']):,.0f} m"
             )
             lines.append([round(la, 6), round(lo, 6), round(lb, 6), round(lob, 6), html])

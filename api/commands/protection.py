@@ -13,6 +13,7 @@ import typer
 from api.cli import (
     ALLOW_OUTSIDE_OPT,
     ENCODING_OPT,
+    RAW_CSV_OPT,
     SEP_OPT,
     SHEET_OPT,
     command,
@@ -70,6 +71,7 @@ def check(
     encoding: str | None = ENCODING_OPT,
     sheet: str | None = SHEET_OPT,
     allow_outside: bool = ALLOW_OUTSIDE_OPT,
+    raw_csv: bool = RAW_CSV_OPT,
 ) -> None:  # fmt: skip
     """Check candidate locations against the competition-protection rule.
 
@@ -92,7 +94,7 @@ def check(
     table = res.to_frame(cand["id"].tolist())
     if out.suffix.lower() != ".csv":
         table["lat"], table["lon"] = cand["lat"], cand["lon"]
-    write_table(table, out)
+    write_table(table, out, raw_csv=raw_csv)
     n_ok = int(res.allowed.sum())
     typer.echo(
         f"{count(len(table), 'candidate')} checked against {count(len(net.index), 'live point')}"
@@ -111,6 +113,7 @@ def audit(
     encoding: str | None = ENCODING_OPT,
     sheet: str | None = SHEET_OPT,
     allow_outside: bool = ALLOW_OUTSIDE_OPT,
+    raw_csv: bool = RAW_CSV_OPT,
 ) -> None:
     """List every pair of live points that violates the protection rule.
 
@@ -120,7 +123,7 @@ def audit(
     read = read_options(sep, encoding, sheet, allow_outside)
     net, _ = load_network(points, load_policy(policy), load_settlements(boundaries), **read)
     res = net.audit()
-    write_table(res.to_frame(), out)
+    write_table(res.to_frame(), out, raw_csv=raw_csv)
     typer.echo(f"{count(len(net.index), 'live point')} audited: "
                f"{count(len(res), 'violating pair')} -> {out} ({count(len(res), 'row')} "
                "written)")  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import typer
 
-from api.cli import command
+from api.cli import RAW_CSV_OPT, command
 from data.errors import InputError
 from data.sheets import table_format, write_sheets, write_text_atomic
 from planning.rewards import (
@@ -161,6 +161,7 @@ def rewards(
         None, "--lines-out", help="Also write every line of every statement (.csv or .xlsx)."
     ),
     policy: Path | None = POLICY_OPT,
+    raw_csv: bool = RAW_CSV_OPT,
 ) -> None:
     """Write the month's reward statement of every point with orders, adjustments or a reward.
 
@@ -191,9 +192,9 @@ def rewards(
         sheets = {"statements": statements_frame_from_table(table)}
         if fmt == "xlsx":
             sheets["lines"] = statement_lines_frame(statements)
-        write_sheets(out, sheets)
+        write_sheets(out, sheets, raw_csv=raw_csv)
     if lines_out is not None:
-        write_sheets(lines_out, {"lines": statement_lines_frame(statements)})
+        write_sheets(lines_out, {"lines": statement_lines_frame(statements)}, raw_csv=raw_csv)
     n_statements = len(table.totals)
     total = int(table.totals["reward_kop"].sum())
     adjusted = int(table.totals["adjustment_kop"].sum())
@@ -257,6 +258,7 @@ def rewards_compare(
         None, "-o", "--out", help="Also write the table: .csv (UTF-8 with BOM) or .xlsx."
     ),
     policy: Path | None = POLICY_OPT,
+    raw_csv: bool = RAW_CSV_OPT,
 ) -> None:
     """Compare the old per-parcel fee with the new percentage, per point and month.
 
@@ -275,7 +277,7 @@ def rewards_compare(
     comparison = compare_schemes(pts, ords, from_month, to_month, policy=pol, validate=False)
     table = comparison_to_frame(comparison)
     if out is not None:
-        write_sheets(out, {"comparison": comparison})
+        write_sheets(out, {"comparison": comparison}, raw_csv=raw_csv)
     typer.echo(table.to_string(index=False) if len(table) else "(no orders in the period)")
     summary = summarize_comparison(comparison, first_month=from_month, last_month=to_month)
     typer.echo("")

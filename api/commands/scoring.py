@@ -15,6 +15,7 @@ import typer
 from api.cli import (
     ALLOW_OUTSIDE_OPT,
     ENCODING_OPT,
+    RAW_CSV_OPT,
     SEP_OPT,
     SHEET_OPT,
     command,
@@ -212,6 +213,7 @@ def score(
     encoding: str | None = ENCODING_OPT,
     sheet: str | None = SHEET_OPT,
     allow_outside: bool = ALLOW_OUTSIDE_OPT,
+    raw_csv: bool = RAW_CSV_OPT,
 ) -> None:  # fmt: skip
     """Score candidate locations with a Huff model of the network.
 
@@ -294,7 +296,7 @@ def score(
         table[name] = pd.array(values, dtype="Int64")
     if out.suffix.lower() != ".csv":
         table["lat"], table["lon"] = cand["lat"], cand["lon"]
-    write_table(table, out)
+    write_table(table, out, raw_csv=raw_csv)
     p = model.params
     summary.update(
         {
@@ -389,6 +391,7 @@ def plan(
     encoding: str | None = ENCODING_OPT,
     sheet: str | None = SHEET_OPT,
     allow_outside: bool = ALLOW_OUTSIDE_OPT,
+    raw_csv: bool = RAW_CSV_OPT,
 ) -> None:  # fmt: skip
     """Choose up to K new candidates that add the most demand to what the network serves.
 
@@ -445,7 +448,7 @@ def plan(
             "lon": cand["lon"].to_numpy(float)[best.chosen],
         }
     )
-    write_table(table, out)
+    write_table(table, out, raw_csv=raw_csv)
     total = problem.total_weight
     summary: dict[str, object] = {
         "k": k, "n_chosen": int(best.chosen.size), "method": best.method,

@@ -26,6 +26,7 @@ from api.auth import ADMIN, Caller, get_service
 from api.errors import ERROR_RESPONSES
 from api.schemas_rewards import OrderIn, OrderIngestOut
 from api.service import Service
+from api.validation import CONTROL_PATTERN, control_char
 from data.errors import InputError
 from data.store import OrderLine
 from planning.rewards import ORDER_COLUMNS, parse_orders_frame
@@ -74,7 +75,7 @@ def read_orders_csv(body: bytes, *, source: str = SOURCE) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text: {exc}", source=source) from None
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
     except pd.errors.EmptyDataError:
         raise InputError("empty CSV (no header)", source=source) from None
     except pd.errors.ParserError as exc:
@@ -84,6 +85,18 @@ def read_orders_csv(body: bytes, *, source: str = SOURCE) -> pd.DataFrame:
                              "that contain a comma)", source=source,
                              row=int(m.group(2)) - 1) from None  # fmt: skip
         raise InputError(f"not a readable CSV: {exc}", source=source) from None
+    for column in frame.columns:  # the policy of api.validation: no control characters
+        bad = control_char(str(column))
+        if bad is not None:
+            raise InputError(f"control character {bad} in the header", source=source)
+        cells = frame[column].astype(str)
+        found = cells.str.contains(CONTROL_PATTERN, regex=True)
+        if found.any():
+            row = int(found.to_numpy().argmax())
+            raise InputError(f"control character {control_char(cells.iloc[row])} is not "
+                             "allowed", source=source, row=row + 1,
+                             column=str(column))  # fmt: skip
+    return frame
 
 
 def read_orders_json(body: bytes) -> pd.DataFrame:
@@ -134,6 +147,7 @@ def order_lines_from_frame(frame: pd.DataFrame) -> list[OrderLine]:
     response_model=OrderIngestOut,
     summary="Ingest order lines (JSON list or CSV), idempotent by order id",
     openapi_extra={"requestBody": _REQUEST_BODY},
+    responses={415: {"description": "a body that is neither JSON nor CSV"}},
 )
 async def post_orders(
     request: Request,

@@ -150,7 +150,7 @@ async def whitespace(
     ),
     limit: int = Query(100, ge=1, le=1000, description="most zones, best first"),
     reach_m: float = Query(
-        1500.0, gt=0, le=50_000, description="a point serves demand closer than this, metres"
+        1500.0, ge=1, le=50_000, description="a point serves demand closer than this, metres"
     ),
     caller: Caller = Depends(get_caller),
     service: Service = Depends(get_service),

@@ -38,7 +38,8 @@ router = APIRouter(prefix="/v1", tags=["rewards"], responses=ERROR_RESPONSES)
 
 
 def _month(month: str) -> tuple[str, dt.date, dt.date]:
-    month = month.strip()
+    if month != month.strip():  # as every other parameter: exactly YYYY-MM, ASCII digits
+        raise InputError(f"month must be YYYY-MM, got {month!r}", column="month")
     try:
         first, last = month_bounds(month)
     except ValueError as exc:  # InputError is a ValueError too; 9999-12 has no next month

@@ -49,8 +49,14 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def watched(browser: Any) -> Iterator[Watched]:
-    """A fresh page (own context) whose network is blocked except loopback and files."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    """A fresh page (own context) whose network is blocked except loopback and files.
+    The pages' Content-Security-Policy is bypassed: Playwright's ``wait_for_function``
+    evaluates strings, which the CSP forbids (``strict`` in test_pages.py enforces it)."""
+    yield from _watched(browser, bypass_csp=True)
+
+
+def _watched(browser: Any, *, bypass_csp: bool) -> Iterator[Watched]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=bypass_csp)
     page = ctx.new_page()
     w = Watched(page)
 
@@ -67,6 +73,13 @@ def watched(browser: Any) -> Iterator[Watched]:
     page.on("pageerror", lambda e: w.errors.append(f"pageerror: {e}"))
     yield w
     ctx.close()
+
+
+@pytest.fixture
+def strict(browser: Any) -> Iterator[Watched]:
+    """:func:`watched` with the pages' Content-Security-Policy enforced (wait with
+    selectors, not ``wait_for_function``)."""
+    yield from _watched(browser, bypass_csp=False)
 
 
 def shot(page: Any, name: str) -> Path:

@@ -327,7 +327,7 @@
         radius: 3 + 17 * Math.sqrt(p.count / max), weight: 1, color: "#08519c",
         fillColor: "#3182bd", fillOpacity: 0.55, interactive: ui.mode === "browse",
         bubblingMouseEvents: false })
-        .bindTooltip(t("density_tip", { n: I.num(p.count), raw: p.count, live: I.num(p.live) }))
+        .bindTooltip(esc(t("density_tip", { n: I.num(p.count), raw: p.count, live: I.num(p.live) })))
         .addTo(densityLayer);
     });
     ui.density = fc.features.length;
@@ -379,7 +379,7 @@
           fillOpacity: 0.08, interactive: false }).addTo(resLayer);
         L.circleMarker([a.lat, near(a.lon, centre)], { renderer: renderer, radius: 5,
           color: RES_COLOR, weight: 2, fillColor: "#fff", fillOpacity: 1,
-          interactive: ui.mode === "browse", bubblingMouseEvents: false }).bindTooltip(tip)
+          interactive: ui.mode === "browse", bubblingMouseEvents: false }).bindTooltip(esc(tip))
           .addTo(resLayer);
         n++;
       });
@@ -396,8 +396,8 @@
       violations.forEach(function (v) {
         var la = near(v.a[1], centre), lb = la + (((v.b[1] - v.a[1]) + 540) % 360 - 180);
         L.polyline([[v.a[0], la], [v.b[0], lb]], { renderer: renderer, color: VIOL_COLOR,
-          weight: 3, interactive: ui.mode === "browse" }).bindTooltip(t("violation_tip", {
-          a: v.a_id, b: v.b_id, d: I.num(v.distance_m), r: I.num(v.radius_m) }))
+          weight: 3, interactive: ui.mode === "browse" }).bindTooltip(esc(t("violation_tip", {
+          a: v.a_id, b: v.b_id, d: I.num(v.distance_m), r: I.num(v.radius_m) })))
           .addTo(violLayer);
         [v.a, [v.b[0], lb]].forEach(function (p, i) {
           L.circleMarker([p[0], i ? p[1] : la], { renderer: renderer, radius: 6,
@@ -452,7 +452,7 @@
           where: I.num(p.best_lat, 4) + ", " + I.num(p.best_lon, 4) });
         L.geoJSON(f, { coordsToLatLng: function (c) { return L.latLng(c[1], c[0] + shift); },
           style: { color: wsColor(p.rank), weight: 1.5, fillColor: wsColor(p.rank),
-            fillOpacity: 0.35 }, interactive: ui.mode === "browse" }).bindTooltip(tip)
+            fillOpacity: 0.35 }, interactive: ui.mode === "browse" }).bindTooltip(esc(tip))
           .addTo(whiteLayer);
         if (list.children.length < 30) {
           var li = document.createElement("li");
@@ -641,7 +641,7 @@
           // the label sits beside the blocker, not over the short line it names
           L.circleMarker([p.lat, plon], { renderer: renderer, radius: 7, color: BLOCKER,
             weight: 3, fillOpacity: 0, interactive: false }).addTo(checkLayer)
-            .bindTooltip(c.point_id + ": " + I.num(c.distance_m, 1) + " " + t("m"),
+            .bindTooltip(esc(c.point_id + ": " + I.num(c.distance_m, 1) + " " + t("m")),
               { permanent: true, className: "pvz-dist", direction: plon < clon ? "left" : "right",
                 offset: [plon < clon ? -10 : 10, 0] });
           ui.lastCheck.blockers++;
@@ -689,7 +689,7 @@
     var text = d >= 10000 ? I.num(d / 1000, 2) + " км" : I.num(d, 1) + " " + t("m");
     if (I.state.lang === "en" && d >= 10000) text = I.num(d / 1000, 2) + " km";
     L.polyline([a, b], { color: "#000", weight: 2, dashArray: "6 4", interactive: false })
-      .addTo(measureLayer).bindTooltip(text, { permanent: true, className: "pvz-dist",
+      .addTo(measureLayer).bindTooltip(esc(text), { permanent: true, className: "pvz-dist",
         direction: "center" });
     $("measure-result").textContent = t("measure_result") + ": " + text;
   }
@@ -934,10 +934,14 @@
   }
   var EXPORT_COLS = ["kind", "status", "radius_m", "settlement", "partner_id", "opened_on",
     "area_m2", "rating"];
+  /* Text cells a spreadsheet would run as a formula (=, +, -, @, tab, CR first) get a '
+   * in front (OWASP); numbers and plain decimal text stay as they are. */
   function csvCell(v) {
     if (v === null || v === undefined) return "";
     var s = String(v);
-    return /[",\n;]/.test(s) ? "\"" + s.replace(/"/g, "\"\"") + "\"" : s;
+    if (typeof v !== "number" && /^[=+\-@\t\r]/.test(s) &&
+        !/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s)) s = "'" + s;
+    return /[",\n\r;]/.test(s) ? "\"" + s.replace(/"/g, "\"\"") + "\"" : s;
   }
   function download(name, text, type) {
     var blob = new Blob([text], { type: type });
