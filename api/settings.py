@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -70,6 +71,9 @@ class Settings(BaseSettings):
     )
     tile_attribution: str = Field(
         default="© OpenStreetMap contributors", description="attribution shown with the tiles"
+    )
+    language: Literal["ru", "en"] = Field(
+        default="ru", description="language of what users read (pvz map's labels): ru or en"
     )
 
 

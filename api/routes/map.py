@@ -23,6 +23,7 @@ from api.routes import protection as protection_routes
 from api.service import Service
 from data.errors import NotFoundError
 from data.places import load_places
+from data.regions import region_of
 from maps.assets import STATIC_DIR
 
 __all__ = ["STATIC_URL", "router"]
@@ -100,18 +101,24 @@ async def map_violations(
 def _settlements() -> list[list[Any]]:
     p = load_places()
     tz = p["tz"] if "tz" in p else [""] * len(p)
-    return [[str(a), str(b), round(float(c), 5), round(float(d), 5), int(e),
-             "" if r is None or r != r else str(r)]
-            for a, b, c, d, e, r in zip(p["name"], p["name_ru"], p["lat"], p["lon"],
-                                        p["population"], tz, strict=True)]  # fmt: skip
+    rows = []
+    for a, b, c, d, e, r, cc, a1 in zip(p["name"], p["name_ru"], p["lat"], p["lon"],
+                                        p["population"], tz, p["country"], p["admin1"],
+                                        strict=True):  # fmt: skip
+        reg = region_of(str(cc), str(a1))
+        rows.append([str(a), str(b), round(float(c), 5), round(float(d), 5), int(e),
+                     "" if r is None or r != r else str(r),
+                     reg.name_ru if reg else "", reg.name_en if reg else ""])  # fmt: skip
+    return rows
 
 
 @router.get(
     "/map/settlements.json", summary="Settlements for the map search", include_in_schema=False
 )
 async def settlements() -> JSONResponse:
-    """Bundled settlements as ``[name, name_ru, lat, lon, population, time zone]`` rows
-    (GeoNames, CC BY)."""
+    """Bundled settlements as ``[name, name_ru, lat, lon, population, time zone, region_ru,
+    region_en]`` rows (GeoNames, CC BY; regions: ``data/regions_ru.csv``), most populous
+    first; the region tells apart places of one name (several Первомайский)."""
     return JSONResponse(await run_in_threadpool(_settlements),
                         headers={"Cache-Control": "max-age=86400"})  # fmt: skip
 

@@ -215,6 +215,24 @@ def test_coordinate_search(watched: Watched, live_api: LiveApi) -> None:
         assert expect in item.inner_text() and "население" in item.inner_text()
     item.click()
     page.wait_for_function("Math.abs(window.pvzUi.map.getCenter().lat - 55.04) < 0.2")
+    # one name in several regions: each result names its region
+    page.fill("#search", "Первомайский")
+    page.wait_for_selector("#search-results li .region")
+    regions = page.eval_on_selector_all("#search-results li", "ls => ls.filter(l => "
+                                        "l.querySelector('b').textContent === 'Первомайский')"
+                                        ".map(l => l.querySelector('.region').textContent)")  # fmt: skip
+    assert len(regions) >= 5 and len(set(regions)) == len(regions), regions
+    assert ", Тамбовская область" in regions, regions
+    shot(page, "map_ui_search_regions")
+    page.fill("#search", "первомайский забайкальский")  # the region narrows the name
+    page.wait_for_selector("#search-results li .region")
+    assert page.eval_on_selector_all("#search-results li .region", "ls => ls.map(l => "
+                                     "l.textContent)")[0] == ", Забайкальский край"  # fmt: skip
+    page.click("#lang")
+    page.fill("#search", "Pervomayskiy")
+    page.wait_for_selector("#search-results li .region")
+    assert ", Tambov Oblast" in page.eval_on_selector_all(
+        "#search-results li .region", "ls => ls.map(l => l.textContent)")  # fmt: skip
     _clean(watched)
 
 

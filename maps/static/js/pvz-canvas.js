@@ -33,7 +33,23 @@
     } else {
       get = function (i) { return spec.data[i]; };
     }
-    return { name: spec.name, label: spec.label || spec.name, get: get };
+    return { name: spec.name, label: spec.label || spec.name, get: get, fmt: spec.fmt || "" };
+  }
+
+  /* A popup value in the blob's locale: "1 234,5", "12 345 ₽", "1 мар. 2024 г." (ru-RU). */
+  function shown(v, fmt, locale) {
+    if (!fmt || !locale || typeof Intl === "undefined") return v;
+    if (fmt === "date") {
+      var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(v));
+      return m ? new Intl.DateTimeFormat(locale, { dateStyle: "medium" })
+        .format(new Date(+m[1], +m[2] - 1, +m[3])) : v;
+    }
+    var x = Number(v);
+    if (v === "" || !isFinite(x)) return v;
+    var opts = fmt === "int" ? { maximumFractionDigits: 0 }
+      : fmt === "rub" ? { style: "currency", currency: "RUB", maximumFractionDigits: 0 }
+      : { maximumFractionDigits: 3 };
+    return new Intl.NumberFormat(locale, opts).format(x);
   }
 
   /* Decode a blob: {n, lat, lon (base64 int32 microdegrees), cls, classes, radius?, cols}. */
@@ -48,7 +64,8 @@
     var cls = blob.cls ? new Uint8Array(bytes(blob.cls)) : new Uint8Array(n);
     var radius = blob.radius ? column(blob.radius) : null;
     return { n: n, lat: lat, lon: lon, cls: cls, classes: blob.classes || [{ color: "#3366cc" }],
-      radius: radius, cols: (blob.cols || []).map(column), title: blob.title || "" };
+      radius: radius, cols: (blob.cols || []).map(column), title: blob.title || "",
+      locale: blob.locale || "" };
   }
 
   function mercX(lon) { return (lon + 180) / 360; }
@@ -68,6 +85,7 @@
     for (var k = 0; k < d.cols.length; k++) {
       var v = d.cols[k].get(i);
       if (v === null || v === undefined || v === "") continue;
+      v = shown(v, d.cols[k].fmt, d.locale);
       rows += "<tr><th>" + escapeHtml(d.cols[k].label) + "</th><td>" + escapeHtml(v) +
         "</td></tr>";
     }
@@ -319,6 +337,7 @@
   L.pvz = {
     decode: decode,
     escapeHtml: escapeHtml,
+    shown: shown,
     points: function (blob, options) { return new PointsLayer(blob, options); },
     lines: function (lines, options) { return new LinesLayer(lines, options); },
     PointsLayer: PointsLayer,

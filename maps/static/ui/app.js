@@ -863,18 +863,43 @@
       return;
     }
     if (!places) return;
-    var pre = [], sub = [];
+    // rows: [name, name_ru, lat, lon, population, tz, region_ru, region_en]; a query of several
+    // words may name the region too ("первомайский тюменская")
+    var words = n.split(/[\s,]+/).filter(Boolean);
+    var pre = [], sub = [], inRegion = [];
     for (var i = 0; i < places.length && pre.length < 10; i++) {
       var p = places[i], a = norm(p[0]), b = norm(p[1]);
       if (a.indexOf(n) === 0 || b.indexOf(n) === 0) pre.push(p);
       else if (sub.length < 10 && (a.indexOf(n) >= 0 || b.indexOf(n) >= 0)) sub.push(p);
+      else if (words.length > 1 && inRegion.length < 10) {
+        var hay = a + " " + b + " " + norm(p[6] || "") + " " + norm(p[7] || "");
+        if ((a.indexOf(words[0]) === 0 || b.indexOf(words[0]) === 0) &&
+            words.every(function (w) { return hay.indexOf(w) >= 0; })) inRegion.push(p);
+      }
     }
-    pre.concat(sub).slice(0, 10).forEach(function (p) {
+    var shown = pre.concat(sub, inRegion).slice(0, 10), seen = {};
+    shown.forEach(function (p) { var k = p[1] + "|" + p[6]; seen[k] = (seen[k] || 0) + 1; });
+    shown.forEach(function (p) {
+      var en = I.state.lang === "en";
       var li = document.createElement("li");
-      var first = I.state.lang === "en" ? p[0] : p[1], second = I.state.lang === "en" ? p[1] : p[0];
-      li.innerHTML = "<b>" + esc(first) + "</b> / " + esc(second) + "<br><span class='hint'>" +
-        esc(t("population")) + " " + esc(I.num(p[4])) + (p[5] ? " · " + esc(t("tz")) + " " +
-        esc(p[5]) : "") + "</span>";
+      var name = document.createElement("b");
+      name.textContent = (en ? p[0] : p[1]) || p[0];
+      li.appendChild(name);
+      var region = en ? p[7] : p[6];
+      if (region) {
+        var reg = document.createElement("span");
+        reg.className = "region";
+        reg.textContent = ", " + region;
+        li.appendChild(reg);
+      }
+      li.appendChild(document.createElement("br"));
+      var hint = document.createElement("span");
+      hint.className = "hint";
+      // one name twice in one region: the coordinates tell them apart
+      hint.textContent = [(en ? p[1] : p[0]) || "", t("population") + " " + I.num(p[4]),
+        seen[p[1] + "|" + p[6]] > 1 ? I.num(p[2], 3) + "; " + I.num(p[3], 3) : "",
+        p[5] ? t("tz") + " " + p[5] : ""].filter(Boolean).join(" · ");
+      li.appendChild(hint);
       li.addEventListener("click", function () {
         map.setView([p[2], near(p[3])], p[4] > 1e6 ? 10 : p[4] > 1e5 ? 12 : 13, { animate: false });
         out.innerHTML = "";
