@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -42,10 +42,13 @@ async def map_page() -> HTMLResponse:
 
 
 @router.get("/map/config.json", summary="Map UI configuration", include_in_schema=False)
-async def map_config(service: Service = Depends(get_service)) -> JSONResponse:
-    """The base map (``PVZ_TILE_URL``, ``PVZ_TILE_ATTRIBUTION``; empty URL: none) and the
-    policy's protecting kinds and statuses (only those points draw a protection circle)."""
+async def map_config(request: Request, service: Service = Depends(get_service)) -> JSONResponse:
+    """The base map (``PVZ_TILE_URL``, ``PVZ_TILE_ATTRIBUTION``; empty URL: none), the
+    policy's protecting kinds and statuses (only those points draw a protection circle) and
+    which optional services this server has (``whitespace``, ``scoring``: the page offers
+    their layers without reading the OpenAPI document)."""
     pol = service.policy
+    paths = {getattr(r, "path", None) for r in request.app.routes}
     body = {
         "tile_url": service.settings.tile_url.strip(),
         "tile_attribution": service.settings.tile_attribution,
@@ -53,6 +56,8 @@ async def map_config(service: Service = Depends(get_service)) -> JSONResponse:
         "protecting_statuses": list(pol.protecting_statuses),
         "kinds": list(pol.kinds),
         "max_page": service.settings.max_page,
+        "whitespace": "/v1/whitespace" in paths,
+        "scoring": "/v1/candidates/score" in paths,
     }
     return JSONResponse(body, headers={"Cache-Control": "no-cache"})
 

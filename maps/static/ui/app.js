@@ -173,10 +173,19 @@
     control = L.control.layers(null, names, { collapsed: false }).addTo(map);
   }
 
-  function drawOutline(fc) {
-    // the outline has Chukotka at +187 deg; a second copy 360 deg west serves views near -180
-    [0, -360].forEach(function (shift) {
-      L.geoJSON(fc, { pane: "outline", interactive: false, coordsToLatLng: function (c) {
+  /* The bundled outline under the tiles. It has Chukotka at +187 deg; a second copy 360 deg
+   * west serves views near -180 and is drawn only when such a view comes. Drawing it takes
+   * a few hundred ms of the main thread, so it waits for the first view of the network
+   * (at most 2 s): the counts come first. */
+  var outlineData = null, outlineCopies = {};
+  function drawOutline() {
+    if (!outlineData) return;
+    var shifts = [0];
+    if (map.getBounds().getWest() < -169) shifts.push(-360);
+    shifts.forEach(function (shift) {
+      if (outlineCopies[shift]) return;
+      outlineCopies[shift] = true;
+      L.geoJSON(outlineData, { pane: "outline", interactive: false, coordsToLatLng: function (c) {
         return L.latLng(c[1], c[0] + shift);
       }, style: { color: "#7a8a99", weight: 1, fillColor: "#f7f5ef", fillOpacity: 1 } })
         .addTo(map);
@@ -184,7 +193,11 @@
     ui.outline = true;
   }
   fetch("/map/static/vendor/world-atlas/outline.geojson").then(function (r) { return r.json(); })
-    .then(drawOutline).catch(fail("err_outline"));
+    .then(function (fc) {
+      outlineData = fc;
+      if (ui.done || !sessionStorage.getItem(KEY)) drawOutline(); else setTimeout(drawOutline, 2000);
+    }).catch(fail("err_outline"));
+  map.on("moveend", function () { if (ui.outline) drawOutline(); });
 
   function addTiles(cfg) {
     if (!cfg.tile_url) return;
@@ -277,6 +290,7 @@
         pointsLayer.clearLayers(); circlesLayer.clearLayers(); ui.pointsById = {};
         drawDensity(dens);
         ui.done = seq;
+        setTimeout(drawOutline, 0);
         return null;
       }
       return getPoints(boxes, ctl.signal).then(function (feats) {
@@ -292,6 +306,7 @@
         ui.loaded = feats.length;
         setStatus(t("points_in_view", { n: I.num(feats.length), raw: feats.length }));
         ui.done = seq;
+        setTimeout(drawOutline, 0);
       });
     }).catch(fail("err_points"));
     loadReservations();
@@ -1028,15 +1043,21 @@
   var started = false;
   function start() {
     if (started) { loadNetwork(); loadQueue(); return; }
-    api("GET", "/map/me.json").then(function (me) {
+    // the view's counts wait neither for the key's role nor for the configuration
+    loadNetwork();
+    Promise.all([api("GET", "/map/me.json"), api("GET", "/map/config.json")]).then(function (res) {
       started = true;
-      ui.me = me;
+      ui.me = res[0];
       applyLang();
-      if (me.role === "partner") $("queue-status").value = "all";
-      return Promise.all([api("GET", "/map/config.json"), probeApi()]);
-    }).then(function (res) {
-      if (!res) return;
-      var cfg = ui.config = res[0];
+      if (ui.me.role === "partner") $("queue-status").value = "all";
+      var cfg = ui.config = res[1];
+      if (cfg.whitespace === undefined) return probeApi();  // an older server
+      ui.whitespace = !!cfg.whitespace;
+      ui.scoring = !!cfg.scoring;
+      return null;
+    }).then(function () {
+      if (!ui.config) return;
+      var cfg = ui.config;
       addTiles(cfg);
       if (initial.base === "off" && baseLayer) map.removeLayer(baseLayer);
       if (me() !== "partner") {
@@ -1048,7 +1069,8 @@
       $("whitespace-section").hidden = !map.hasLayer(whiteLayer);
       buildControl();
       buildLegend();
-      loadNetwork();
+      if (Object.keys(ui.pointsById).length) drawPoints();  // circles need the policy
+      reloadOverlays();
       loadQueue();
     }).catch(fail("err_points"));
   }
