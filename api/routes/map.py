@@ -16,6 +16,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import NoMatchFound
 
 from api.auth import EXPANSION, Caller, get_caller, get_service
 from api.network_model import network_model
@@ -48,7 +49,13 @@ async def map_config(request: Request, service: Service = Depends(get_service)) 
     which optional services this server has (``whitespace``, ``scoring``: the page offers
     their layers without reading the OpenAPI document)."""
     pol = service.policy
-    paths = {getattr(r, "path", None) for r in request.app.routes}
+
+    def has(route: str, path: str) -> bool:
+        try:
+            return str(request.app.url_path_for(route)) == path
+        except NoMatchFound:
+            return False
+
     body = {
         "tile_url": service.settings.tile_url.strip(),
         "tile_attribution": service.settings.tile_attribution,
@@ -56,8 +63,8 @@ async def map_config(request: Request, service: Service = Depends(get_service)) 
         "protecting_statuses": list(pol.protecting_statuses),
         "kinds": list(pol.kinds),
         "max_page": service.settings.max_page,
-        "whitespace": "/v1/whitespace" in paths,
-        "scoring": "/v1/candidates/score" in paths,
+        "whitespace": has("whitespace", "/v1/whitespace"),
+        "scoring": has("score_candidates", "/v1/candidates/score"),
     }
     return JSONResponse(body, headers={"Cache-Control": "no-cache"})
 

@@ -39,6 +39,7 @@ def test_config_names_tiles_and_who_protects(api: Api) -> None:
     assert body["tile_attribution"] == "© Example"
     assert body["protecting_kinds"] == ["partner", "own"]
     assert body["protecting_statuses"] == ["active", "paused"]
+    assert body["whitespace"] is True and body["scoring"] is True  # the page offers them
 
 
 def test_default_tiles_are_openstreetmap() -> None:
@@ -77,3 +78,16 @@ def test_violations_carry_coordinates(api: Api) -> None:
 
 def test_violations_are_not_for_partners(api: Api) -> None:
     error(api.call("GET", "/map/violations.json", "partner"), 403)
+
+
+def test_settlements_name_their_region(api: Api) -> None:
+    rows = api.call("GET", "/map/settlements.json", None).json()
+    by_name: dict[str, list[list[object]]] = {}
+    for r in rows:
+        by_name.setdefault(str(r[1]), []).append(r)
+    assert by_name["Казань"][0][6:] == ["Республика Татарстан", "Republic of Tatarstan"]
+    assert by_name["Севастополь"][0][6] == "Севастополь"
+    assert by_name["Балашиха"][0][6] == "Московская область"
+    same = by_name["Первомайский"]
+    assert len(same) >= 5 and len({str(r[6]) for r in same}) == len(same)
+    assert all(r[6] and r[7] for r in rows)  # every bundled place has its region
