@@ -218,9 +218,9 @@ def test_coordinate_search(watched: Watched, live_api: LiveApi) -> None:
     # one name in several regions: each result names its region
     page.fill("#search", "Первомайский")
     page.wait_for_selector("#search-results li .region")
-    regions = page.eval_on_selector_all("#search-results li", "ls => ls.filter(l => "
-                                        "l.querySelector('b').textContent === 'Первомайский')"
-                                        ".map(l => l.querySelector('.region').textContent)")  # fmt: skip
+    regions = page.eval_on_selector_all(
+        "#search-results li", "ls => ls.filter(l => l.querySelector('b').textContent === "
+        "'Первомайский').map(l => l.querySelector('.region').textContent)")  # fmt: skip
     assert len(regions) >= 5 and len(set(regions)) == len(regions), regions
     assert ", Тамбовская область" in regions, regions
     shot(page, "map_ui_search_regions")
