@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     tile_attribution: str = Field(
         default="© OpenStreetMap contributors", description="attribution shown with the tiles"
     )
+    geocoder_url: str = Field(
+        default="",
+        description="base URL of a Nominatim-compatible geocoder for the map's address search "
+        "(its /search is asked, e.g. https://nominatim.openstreetmap.org); empty: off",
+    )
     language: Literal["ru", "en"] = Field(
         default="ru", description="language of what users read (pvz map's labels): ru or en"
     )

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import NoMatchFound
 
 from api.auth import EXPANSION, Caller, get_caller, get_service
+from api.errors import error_response
+from api.geocoder import GeocoderError, geocode
 from api.network_model import network_model
 from api.routes import protection as protection_routes
 from api.service import Service
@@ -63,10 +65,34 @@ async def map_config(request: Request, service: Service = Depends(get_service)) 
         "protecting_statuses": list(pol.protecting_statuses),
         "kinds": list(pol.kinds),
         "max_page": service.settings.max_page,
+        "geocoder": bool(service.settings.geocoder_url.strip()),
         "whitespace": has("whitespace", "/v1/whitespace"),
         "scoring": has("score_candidates", "/v1/candidates/score"),
     }
     return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/map/geocode.json", summary="Address search (the configured geocoder)",
+            include_in_schema=False)  # fmt: skip
+async def map_geocode(
+    q: str = Query(min_length=3, max_length=200, description="address text"),
+    lang: Literal["ru", "en"] = Query("ru", description="language of the names"),
+    caller: Caller = Depends(get_caller),
+    service: Service = Depends(get_service),
+) -> JSONResponse:
+    """Places for an address from the Nominatim-compatible geocoder at ``PVZ_GEOCODER_URL``:
+    ``[{name, lat, lon}]``, best first, at most 5. 404 when no geocoder is configured (the
+    default), 502 when it does not answer or answers nonsense."""
+    del caller  # any valid key
+    base = service.settings.geocoder_url.strip()
+    if not base:
+        return error_response(404, "not_found", "address search is off: no geocoder is "
+                              "configured (PVZ_GEOCODER_URL)")  # fmt: skip
+    try:
+        places = await run_in_threadpool(geocode, base, q.strip(), language=lang)
+    except GeocoderError as exc:
+        return error_response(502, "geocoder_error", str(exc))
+    return JSONResponse([{"name": p.name, "lat": p.lat, "lon": p.lon} for p in places])
 
 
 @router.get("/map/me.json", summary="Who the map's key belongs to", include_in_schema=False)

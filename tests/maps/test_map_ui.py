@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import re
+import threading
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -494,3 +497,41 @@ def test_blocker_with_larger_radius_draws_its_own_circle(
     assert max(abs(r - 1000.0) for r in radii["candidate"]) < 0.01
     shot(page, "map_ui_larger_blocker")
     _clean(watched)
+
+
+class _Nominatim(http.server.BaseHTTPRequestHandler):
+    """A Nominatim-compatible /search on loopback (the page's network stays blocked)."""
+
+    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        body = json.dumps([{"display_name": f"{q['q'][0]}, Тверской район, Москва",
+                            "lat": "55.7601", "lon": "37.6186"}]).encode()  # fmt: skip
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_address_search_through_the_configured_geocoder(watched: Watched,
+                                                         live_api: LiveApi) -> None:  # fmt: skip
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Nominatim)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    live_api.service.settings.geocoder_url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        page = _open(watched, live_api, "expansion")
+        page.wait_for_function("window.pvzUi.config && window.pvzUi.config.geocoder === true")
+        page.fill("#search", "Тверская улица, 7")
+        item = page.wait_for_selector("#search-results li.address")
+        assert item.inner_text() == "Адрес: Тверская улица, 7, Тверской район, Москва"
+        shot(page, "map_ui_address_search")
+        item.click()
+        page.wait_for_function("window.pvzUi.lastCheck && Math.abs(window.pvzUi.lastCheck.lat "
+                               "- 55.7601) < 1e-6")  # fmt: skip
+        _clean(watched)
+    finally:
+        live_api.service.settings.geocoder_url = ""
+        server.shutdown()
+        server.server_close()

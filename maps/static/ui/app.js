@@ -175,8 +175,8 @@
 
   /* The bundled outline under the tiles. It has Chukotka at +187 deg; a second copy 360 deg
    * west serves views near -180 and is drawn only when such a view comes. Drawing it takes
-   * a few hundred ms of the main thread, so it waits for the first view of the network
-   * (at most 2 s): the counts come first. */
+   * a few hundred ms of the main thread on a busy machine, so it waits for the frame that
+   * shows the first view of the network (at most 2 s): the counts come first. */
   var outlineData = null, outlineCopies = {};
   function drawOutline() {
     if (!outlineData) return;
@@ -198,6 +198,11 @@
       if (ui.done || !sessionStorage.getItem(KEY)) drawOutline(); else setTimeout(drawOutline, 2000);
     }).catch(fail("err_outline"));
   map.on("moveend", function () { if (ui.outline) drawOutline(); });
+  /* After the frame that shows the first view of the network. */
+  function outlineSoon() {
+    if (ui.outline) return;
+    requestAnimationFrame(function () { setTimeout(drawOutline, 30); });
+  }
 
   function addTiles(cfg) {
     if (!cfg.tile_url) return;
@@ -290,7 +295,7 @@
         pointsLayer.clearLayers(); circlesLayer.clearLayers(); ui.pointsById = {};
         drawDensity(dens);
         ui.done = seq;
-        setTimeout(drawOutline, 0);
+        outlineSoon();
         return null;
       }
       return getPoints(boxes, ctl.signal).then(function (feats) {
@@ -306,7 +311,7 @@
         ui.loaded = feats.length;
         setStatus(t("points_in_view", { n: I.num(feats.length), raw: feats.length }));
         ui.done = seq;
-        setTimeout(drawOutline, 0);
+        outlineSoon();
       });
     }).catch(fail("err_points"));
     loadReservations();
@@ -922,8 +927,33 @@
       out.appendChild(li);
     });
   }
+  /* Addresses through the server's geocoder (PVZ_GEOCODER_URL), when one is configured:
+   * asked 400 ms after the last keystroke, listed after the settlements. */
+  var geoTimer = null, geoSeq = 0;
+  function searchAddress(q) {
+    clearTimeout(geoTimer);
+    var n = String(q).trim(), seq = ++geoSeq;
+    if (!ui.config || !ui.config.geocoder || n.length < 3 || parseCoords(n)) return;
+    geoTimer = setTimeout(function () {
+      api("GET", "/map/geocode.json?lang=" + I.state.lang + "&q=" + encodeURIComponent(n))
+        .then(function (rows) {
+          if (seq !== geoSeq) return;
+          var out = $("search-results");
+          rows.forEach(function (r) {
+            var li = document.createElement("li");
+            li.className = "address";
+            li.textContent = t("address") + ": " + r.name;
+            li.addEventListener("click", function () { goCoords([r.lat, r.lon]); out.innerHTML = ""; });
+            out.appendChild(li);
+          });
+          ui.addresses = rows.length;
+        }).catch(fail("err_geocode"));
+    }, 400);
+  }
+  ui.searchAddress = searchAddress;
   $("search").addEventListener("input", function (e) {
     var q = e.target.value;
+    searchAddress(q);
     if (places || parseCoords(q)) return search(q);
     fetch("/map/settlements.json").then(function (r) { return r.json(); })
       .then(function (rows) { places = rows; search($("search").value); })
