@@ -322,6 +322,9 @@ def test_queue_rules_expansion_and_partner(watched: Watched, live_api: LiveApi) 
     page2.wait_for_selector("#app-check .blocked")
     assert page2.locator("#approve, #reject").count() == 0
     assert "партнёр" in page2.inner_text("#who")
+    legend = page2.inner_text("#legend")  # no symbols of layers a partner does not have
+    assert "постамат" in legend and "резерв" not in legend and "нарушение" not in legend
+    assert "белые пятна" not in legend
     shot(page2, "map_ui_partner_queue")
 
 

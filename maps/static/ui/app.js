@@ -527,15 +527,18 @@
           .join(", ") }));
       html += "<div class='note'>" + esc(t("lg_no_circle")) + "</div>";
       html += row("<span class='sw' style='background:#3182bd;opacity:.6'></span>", t("lg_density"));
-      html += row(ring(RES_COLOR, true), t("lg_reservation"));
-      html += row(line(VIOL_COLOR), t("lg_violation"));
+      var staff = !ui.me || ui.me.role !== "partner";  // a partner has no such layers
+      if (staff) html += row(ring(RES_COLOR, true), t("lg_reservation"));
+      if (staff) html += row(line(VIOL_COLOR), t("lg_violation"));
       html += row(ring("#1b7f2a"), t("lg_check_ok"));
       html += row(ring("#c62828"), t("lg_check_bad"));
       html += row(line(BLOCKER, true), t("lg_blocker"));
-      html += "<div class='sub'>" + esc(t("lg_ws")) + "</div>";
-      ["ws_rank_1", "ws_rank_2", "ws_rank_3"].forEach(function (k, i) {
-        html += row("<span class='sw sq' style='background:" + WS_COLORS[i] + "'></span>", t(k));
-      });
+      if (staff && ui.whitespace) {
+        html += "<div class='sub'>" + esc(t("lg_ws")) + "</div>";
+        ["ws_rank_1", "ws_rank_2", "ws_rank_3"].forEach(function (k, i) {
+          html += row("<span class='sw sq' style='background:" + WS_COLORS[i] + "'></span>", t(k));
+        });
+      }
       html += row(line("#000", true), t("lg_measure"));
       d.innerHTML = html + "</details>";
       d.firstChild.addEventListener("toggle", function () {  // remembered: open or folded
