@@ -355,3 +355,26 @@ def test_cli_lang_option_and_setting(tmp_path: Path, network: pd.DataFrame,
         get_settings.cache_clear()
     r = runner.invoke(app, [*args, "--lang", "de"])
     assert r.exit_code == 2 and "--lang" in r.output
+
+
+def test_many_points_painted_as_pixels(watched: Watched, tmp_path: Path) -> None:
+    # past 20,000 points in view the layer writes the canvas pixels directly (national view)
+    n = 21_000
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"id": [f"P{i:06d}" for i in range(n)], "lat": rng.uniform(50, 60, n),
+                       "lon": rng.uniform(30, 60, n), "kind": "own",
+                       "status": "active"})  # fmt: skip
+    path = tmp_path / "many.html"
+    save_map(build_map(df, demand=False), path)
+    page = watched.page
+    page.goto(path.as_uri())
+    page.wait_for_function("window.pvzLayers && window.pvzLayers.some(l => l.pixelPainted)")
+    layer = "window.pvzLayers.find(l => l.pixelPainted)"
+    assert page.evaluate(f"{layer}.drawn") == n
+    # the pixel under a point has its class colour (own: #2ca02c)
+    rgb = page.evaluate(f"""(() => {{ const l = {layer}, j = 0;
+        const dpr = window.devicePixelRatio || 1, c = l._canvas.getContext('2d');
+        const d = c.getImageData(Math.round(l._vx[j] * dpr), Math.round(l._vy[j] * dpr), 1, 1);
+        return Array.from(d.data); }})()""")  # fmt: skip
+    assert rgb == [0x2C, 0xA0, 0x2C, 255], rgb
+    assert watched.errors == []
