@@ -887,7 +887,7 @@
     }
     if (!places) return;
     // rows: [name, name_ru, lat, lon, population, tz, region_ru, region_en]; a query of several
-    // words may name the region too ("первомайский тюменская")
+    // words may name the region too ("первомайский забайкальский")
     var words = n.split(/[\s,]+/).filter(Boolean);
     var pre = [], sub = [], inRegion = [];
     for (var i = 0; i < places.length && pre.length < 10; i++) {
