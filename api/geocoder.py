@@ -46,9 +46,12 @@ def geocode(base_url: str, query: str, *, limit: int = 5, language: str = "ru",
     language : ``accept-language`` of the names (ru or en)
     timeout_s : network timeout, seconds
 
-    Raises :class:`GeocoderError` when the geocoder is unreachable, times out, answers an
-    HTTP error or a body that is not a JSON list; rows without a valid position are skipped.
+    Raises :class:`GeocoderError` when the URL is not http(s), the geocoder is unreachable,
+    times out, answers an HTTP error or a body that is not a JSON list; rows without a valid
+    position are skipped.
     """
+    if urllib.parse.urlsplit(base_url).scheme not in ("http", "https"):
+        raise GeocoderError(f"the geocoder URL must be http(s), got {base_url!r}")
     params = urllib.parse.urlencode({"q": query, "format": "jsonv2", "limit": int(limit),
                                      "accept-language": language})  # fmt: skip
     url = f"{base_url.rstrip('/')}/search?{params}"

@@ -159,5 +159,7 @@ def test_geocode_off_by_default_then_through_the_configured_geocoder(
         r = api.call("GET", "/map/geocode.json?q=Тверская 1", "expansion")
         error(r, 502)
         assert "did not answer" in r.json()["message"]
+        api.service.settings.geocoder_url = "file:///etc"  # never a local file
+        error(api.call("GET", "/map/geocode.json?q=passwd", "expansion"), 502)
     finally:
         api.service.settings.geocoder_url = ""
