@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -76,10 +77,11 @@ class Settings(BaseSettings):
         default=30, ge=10, description="fewest points with turnover to calibrate on"
     )
     # partner onboarding (issue 12)
-    language: str = Field(
-        default="ru", pattern="^(ru|en)$",
-        description="the language of messages when a request sends no Accept-Language: ru, en",
-    )  # fmt: skip
+    language: Literal["ru", "en"] = Field(
+        default="ru",
+        description="the language of messages when a request sends no Accept-Language, and "
+        "of pvz map's labels: ru or en",
+    )
     max_pending_per_partner: int = Field(
         default=10, ge=1, description="most pending applications one partner holds at once"
     )
@@ -155,6 +157,11 @@ class Settings(BaseSettings):
         le=2.0,
         description="how long a worker trusts a key it has read before "
         "reading it again (a revoked key is refused within this), seconds",
+    )
+    geocoder_url: str = Field(
+        default="",
+        description="base URL of a Nominatim-compatible geocoder for the map's address search "
+        "(its /search is asked, e.g. https://nominatim.openstreetmap.org); empty: off",
     )
 
 

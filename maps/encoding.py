@@ -84,6 +84,8 @@ def encode_features(
     columns: Mapping[str, pd.Series | Sequence[Any]] | None = None,
     labels: Mapping[str, str] | None = None,
     title: str = "",
+    formats: Mapping[str, str] | None = None,
+    locale: str | None = None,
 ) -> dict[str, Any]:
     """A blob for ``L.pvz.points``.
 
@@ -96,6 +98,9 @@ def encode_features(
     columns : popup columns, in order, name -> values
     labels : display labels of the columns (default: the names)
     title : popup heading
+    formats : column name -> how the browser shows its values in popups, in ``locale``:
+        ``int`` (whole number), ``num`` (up to 3 decimals), ``rub`` (roubles), ``date``
+    locale : BCP 47 locale of those formats (``ru-RU``: ``1 234,5``, ``12 345 ₽``)
     """
     la = np.asarray(lat, dtype=np.float64)
     lo = np.asarray(lon, dtype=np.float64)
@@ -112,6 +117,11 @@ def encode_features(
         blob["cls"] = _b64(np.asarray(cls).astype("<u1"))
     if radius_m is not None:
         blob["radius"] = encode_column("radius_m", np.asarray(radius_m, dtype=np.float64).tolist())
-    labels = labels or {}
+    labels, formats = labels or {}, formats or {}
     blob["cols"] = [encode_column(k, v, label=labels.get(k)) for k, v in (columns or {}).items()]
+    for spec in blob["cols"]:
+        if spec["name"] in formats:
+            spec["fmt"] = formats[spec["name"]]
+    if locale:
+        blob["locale"] = locale
     return blob

@@ -106,6 +106,7 @@ class GeoJsonOverlay(folium.map.Layer):
     popup_fields : property name -> label, in order (none: no popups)
     overlay : an overlay (True) or a base layer (False)
     pane : the map pane to draw in (default: Leaflet's overlay pane)
+    locale : BCP 47 locale of the numbers in popups (``ru-RU``: ``1 234,5``); None: as is
     """
 
     _template = Template(
@@ -117,6 +118,9 @@ class GeoJsonOverlay(folium.map.Layer):
         "  interactive: fields.length > 0,"
         "  onEachFeature: function (f, l) { if (!fields.length) return;"
         "   var rows = fields.map(function (kv) { var v = f.properties[kv[0]];"
+        "    if (typeof v === 'number' && {{ this.locale_json }})"
+        "     v = new Intl.NumberFormat({{ this.locale_json }}, {maximumFractionDigits: 5})"
+        "      .format(v);"
         "    return (v === null || v === undefined) ? '' : '<tr><th>' +"
         "     L.pvz.escapeHtml(kv[1]) + '</th><td>' + L.pvz.escapeHtml(v) + '</td></tr>'; });"
         "   l.bindPopup('<b>' + L.pvz.escapeHtml({{ this.title_json }}) +"
@@ -131,12 +135,13 @@ class GeoJsonOverlay(folium.map.Layer):
 
     def __init__(self, data: Mapping[str, Any], *, name: str, style: Mapping[str, Any],
                  popup_fields: Mapping[str, str] | None = None, title: str = "",
-                 overlay: bool = True, show: bool = True, pane: str | None = None
-                 ) -> None:  # fmt: skip
+                 overlay: bool = True, show: bool = True, pane: str | None = None,
+                 locale: str | None = None) -> None:  # fmt: skip
         super().__init__(name=name, overlay=overlay, control=True, show=show)
         self._name = "GeoJsonOverlay"
         self.pane = pane
         self.pane_json = _json(pane)
+        self.locale_json = _json(locale)
         self.data_json = _json(data)
         self.n_features = len(data.get("features", []))
         self.style_json = _json(dict(style))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from data.places import load_places
 from geo.settlements import SettlementLookup, urban_radius_m
 from maps.assets import load_outline
 from maps.encoding import encode_features
+from maps.labels import Lang, column_label, fmt_money, fmt_num, locale, text, value_label
 from maps.layers import GeoJsonOverlay, HeatOverlay, Legend, LinesCanvas, OfflineMap, PointsCanvas
 from planning.protection import ProtectionNetwork, ProtectionPolicy
 
@@ -54,26 +56,25 @@ _CLOSED_COLOR = "#b0b0b0"
 _PAUSED_STROKE = "#ff7f0e"
 #: candidate score bins, low to high (viridis)
 _SCORE_COLORS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
-_BLOCKED = {"label": "blocked", "color": "#111111", "stroke": "#d62728"}
+_BLOCKED = {"color": "#111111", "stroke": "#d62728"}
 #: candidate columns that can colour candidates, first present wins
 SCORE_COLUMNS = ("score", "net_gain_rub", "turnover_rub", "reward_rub", "captured_demand")
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
-_POINT_FACTS = {
-    "kind": "kind", "status": "status", "radius_m": "radius, m", "settlement": "settlement",
-    "opened_on": "opened", "area_m2": "area, m2", "waiting_zone": "waiting zone",
-    "fitting_rooms": "fitting rooms", "rating": "rating", "turnover_rub": "turnover, RUB/month",
-    "monthly_turnover_rub": "turnover, RUB/month", "reward_rub": "reward, RUB/month",
-    "partner_id": "partner",
-}  # fmt: skip
-_CANDIDATE_FACTS = {
-    "score": "score", "turnover_rub": "expected turnover, RUB/month",
-    "reward_rub": "expected reward, RUB/month", "net_gain_rub": "net gain, RUB/month",
-    "captured_demand": "captured demand", "cannibalized_rub": "cannibalized, RUB/month",
-    "radius_m": "radius, m", "blocker_id": "blocked by", "blocker_distance_m": "at, m",
-}  # fmt: skip
+#: popup columns of points and of candidates, in order (labels: maps.labels)
+_POINT_FACTS = ("kind", "status", "radius_m", "settlement", "opened_on", "area_m2",
+                "waiting_zone", "fitting_rooms", "rating", "turnover_rub",
+                "monthly_turnover_rub", "reward_rub", "partner_id")  # fmt: skip
+_CANDIDATE_FACTS = ("score", "turnover_rub", "reward_rub", "net_gain_rub", "captured_demand",
+                    "cannibalized_rub", "radius_m", "blocker_id", "blocker_distance_m")  # fmt: skip
+#: how the browser formats a popup column (maps/static/js/pvz-canvas.js): whole numbers,
+#: numbers, roubles, dates; in the map's language
+_FORMATS = {"radius_m": "int", "fitting_rooms": "int", "area_m2": "num", "rating": "num",
+            "score": "num", "captured_demand": "num", "blocker_distance_m": "num",
+            "opened_on": "date", "turnover_rub": "rub", "monthly_turnover_rub": "rub",
+            "reward_rub": "rub", "net_gain_rub": "rub", "cannibalized_rub": "rub"}  # fmt: skip
 _RUSSIA_BOUNDS = [[41.0, 19.0], [78.0, 191.0]]
 
 
@@ -112,18 +113,23 @@ def _unwrap(lon: npt.ArrayLike) -> npt.NDArray[np.float64]:
     return np.where(lo < -100.0, lo + 360.0, lo)
 
 
-def _facts(df: pd.DataFrame, facts: dict[str, str]) -> dict[str, pd.Series]:
+def _facts(df: pd.DataFrame, facts: Sequence[str], lang: Lang) -> dict[str, pd.Series]:
     cols: dict[str, pd.Series] = {"id": df["id"]}
     for col in facts:
         if col in df.columns and df[col].notna().any():
             s = df[col]
             if col.endswith(("_rub", "_m")) and pd.api.types.is_numeric_dtype(s):
                 s = s.round(1 if col.endswith("_m") else 0)
+            elif col in ("kind", "status"):
+                s = s.map(lambda v: v if not isinstance(v, str) else value_label(v, lang))
+            elif pd.api.types.is_bool_dtype(s):
+                s = s.map({True: text("yes", lang), False: text("no", lang)})
             cols[col] = s
     return cols
 
 
-def _point_classes(df: pd.DataFrame) -> tuple[list[dict[str, str]], npt.NDArray[np.int64]]:
+def _point_classes(df: pd.DataFrame, lang: Lang = "ru"
+                   ) -> tuple[list[dict[str, str]], npt.NDArray[np.int64]]:  # fmt: skip
     kind = df["kind"].fillna("partner").astype(str) if "kind" in df else pd.Series(
         ["partner"] * len(df), index=df.index)  # fmt: skip
     status = df["status"].fillna("active").astype(str) if "status" in df else pd.Series(
@@ -133,8 +139,10 @@ def _point_classes(df: pd.DataFrame) -> tuple[list[dict[str, str]], npt.NDArray[
     classes = []
     for lab in labels:
         k, s = lab.split(" · ", 1)
-        entry = {"label": lab, "color": _CLOSED_COLOR if s == "closed" else
-                 KIND_COLORS.get(k, _OTHER_COLOR)}  # fmt: skip
+        entry = {
+            "label": f"{value_label(k, lang)} · {value_label(s, lang)}",
+            "color": _CLOSED_COLOR if s == "closed" else KIND_COLORS.get(k, _OTHER_COLOR),
+        }
         if s == "paused":
             entry["stroke"] = _PAUSED_STROKE
         classes.append(entry)
@@ -212,20 +220,22 @@ def _network(points: pd.DataFrame, policy: ProtectionPolicy, settlements: Settle
     return net
 
 
-def _readable(x: float) -> str:
-    """A legend number for people: 219,000 rather than 2.19e+05; 0.71 for small scores."""
+def _readable(x: float, lang: Lang = "ru", money: bool = False) -> str:
+    """A legend number for people: 219 000 (219,000) rather than 2.19e+05, roubles with
+    their sign (219 000 ₽); 0,71 (0.71) for small scores."""
     if abs(x) >= 100:
-        return f"{float(f'{x:.3g}'):,.0f}"
-    return f"{x:.3g}"
+        x = float(f"{x:.3g}")
+        return fmt_money(x, lang) if money else fmt_num(x, lang)
+    return fmt_num(float(f"{x:.3g}"), lang, 3)
 
 
-def _metric_label(metric: str) -> str:
-    """``turnover_rub`` -> ``turnover, RUB``; other column names with spaces."""
-    name = metric.removesuffix("_rub").replace("_", " ")
-    return f"{name}, RUB" if metric.endswith("_rub") else name
+def _metric_label(metric: str, lang: Lang = "ru") -> str:
+    """``turnover_rub`` -> ``ожидаемый оборот, ₽/мес.`` (``expected turnover, RUB/month``)."""
+    return column_label(metric, lang, candidate=True)
 
 
-def _candidate_layer(cand: pd.DataFrame) -> tuple[PointsCanvas, list[tuple[str, str, str]]]:
+def _candidate_layer(cand: pd.DataFrame, lang: Lang = "ru"
+                     ) -> tuple[PointsCanvas, list[tuple[str, str, str]]]:  # fmt: skip
     metric = next((c for c in SCORE_COLUMNS if c in cand.columns), None)
     allowed = cand["allowed"].to_numpy(dtype=bool)
     classes: list[dict[str, str]] = []
@@ -239,26 +249,32 @@ def _candidate_layer(cand: pd.DataFrame) -> tuple[PointsCanvas, list[tuple[str, 
         colors = _SCORE_COLORS[-nb:] if nb < len(_SCORE_COLORS) else _SCORE_COLORS
         for b in range(nb):
             lo, hi = edges[b], edges[min(b + 1, len(edges) - 1)]
-            label = f"{_metric_label(metric)}: {_readable(lo)} – {_readable(hi)}"
+            money = metric.endswith("_rub")
+            label = (
+                f"{_metric_label(metric, lang)}: {_readable(lo, lang, money)} – "
+                f"{_readable(hi, lang, money)}"
+            )
             classes.append({"label": label, "color": colors[b]})
         bins = np.clip(np.searchsorted(edges, np.nan_to_num(val, nan=edges[0]), side="right") - 1,
                        0, nb - 1)  # fmt: skip
         cls = bins
     else:
-        classes.append({"label": "allowed", "color": "#17becf"})
+        classes.append({"label": text("allowed", lang), "color": "#17becf"})
     blocked_code = len(classes)
-    classes.append(dict(_BLOCKED))
+    classes.append({"label": text("blocked", lang), **_BLOCKED})
     cls = np.where(allowed, cls, blocked_code)
-    facts = _facts(cand, _CANDIDATE_FACTS)
-    cols: dict[str, Any] = {"id": facts.pop("id"),
-                            "decision": np.where(allowed, "allowed", "blocked")}  # fmt: skip
+    facts = _facts(cand, _CANDIDATE_FACTS, lang)
+    cols: dict[str, Any] = {"id": facts.pop("id"), "decision": np.where(
+        allowed, text("allowed", lang), text("blocked", lang))}  # fmt: skip
     cols.update(facts)
-    labels = {k: _CANDIDATE_FACTS.get(k, k) for k in cols}
+    labels = {k: column_label(k, lang, candidate=True) for k in cols}
     blob = encode_features(cand["lat"], cand["lon"], classes=classes, cls=cls,
-                           radius_m=cand.get("radius_m", None),
-                           columns=cols, labels=labels, title="Candidate")  # fmt: skip
-    layer = PointsCanvas(blob, name=f"Candidates ({len(cand):,})", size=5, shape="diamond",
-                         circles_min_zoom=13, max_circles=500)  # fmt: skip
+                           radius_m=cand.get("radius_m", None), columns=cols, labels=labels,
+                           title=text("candidate_title", lang), formats=_FORMATS,
+                           locale=locale(lang))  # fmt: skip
+    layer = PointsCanvas(blob, name=f"{text('candidates', lang)} ({fmt_num(len(cand), lang)})",
+                         size=5, shape="diamond", circles_min_zoom=13,
+                         max_circles=500)  # fmt: skip
     legend = [(c["label"], c["color"], "square") for c in classes]
     return layer, legend
 
@@ -326,6 +342,7 @@ def build_map(
     demand: bool = True,
     policy: ProtectionPolicy | None = None,
     settlements: SettlementLookup | None = None,
+    lang: Lang = "ru",
 ) -> OfflineMap:
     """A planner map of the network (a ``folium.Map``; ``m`` displays in Jupyter); its
     ``drawn`` says how many points, candidates, audit pairs and zones it draws.
@@ -346,7 +363,10 @@ def build_map(
     attribution : attribution of ``tiles`` (OpenStreetMap's by default)
     demand : add the demand heat layer (settlement populations on H3 cells)
     policy, settlements : the protection rule (defaults: the default policy, bundled places)
+    lang : ``ru`` (default) or ``en``: layer names, legend, popups, number formats
+        (:mod:`maps.labels`); ValueError for another
     """
+    text("points", lang)  # ValueError for an unknown language, before any work
     if region is not None and bbox is not None:
         raise InputError("give either a region or a bbox, not both")
     if region is not None:
@@ -362,48 +382,51 @@ def build_map(
     m.drawn = {"points": len(view), "candidates": 0, "audit_pairs": 0, "zones": 0}
     if tiles:
         url = OSM_TILES if tiles.lower() in ("osm", "openstreetmap") else tiles
-        folium.TileLayer(url, attr=attribution or OSM_ATTRIBUTION, name="Tiles (online)",
+        folium.TileLayer(url, attr=attribution or OSM_ATTRIBUTION, name=text("tiles", lang),
                          max_zoom=19).add_to(m)  # fmt: skip
     # the outline lies under the tiles (pane z-index 150 < 200): offline, it shows where tiles fail
     folium.map.CustomPane("outline", z_index=150, pointer_events=False).add_to(m)
-    GeoJsonOverlay(load_outline(), name="Outline (offline)", style={
+    GeoJsonOverlay(load_outline(), name=text("outline", lang), style={
         "color": "#7a8a99", "weight": 1, "fillColor": "#f7f5ef", "fillOpacity": 1,
         "opacity": 0.9}, pane="outline").add_to(m)  # fmt: skip
 
     legend: list[tuple[str, list[tuple[str, str, str]]]] = []
-    notes = [
-        "Protection circles are geodesic (WGS84) and appear from zoom 12: every "
-        f"{'/'.join(policy.protecting_kinds)} point that is "
-        f"{'/'.join(policy.protecting_statuses)}, at its radius (given, or from its "
-        "settlement's tier); other kinds and statuses protect nothing and have none."
-    ]
+    notes = [text(
+        "note_circles", lang,
+        kinds="/".join(value_label(k, lang) for k in policy.protecting_kinds),
+        statuses="/".join(value_label(s, lang) for s in policy.protecting_statuses),
+    )]  # fmt: skip
     if demand:
         heat = _demand_heat(bbox)
         if heat:
-            HeatOverlay(heat, name="Demand heat", show=False).add_to(m)
+            HeatOverlay(heat, name=text("demand", lang), show=False).add_to(m)
     if whitespace is not None and len(whitespace):
         ws = whitespace
         if bbox is not None and {"best_lat", "best_lon"} <= set(ws.columns):
             ws = ws[in_bbox(ws["best_lat"], ws["best_lon"], bbox)]
-        GeoJsonOverlay(_zones_geojson(ws), name=f"White space ({len(ws):,} zones)", style={
-            "color": "#e6550d", "weight": 1.5, "fillColor": "#fd8d3c", "fillOpacity": 0.35},
-            popup_fields={"rank": "rank", "demand": "demand", "n_cells": "cells",
-                          "area_km2": "area, km2", "best_lat": "best site lat",
-                          "best_lon": "best site lon", "best_site_demand": "best site demand"},
-            title="White-space zone").add_to(m)  # fmt: skip
+        fields = ("rank", "demand", "n_cells", "area_km2", "best_lat", "best_lon",
+                  "best_site_demand")  # fmt: skip
+        name = text("whitespace_n", lang, n=fmt_num(len(ws), lang))
+        GeoJsonOverlay(_zones_geojson(ws), name=name,
+            style={"color": "#e6550d", "weight": 1.5, "fillColor": "#fd8d3c", "fillOpacity": 0.35},
+            popup_fields={f: column_label(f, lang) for f in fields},
+            title=text("zone_title", lang), locale=locale(lang)).add_to(m)  # fmt: skip
         m.drawn["zones"] = len(ws)
-        legend.append(("White space", [("zone with unserved demand", "#fd8d3c", "square")]))
+        legend.append((text("lg_whitespace", lang), [(text("lg_zone", lang), "#fd8d3c",
+                                                      "square")]))  # fmt: skip
 
-    classes, cls = _point_classes(view)
+    classes, cls = _point_classes(view, lang)
     radius = protection_radii(view, policy=policy, settlements=settlements)
-    facts = _facts(view.assign(radius_m=radius), _POINT_FACTS)
+    facts = _facts(view.assign(radius_m=radius), _POINT_FACTS, lang)
     blob = encode_features(view["lat"], view["lon"], classes=classes, cls=cls, radius_m=radius,
-                           columns=facts, labels=_POINT_FACTS, title="Pickup point")  # fmt: skip
-    PointsCanvas(blob, name=f"Points ({len(view):,})").add_to(m)
-    legend.insert(0, ("Points (kind · status)", [(c["label"], c["color"], "dot")
-                                                 for c in classes]))  # fmt: skip
+                           columns=facts, labels={k: column_label(k, lang) for k in facts},
+                           title=text("point_title", lang), formats=_FORMATS,
+                           locale=locale(lang))  # fmt: skip
+    PointsCanvas(blob, name=f"{text('points', lang)} ({fmt_num(len(view), lang)})").add_to(m)
+    legend.insert(0, (text("lg_points", lang), [(c["label"], c["color"], "dot")
+                                                for c in classes]))  # fmt: skip
     if any(c.get("stroke") for c in classes):
-        notes.append("Paused points have an orange ring; closed points are grey.")
+        notes.append(text("note_paused", lang))
 
     network: ProtectionNetwork | None = None
     if audit is not None and audit is not False:
@@ -421,25 +444,27 @@ def build_map(
         lines = []
         for (la, lo), (lb, lob), (_, r) in zip(a[keep], b[keep], pairs[keep].iterrows(),
                                               strict=True):  # fmt: skip
-            html = (  # ids are data: escaped (a hostile id must not become markup)
-                f"<b>Conflict</b><br>{escape(str(r['a_id']))} – {escape(str(r['b_id']))}"
-                "<br>distance "
-                f"{float(r['distance_m']):,.1f} m &lt; radius {float(r['radius_m']):,.0f} m"
+            html = (
+                f"<b>{escape(text('conflict', lang))}</b><br>{escape(str(r['a_id']))} – "
+                f"{escape(str(r['b_id']))}<br>{text('distance', lang)} "
+                f"{fmt_num(float(r['distance_m']), lang, 1)} {text('m', lang)} &lt; "
+                f"{text('radius', lang)} {fmt_num(float(r['radius_m']), lang)} {text('m', lang)}"
             )
             lines.append([round(la, 6), round(lo, 6), round(lb, 6), round(lob, 6), html])
-        LinesCanvas(lines, name=f"Audit conflicts ({len(lines):,})").add_to(m)
+        LinesCanvas(lines, name=f"{text('audit', lang)} ({fmt_num(len(lines), lang)})").add_to(m)
         m.drawn["audit_pairs"] = len(lines)
-        legend.append(("Audit", [("pair closer than its radius", "#d62728", "line")]))
+        legend.append((text("lg_audit", lang), [(text("lg_audit_pair", lang), "#d62728",
+                                                 "line")]))  # fmt: skip
 
     if candidates is not None and len(candidates):
         cand = candidates.reset_index(drop=True)
         cand = cand[in_bbox(cand["lat"], cand["lon"], bbox)].reset_index(drop=True)
         if len(cand):
             cand = _candidate_decision(cand, pts, network, policy, settlements)
-            layer, entries = _candidate_layer(cand)
+            layer, entries = _candidate_layer(cand, lang)
             layer.add_to(m)
             m.drawn["candidates"] = len(cand)
-            legend.append(("Candidates", entries))
+            legend.append((text("lg_candidates", lang), entries))
 
     folium.LayerControl(collapsed=False).add_to(m)
     m.add_child(Legend(legend, notes))

@@ -62,6 +62,9 @@ def map_cmd(
     attribution: str | None = typer.Option(None, "--attribution", help="Attribution of the "
                                            "tiles; default: PVZ_TILE_ATTRIBUTION."),
     no_demand: bool = typer.Option(False, "--no-demand", help="Leave out the demand heat layer."),
+    lang: str | None = typer.Option(None, "--lang", help="Language of the map's labels, legend "
+                                    "and popups: ru (Russian number format) or en; default: "
+                                    "PVZ_LANGUAGE (ru)."),
     policy: Path | None = POLICY_OPT,
     boundaries: Path | None = BOUNDS_OPT,
     sep: str | None = SEP_OPT,
@@ -85,6 +88,9 @@ def map_cmd(
     from api.settings import get_settings
 
     settings = get_settings()
+    lang = (lang or settings.language).strip().lower()
+    if lang not in ("ru", "en"):
+        raise InputError(f"--lang must be ru or en, got {lang!r}")
     if tiles is None:
         tiles, attribution = settings.tile_url, attribution or settings.tile_attribution
     if tiles.strip().lower() in ("", "none", "off"):
@@ -97,7 +103,8 @@ def map_cmd(
     zones = _read_zones(whitespace) if whitespace is not None else None
     m = build_map(pts, candidates=cand, whitespace=zones, audit=audit, region=region, bbox=box,
                   tiles=tiles, attribution=attribution, demand=not no_demand, policy=pol,
-                  settlements=load_settlements(boundaries))  # fmt: skip
+                  settlements=load_settlements(boundaries),
+                  lang="en" if lang == "en" else "ru")  # fmt: skip
     size = save_map(m, out)
     drawn = m.drawn
     where = f" in {region}" if region else (" in the bbox" if box else "")

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import NoMatchFound
 
 from api.auth import EXPANSION, Caller, get_caller, get_service
+from api.errors import error_response
+from api.geocoder import GeocoderError, geocode
 from api.network_model import network_model
 from api.routes import protection as protection_routes
 from api.service import Service
 from data.errors import NotFoundError
 from data.places import load_places
+from data.regions import region_of
 from maps.assets import STATIC_DIR
 
 __all__ = ["STATIC_URL", "router"]
@@ -41,10 +45,19 @@ async def map_page() -> HTMLResponse:
 
 
 @router.get("/map/config.json", summary="Map UI configuration", include_in_schema=False)
-async def map_config(service: Service = Depends(get_service)) -> JSONResponse:
-    """The base map (``PVZ_TILE_URL``, ``PVZ_TILE_ATTRIBUTION``; empty URL: none) and the
-    policy's protecting kinds and statuses (only those points draw a protection circle)."""
+async def map_config(request: Request, service: Service = Depends(get_service)) -> JSONResponse:
+    """The base map (``PVZ_TILE_URL``, ``PVZ_TILE_ATTRIBUTION``; empty URL: none), the
+    policy's protecting kinds and statuses (only those points draw a protection circle) and
+    which optional services this server has (``whitespace``, ``scoring``: the page offers
+    their layers without reading the OpenAPI document)."""
     pol = service.policy
+
+    def has(route: str, path: str) -> bool:
+        try:
+            return str(request.app.url_path_for(route)) == path
+        except NoMatchFound:
+            return False
+
     body = {
         "tile_url": service.settings.tile_url.strip(),
         "tile_attribution": service.settings.tile_attribution,
@@ -52,8 +65,34 @@ async def map_config(service: Service = Depends(get_service)) -> JSONResponse:
         "protecting_statuses": list(pol.protecting_statuses),
         "kinds": list(pol.kinds),
         "max_page": service.settings.max_page,
+        "geocoder": bool(service.settings.geocoder_url.strip()),
+        "whitespace": has("whitespace", "/v1/whitespace"),
+        "scoring": has("score_candidates", "/v1/candidates/score"),
     }
     return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/map/geocode.json", summary="Address search (the configured geocoder)",
+            include_in_schema=False)  # fmt: skip
+async def map_geocode(
+    q: str = Query(min_length=3, max_length=200, description="address text"),
+    lang: Literal["ru", "en"] = Query("ru", description="language of the names"),
+    caller: Caller = Depends(get_caller),
+    service: Service = Depends(get_service),
+) -> JSONResponse:
+    """Places for an address from the Nominatim-compatible geocoder at ``PVZ_GEOCODER_URL``:
+    ``[{name, lat, lon}]``, best first, at most 5. 404 when no geocoder is configured (the
+    default), 502 when it does not answer or answers nonsense."""
+    del caller  # any valid key
+    base = service.settings.geocoder_url.strip()
+    if not base:
+        return error_response(404, "not_found", "address search is off: no geocoder is "
+                              "configured (PVZ_GEOCODER_URL)")  # fmt: skip
+    try:
+        places = await run_in_threadpool(geocode, base, q.strip(), language=lang)
+    except GeocoderError as exc:
+        return error_response(502, "geocoder_error", str(exc))
+    return JSONResponse([{"name": p.name, "lat": p.lat, "lon": p.lon} for p in places])
 
 
 @router.get("/map/me.json", summary="Who the map's key belongs to", include_in_schema=False)
@@ -100,18 +139,24 @@ async def map_violations(
 def _settlements() -> list[list[Any]]:
     p = load_places()
     tz = p["tz"] if "tz" in p else [""] * len(p)
-    return [[str(a), str(b), round(float(c), 5), round(float(d), 5), int(e),
-             "" if r is None or r != r else str(r)]
-            for a, b, c, d, e, r in zip(p["name"], p["name_ru"], p["lat"], p["lon"],
-                                        p["population"], tz, strict=True)]  # fmt: skip
+    rows = []
+    for a, b, c, d, e, r, cc, a1 in zip(p["name"], p["name_ru"], p["lat"], p["lon"],
+                                        p["population"], tz, p["country"], p["admin1"],
+                                        strict=True):  # fmt: skip
+        reg = region_of(str(cc), str(a1))
+        rows.append([str(a), str(b), round(float(c), 5), round(float(d), 5), int(e),
+                     "" if r is None or r != r else str(r),
+                     reg.name_ru if reg else "", reg.name_en if reg else ""])  # fmt: skip
+    return rows
 
 
 @router.get(
     "/map/settlements.json", summary="Settlements for the map search", include_in_schema=False
 )
 async def settlements() -> JSONResponse:
-    """Bundled settlements as ``[name, name_ru, lat, lon, population, time zone]`` rows
-    (GeoNames, CC BY)."""
+    """Bundled settlements as ``[name, name_ru, lat, lon, population, time zone, region_ru,
+    region_en]`` rows (GeoNames, CC BY; regions: ``data/regions_ru.csv``), most populous
+    first; the region tells apart places of one name (several Первомайский)."""
     return JSONResponse(await run_in_threadpool(_settlements),
                         headers={"Cache-Control": "max-age=86400"})  # fmt: skip
 

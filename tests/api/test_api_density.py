@@ -115,16 +115,69 @@ def test_documented_in_openapi(api: Api) -> None:
     assert "example" in spec["components"]["schemas"]["DensityCollection"]
 
 
-def test_counts_follow_new_points_after_the_refresh_interval(api: Api) -> None:
-    # the counts come from a snapshot re-read when a point changed and it is refresh_s old
-    from api.network_model import network_model
+def test_counts_follow_every_change_at_once(api: Api) -> None:
+    # the density model applies the audit log's point entries on each request: a new point,
+    # a move, a status change are counted by the next request, with no re-read of the store
+    from api.density_model import density_model
 
     url = "/v1/points/density?bbox=100,60,101,61&resolution=4"
     assert api.call("GET", url, "expansion").json()["total"] == 0
     body = {"id": "NEW1", "lat": 60.5, "lon": 100.5, "radius_m": 1000.0}
     assert api.call("POST", "/v1/points", "admin", json=body).status_code == 201
-    network_model(api.service).refresh_s = 3600.0  # within the interval: the snapshot stays
-    assert api.call("GET", url, "expansion").json()["total"] == 0
-    network_model(api.service).refresh_s = 0.0  # past it: a point changed, so it is re-read
     fc = api.call("GET", url, "expansion").json()
     assert fc["total"] == 1 and fc["live"] == 1
+    assert api.call("PATCH", "/v1/points/NEW1", "admin",
+                    json={"status": "closed"}).status_code == 200  # fmt: skip
+    fc = api.call("GET", url, "expansion").json()
+    assert fc["total"] == 1 and fc["live"] == 0  # still a point, no longer protecting
+    # a point of the base closed: its cell keeps the point but loses a live one
+    old = next(p for p in POINTS if p.kind == "partner" and p.status == "active")
+    assert api.call("PATCH", f"/v1/points/{old.id}", "admin",
+                    json={"status": "closed"}).status_code == 200  # fmt: skip
+    every = "/v1/points/density?bbox=-180,-90,180,90&resolution=3"
+    got = _got(api.call("GET", every, "expansion").json())
+    assert density_model(api.service).applied == 3  # one point entry each, no re-read
+    want = _recount([*(p for p in POINTS if p.id != old.id),
+                     Point(id=old.id, lat=old.lat, lon=old.lon, radius_m=500.0, kind=old.kind,
+                           status="closed"),
+                     Point(id="NEW1", lat=60.5, lon=100.5, radius_m=1000.0, kind="partner",
+                           status="closed")], 3)  # fmt: skip
+    assert got == want
+
+
+@pytest.mark.parametrize("res", [2, 3, 5])
+def test_any_bbox_matches_a_recount(api: Api, res: int) -> None:
+    """Boxes that cut cells, boxes across 180, after changes: the per-cell totals plus the
+    point-by-point count of the cells a box's edge cuts equal a recount of every point."""
+    for i in range(0, 40, 7):  # changes first: points close, new ones open (across 180 too)
+        p = POINTS[i]
+        patch = {"status": "closed" if p.status != "closed" else "active"}
+        assert api.call("PATCH", f"/v1/points/{p.id}", "admin", json=patch).status_code == 200
+        body = {"id": f"N{i}", "lat": 50.0 + i / 3, "lon": -179.9 if i % 2 else 30.0 + i / 2,
+                "radius_m": 500.0, "override_reason": "density test"}  # fmt: skip
+        r = api.call("POST", "/v1/points", "admin", json=body)
+        assert r.status_code == 201, r.text
+    now = api.service.list_points(limit=10_000)
+    assert len(now) == len(POINTS) + 6
+    rng = np.random.default_rng(res)
+    boxes = [(170.0, 63.0, -175.0, 69.0), (179.0, 60.0, -179.5, 70.0), (-180.0, -90.0, 180.0, 90.0)]
+    for _ in range(12):
+        lo1, lo2 = sorted(rng.uniform(28, 52, 2))
+        la1, la2 = sorted(rng.uniform(48, 64, 2))
+        boxes.append((float(lo1), float(la1), float(lo2), float(la2)))
+    for box in boxes:
+        minlon, minlat, maxlon, maxlat = box
+        inside = [
+            p
+            for p in now
+            if minlat <= p.lat <= maxlat
+            and (
+                minlon <= p.lon <= maxlon
+                if minlon <= maxlon
+                else p.lon >= minlon or p.lon <= maxlon
+            )
+        ]
+        q = ",".join(f"{v:.6f}" for v in box)
+        fc = api.call("GET", f"/v1/points/density?bbox={q}&resolution={res}", "expansion").json()
+        assert _got(fc) == _recount(inside, res), box
+        assert fc["total"] == len(inside)

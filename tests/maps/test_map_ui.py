@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import re
+import threading
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -215,6 +218,24 @@ def test_coordinate_search(watched: Watched, live_api: LiveApi) -> None:
         assert expect in item.inner_text() and "население" in item.inner_text()
     item.click()
     page.wait_for_function("Math.abs(window.pvzUi.map.getCenter().lat - 55.04) < 0.2")
+    # one name in several regions: each result names its region
+    page.fill("#search", "Первомайский")
+    page.wait_for_selector("#search-results li .region")
+    regions = page.eval_on_selector_all(
+        "#search-results li", "ls => ls.filter(l => l.querySelector('b').textContent === "
+        "'Первомайский').map(l => l.querySelector('.region').textContent)")  # fmt: skip
+    assert len(regions) >= 5 and len(set(regions)) == len(regions), regions
+    assert ", Тамбовская область" in regions, regions
+    shot(page, "map_ui_search_regions")
+    page.fill("#search", "первомайский забайкальский")  # the region narrows the name
+    page.wait_for_selector("#search-results li .region")
+    assert page.eval_on_selector_all("#search-results li .region", "ls => ls.map(l => "
+                                     "l.textContent)")[0] == ", Забайкальский край"  # fmt: skip
+    page.click("#lang")
+    page.fill("#search", "Pervomayskiy")
+    page.wait_for_selector("#search-results li .region")
+    assert ", Tambov Oblast" in page.eval_on_selector_all(
+        "#search-results li .region", "ls => ls.map(l => l.textContent)")  # fmt: skip
     _clean(watched)
 
 
@@ -301,6 +322,9 @@ def test_queue_rules_expansion_and_partner(watched: Watched, live_api: LiveApi) 
     page2.wait_for_selector("#app-check .blocked")
     assert page2.locator("#approve, #reject").count() == 0
     assert "партнёр" in page2.inner_text("#who")
+    legend = page2.inner_text("#legend")  # no symbols of layers a partner does not have
+    assert "постамат" in legend and "резерв" not in legend and "нарушение" not in legend
+    assert "белые пятна" not in legend
     shot(page2, "map_ui_partner_queue")
     page2.click("#app-actions #withdraw")  # its own pending application: it may withdraw
     assert taken["id"] in page2.wait_for_selector("#messages .msg.ok").inner_text()
@@ -481,3 +505,41 @@ def test_blocker_with_larger_radius_draws_its_own_circle(
     assert max(abs(r - 1000.0) for r in radii["candidate"]) < 0.01
     shot(page, "map_ui_larger_blocker")
     _clean(watched)
+
+
+class _Nominatim(http.server.BaseHTTPRequestHandler):
+    """A Nominatim-compatible /search on loopback (the page's network stays blocked)."""
+
+    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        body = json.dumps([{"display_name": f"{q['q'][0]}, Тверской район, Москва",
+                            "lat": "55.7601", "lon": "37.6186"}]).encode()  # fmt: skip
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_address_search_through_the_configured_geocoder(watched: Watched,
+                                                         live_api: LiveApi) -> None:  # fmt: skip
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Nominatim)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    live_api.service.settings.geocoder_url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        page = _open(watched, live_api, "expansion")
+        page.wait_for_function("window.pvzUi.config && window.pvzUi.config.geocoder === true")
+        page.fill("#search", "Тверская улица, 7")
+        item = page.wait_for_selector("#search-results li.address")
+        assert item.inner_text() == "Адрес: Тверская улица, 7, Тверской район, Москва"
+        shot(page, "map_ui_address_search")
+        item.click()
+        page.wait_for_function("window.pvzUi.lastCheck && Math.abs(window.pvzUi.lastCheck.lat "
+                               "- 55.7601) < 1e-6")  # fmt: skip
+        _clean(watched)
+    finally:
+        live_api.service.settings.geocoder_url = ""
+        server.shutdown()
+        server.server_close()

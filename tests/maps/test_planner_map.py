@@ -52,11 +52,41 @@ def test_html_is_self_contained(map_file: Path) -> None:
     assert "L.pvz.points" in html and "L.heatLayer" in html
 
 
-def test_legend_numbers_are_readable(map_file: Path) -> None:
-    # planners read "turnover, RUB: 100,000 – 260,000", not "1e+05 – 2.6e+05"
+def test_legend_numbers_are_readable(map_file: Path, network: pd.DataFrame) -> None:
+    # planners read "ожидаемый оборот, ₽/мес.: 100 000 ₽ – 260 000 ₽" (Russian by default),
+    # not "1e+05 – 2.6e+05"
     html = map_file.read_text()
-    assert re.search(r"turnover, RUB: \d{1,3}(,\d{3})+ – \d{1,3}(,\d{3})+", html)
-    assert not re.search(r"turnover[^\"]*\de\+0", html)
+    assert re.search(r"ожидаемый оборот, ₽/мес\.: \d{1,3}(\u00a0\d{3})+\u00a0₽ – "
+                     r"\d{1,3}(\u00a0\d{3})+\u00a0₽", html)  # fmt: skip
+    assert not re.search(r"оборот[^\"]*\de\+0", html)
+    for words in ("Точки (тип · статус)", "партнёрский ПВЗ · работает", "Кандидаты",
+                  "Нарушения (аудит)", "Зоны защиты геодезические", "Пункт выдачи",
+                  "населённый пункт", "радиус, м", '"locale":"ru-RU"'):  # fmt: skip
+        assert words in html, words
+    assert "Pickup point" not in html and "kind · status" not in html
+
+
+def test_english_switch(network: pd.DataFrame) -> None:
+    cand = network.head(30).assign(id=lambda d: "C" + d["id"], lat=lambda d: d["lat"] + 0.004)
+    cand = cand[["id", "lat", "lon"]].assign(turnover_rub=np.linspace(1e5, 9e5, 30))
+    html = build_map(network.head(500), candidates=cand, audit=True, demand=False,
+                     lang="en").get_root().render()  # fmt: skip
+    assert re.search(r"expected turnover, RUB/month: RUB \d{1,3}(,\d{3})+ – RUB", html)
+    for words in ("Points (kind · status)", "partner · active", "Pickup point", "radius, m",
+                  '"locale":"en-GB"', "Protection circles are geodesic"):  # fmt: skip
+        assert words in html, words
+    assert "Точки" not in html and "работает" not in html
+    with pytest.raises(ValueError, match="language"):
+        build_map(network.head(5), demand=False, lang="de")  # type: ignore[arg-type]
+
+
+def test_russian_number_formats() -> None:
+    from maps.labels import fmt_money, fmt_num
+
+    assert fmt_num(1234567.5, "ru", 1) == "1\u00a0234\u00a0567,5"
+    assert fmt_num(1234567.5, "en", 1) == "1,234,567.5"
+    assert fmt_num(500.0) == "500" and fmt_num(-0.2) == "0" and fmt_num(float("nan")) == ""
+    assert fmt_money(219_000) == "219\u00a0000\u00a0₽" and fmt_money(219_000, "en") == "RUB 219,000"
 
 
 def test_encoding_columns() -> None:
@@ -86,9 +116,9 @@ def test_opens_offline_with_all_features(watched: Watched, map_file: Path,
     page.wait_for_function("window.L && window.pvzLayers && window.pvzLayers.length >= 4")
     layers = page.evaluate("window.pvzLayers.map(l => [l.options.name, l.count(), l.drawn])")
     by = {name.split(" (")[0]: (n, drawn) for name, n, drawn in layers}
-    assert by["Points"] == (len(network), len(network))
-    assert by["Audit conflicts"][0] >= 7 and by["Audit conflicts"][1] == by["Audit conflicts"][0]
-    assert by["Candidates"] == (40, 40)
+    assert by["Точки"] == (len(network), len(network))
+    assert by["Нарушения"][0] >= 7 and by["Нарушения"][1] == by["Нарушения"][0]
+    assert by["Кандидаты"] == (40, 40)
     assert page.evaluate("typeof L.heatLayer") == "function"
     shot(page, "planner_map_national")
     assert watched.blocked == [], watched.blocked
@@ -105,7 +135,7 @@ def test_popup_and_geodesic_circles(watched: Watched, map_file: Path,
         "(() => { const m = Object.values(window).find(v => v instanceof L.Map);"
         f" window._m = m; m.setView([{p.lat}, {p.lon}], 15, {{animate: false}}); }})()"
     )
-    pts = "window.pvzLayers.find(l => l.options.name.startsWith('Points'))"
+    pts = "window.pvzLayers.find(l => l.options.name.startsWith('Точки'))"
     assert page.evaluate(f"{pts}.circlesDrawn") > 0
     # the JS geodesic circle agrees with pyproj's Geod.fwd to a millimetre
     for az in (0.0, 45.0, 90.0, 200.0):
@@ -117,7 +147,11 @@ def test_popup_and_geodesic_circles(watched: Watched, map_file: Path,
     page.mouse.click(xy[0], xy[1])
     popup = page.wait_for_selector(".leaflet-popup-content")
     text = popup.inner_text()
-    assert str(p["id"]) in text and str(p["settlement"]) in text and "radius" in text
+    assert str(p["id"]) in text and str(p["settlement"]) in text and "радиус" in text
+    # Russian labels and number formats: a decimal comma, a Russian date
+    assert "статус" in text and ("работает" in text or "приостановлен" in text), text
+    assert f"\t{p['area_m2']:g}".replace(".", ",") in text, text
+    assert re.search(r"\d{4} г\.", text), text
     shot(page, "planner_map_zoomed")
     assert watched.blocked == [] and watched.errors == []
 
@@ -179,6 +213,8 @@ def test_whitespace_layer_from_zones(tmp_path: Path, network: pd.DataFrame) -> N
                              crs="EPSG:4326")  # fmt: skip
     m = build_map(network, whitespace=zones, demand=False, policy=ProtectionPolicy())
     html = m.get_root().render()
+    assert "Белые пятна (2)" in html and "спрос лучшего места" in html
+    html = build_map(network, whitespace=zones, demand=False, lang="en").get_root().render()
     assert "White space (2 zones)" in html and "best site demand" in html
 
 
@@ -218,7 +254,7 @@ def test_protection_circles_for_live_points_without_radius_column() -> None:
     assert radius == ["500", "500", "", "", "1000", "1000"]
     # the popup shows the same radius
     html = m.get_root().render()
-    assert "radius, m" in html
+    assert "радиус, м" in html
 
 
 def test_protection_circles_given_radius_and_boundaries(tmp_path: Path) -> None:
@@ -294,3 +330,51 @@ def test_cli_tiles_default_none_and_custom(tmp_path: Path, network: pd.DataFrame
     assert "\\u00a9 Example" in html["custom"] or "© Example" in html["custom"]
     for text in html.values():  # the outline stays, under the tiles
         assert '"outline"' in text
+
+
+def test_cli_lang_option_and_setting(tmp_path: Path, network: pd.DataFrame,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from api.settings import get_settings
+
+    _load_commands()
+    pts = tmp_path / "pts.csv"
+    network.head(100).to_csv(pts, index=False)
+    out = tmp_path / "m.html"
+    args = ["map", str(pts), "--no-demand", "--tiles", "none", "-o", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert "Пункт выдачи" in out.read_text(encoding="utf-8")
+    assert runner.invoke(app, [*args, "--lang", "en"]).exit_code == 0
+    assert "Pickup point" in out.read_text(encoding="utf-8")
+    monkeypatch.setenv("PVZ_LANGUAGE", "en")
+    get_settings.cache_clear()
+    try:
+        assert runner.invoke(app, args).exit_code == 0
+        assert "Pickup point" in out.read_text(encoding="utf-8")
+    finally:
+        monkeypatch.delenv("PVZ_LANGUAGE")
+        get_settings.cache_clear()
+    r = runner.invoke(app, [*args, "--lang", "de"])
+    assert r.exit_code == 2 and "--lang" in r.output
+
+
+def test_many_points_painted_as_pixels(watched: Watched, tmp_path: Path) -> None:
+    # past 20,000 points in view the layer writes the canvas pixels directly (national view)
+    n = 21_000
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"id": [f"P{i:06d}" for i in range(n)], "lat": rng.uniform(50, 60, n),
+                       "lon": rng.uniform(30, 60, n), "kind": "own",
+                       "status": "active"})  # fmt: skip
+    path = tmp_path / "many.html"
+    save_map(build_map(df, demand=False), path)
+    page = watched.page
+    page.goto(path.as_uri())
+    page.wait_for_function("window.pvzLayers && window.pvzLayers.some(l => l.pixelPainted)")
+    layer = "window.pvzLayers.find(l => l.pixelPainted)"
+    assert page.evaluate(f"{layer}.drawn") == n
+    # the pixel under a point has its class colour (own: #2ca02c)
+    rgb = page.evaluate(f"""(() => {{ const l = {layer}, j = 0;
+        const dpr = window.devicePixelRatio || 1, c = l._canvas.getContext('2d');
+        const d = c.getImageData(Math.round(l._vx[j] * dpr), Math.round(l._vy[j] * dpr), 1, 1);
+        return Array.from(d.data); }})()""")  # fmt: skip
+    assert rgb == [0x2C, 0xA0, 0x2C, 255], rgb
+    assert watched.errors == []

@@ -8,6 +8,7 @@
   var Geo = root.PvzGeo;
   var MAXLAT = 85.0511287798;
   var D2R = Math.PI / 180;
+  var LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
   function bytes(text) {
     var bin = atob(text), n = bin.length, u8 = new Uint8Array(n);
@@ -33,7 +34,23 @@
     } else {
       get = function (i) { return spec.data[i]; };
     }
-    return { name: spec.name, label: spec.label || spec.name, get: get };
+    return { name: spec.name, label: spec.label || spec.name, get: get, fmt: spec.fmt || "" };
+  }
+
+  /* A popup value in the blob's locale: "1 234,5", "12 345 ₽", "1 мар. 2024 г." (ru-RU). */
+  function shown(v, fmt, locale) {
+    if (!fmt || !locale || typeof Intl === "undefined") return v;
+    if (fmt === "date") {
+      var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(v));
+      return m ? new Intl.DateTimeFormat(locale, { dateStyle: "medium" })
+        .format(new Date(+m[1], +m[2] - 1, +m[3])) : v;
+    }
+    var x = Number(v);
+    if (v === "" || !isFinite(x)) return v;
+    var opts = fmt === "int" ? { maximumFractionDigits: 0 }
+      : fmt === "rub" ? { style: "currency", currency: "RUB", maximumFractionDigits: 0 }
+      : { maximumFractionDigits: 3 };
+    return new Intl.NumberFormat(locale, opts).format(x);
   }
 
   /* Decode a blob: {n, lat, lon (base64 int32 microdegrees), cls, classes, radius?, cols}. */
@@ -48,7 +65,8 @@
     var cls = blob.cls ? new Uint8Array(bytes(blob.cls)) : new Uint8Array(n);
     var radius = blob.radius ? column(blob.radius) : null;
     return { n: n, lat: lat, lon: lon, cls: cls, classes: blob.classes || [{ color: "#3366cc" }],
-      radius: radius, cols: (blob.cols || []).map(column), title: blob.title || "" };
+      radius: radius, cols: (blob.cols || []).map(column), title: blob.title || "",
+      locale: blob.locale || "" };
   }
 
   function mercX(lon) { return (lon + 180) / 360; }
@@ -68,6 +86,7 @@
     for (var k = 0; k < d.cols.length; k++) {
       var v = d.cols[k].get(i);
       if (v === null || v === undefined || v === "") continue;
+      v = shown(v, d.cols[k].fmt, d.locale);
       rows += "<tr><th>" + escapeHtml(d.cols[k].label) + "</th><td>" + escapeHtml(v) +
         "</td></tr>";
     }
@@ -182,6 +201,7 @@
       }
       var big = m > 20000, size = this.options.size, half = size / 2;
       var r = big ? size / 2 : size;
+      if (big && this._paintPixels(ctx, t, clsStart)) return;
       for (c = 0; c < d.classes.length; c++) {
         if (clsStart[c] === clsStart[c + 1]) continue;
         var cl = d.classes[c];
@@ -205,6 +225,41 @@
         ctx.strokeStyle = cl.stroke || "rgba(255,255,255,0.9)";
         ctx.stroke();
       }
+    },
+
+    /* Many points (national view): squares written straight into the canvas pixels, class
+     * by class as fillRect would draw them, about 10x faster than 250,000 fillRect calls.
+     * Only when nothing else is on the canvas (no circles at this many points) and every
+     * class colour is #rrggbb; false: the caller draws with fillRect. */
+    _paintPixels: function (ctx, t, clsStart) {
+      var d = this.data, dpr = root.devicePixelRatio || 1, cols = [];
+      if (!LITTLE_ENDIAN || this.circlesDrawn) return false;
+      for (var c = 0; c < d.classes.length; c++) {
+        var hex = /^#([0-9a-f]{6})$/i.exec(d.classes[c].color || "");
+        if (!hex) return false;
+        var v = parseInt(hex[1], 16);
+        cols.push(((255 << 24) | ((v & 255) << 16) | (v & 0xff00) | (v >> 16)) >>> 0);
+      }
+      var W = ctx.canvas.width, H = ctx.canvas.height;
+      if (!W || !H) return true;
+      var img = ctx.createImageData(W, H), px = new Uint32Array(img.data.buffer);
+      var s = Math.max(1, Math.round(this.options.size * dpr)), half = s / 2;
+      var vx = this._vx, vy = this._vy;
+      for (c = 0; c < d.classes.length; c++) {
+        var col = cols[c];
+        for (var j = clsStart[c]; j < clsStart[c + 1]; j++) {
+          var x0 = Math.round(vx[j] * dpr - half), y0 = Math.round(vy[j] * dpr - half);
+          var x1 = Math.min(W, x0 + s), y1 = Math.min(H, y0 + s);
+          if (x0 < 0) x0 = 0;
+          if (y0 < 0) y0 = 0;
+          for (var y = y0; y < y1; y++) {
+            for (var x = x0, row = y * W; x < x1; x++) px[row + x] = col;
+          }
+        }
+      }
+      ctx.putImageData(img, 0, 0);
+      this.pixelPainted = true;
+      return true;
     },
 
     _paintCircles: function (ctx, t, m, clsStart) {
@@ -319,6 +374,7 @@
   L.pvz = {
     decode: decode,
     escapeHtml: escapeHtml,
+    shown: shown,
     points: function (blob, options) { return new PointsLayer(blob, options); },
     lines: function (lines, options) { return new LinesLayer(lines, options); },
     PointsLayer: PointsLayer,

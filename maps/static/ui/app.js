@@ -173,10 +173,19 @@
     control = L.control.layers(null, names, { collapsed: false }).addTo(map);
   }
 
-  function drawOutline(fc) {
-    // the outline has Chukotka at +187 deg; a second copy 360 deg west serves views near -180
-    [0, -360].forEach(function (shift) {
-      L.geoJSON(fc, { pane: "outline", interactive: false, coordsToLatLng: function (c) {
+  /* The bundled outline under the tiles. It has Chukotka at +187 deg; a second copy 360 deg
+   * west serves views near -180 and is drawn only when such a view comes. Drawing it takes
+   * a few hundred ms of the main thread on a busy machine, so it waits for the frame that
+   * shows the first view of the network (at most 2 s): the counts come first. */
+  var outlineData = null, outlineCopies = {};
+  function drawOutline() {
+    if (!outlineData) return;
+    var shifts = [0];
+    if (map.getBounds().getWest() < -169) shifts.push(-360);
+    shifts.forEach(function (shift) {
+      if (outlineCopies[shift]) return;
+      outlineCopies[shift] = true;
+      L.geoJSON(outlineData, { pane: "outline", interactive: false, coordsToLatLng: function (c) {
         return L.latLng(c[1], c[0] + shift);
       }, style: { color: "#7a8a99", weight: 1, fillColor: "#f7f5ef", fillOpacity: 1 } })
         .addTo(map);
@@ -184,7 +193,16 @@
     ui.outline = true;
   }
   fetch("/map/static/vendor/world-atlas/outline.geojson").then(function (r) { return r.json(); })
-    .then(drawOutline).catch(fail("err_outline"));
+    .then(function (fc) {
+      outlineData = fc;
+      if (ui.done || !sessionStorage.getItem(KEY)) drawOutline(); else setTimeout(drawOutline, 2000);
+    }).catch(fail("err_outline"));
+  map.on("moveend", function () { if (ui.outline) drawOutline(); });
+  /* After the frame that shows the first view of the network. */
+  function outlineSoon() {
+    if (ui.outline) return;
+    requestAnimationFrame(function () { setTimeout(drawOutline, 30); });
+  }
 
   function addTiles(cfg) {
     if (!cfg.tile_url) return;
@@ -277,6 +295,7 @@
         pointsLayer.clearLayers(); circlesLayer.clearLayers(); ui.pointsById = {};
         drawDensity(dens);
         ui.done = seq;
+        outlineSoon();
         return null;
       }
       return getPoints(boxes, ctl.signal).then(function (feats) {
@@ -292,6 +311,7 @@
         ui.loaded = feats.length;
         setStatus(t("points_in_view", { n: I.num(feats.length), raw: feats.length }));
         ui.done = seq;
+        outlineSoon();
       });
     }).catch(fail("err_points"));
     loadReservations();
@@ -507,15 +527,18 @@
           .join(", ") }));
       html += "<div class='note'>" + esc(t("lg_no_circle")) + "</div>";
       html += row("<span class='sw' style='background:#3182bd;opacity:.6'></span>", t("lg_density"));
-      html += row(ring(RES_COLOR, true), t("lg_reservation"));
-      html += row(line(VIOL_COLOR), t("lg_violation"));
+      var staff = !ui.me || ui.me.role !== "partner";  // a partner has no such layers
+      if (staff) html += row(ring(RES_COLOR, true), t("lg_reservation"));
+      if (staff) html += row(line(VIOL_COLOR), t("lg_violation"));
       html += row(ring("#1b7f2a"), t("lg_check_ok"));
       html += row(ring("#c62828"), t("lg_check_bad"));
       html += row(line(BLOCKER, true), t("lg_blocker"));
-      html += "<div class='sub'>" + esc(t("lg_ws")) + "</div>";
-      ["ws_rank_1", "ws_rank_2", "ws_rank_3"].forEach(function (k, i) {
-        html += row("<span class='sw sq' style='background:" + WS_COLORS[i] + "'></span>", t(k));
-      });
+      if (staff && ui.whitespace) {
+        html += "<div class='sub'>" + esc(t("lg_ws")) + "</div>";
+        ["ws_rank_1", "ws_rank_2", "ws_rank_3"].forEach(function (k, i) {
+          html += row("<span class='sw sq' style='background:" + WS_COLORS[i] + "'></span>", t(k));
+        });
+      }
       html += row(line("#000", true), t("lg_measure"));
       d.innerHTML = html + "</details>";
       d.firstChild.addEventListener("toggle", function () {  // remembered: open or folded
@@ -873,18 +896,43 @@
       return;
     }
     if (!places) return;
-    var pre = [], sub = [];
+    // rows: [name, name_ru, lat, lon, population, tz, region_ru, region_en]; a query of several
+    // words may name the region too ("первомайский забайкальский")
+    var words = n.split(/[\s,]+/).filter(Boolean);
+    var pre = [], sub = [], inRegion = [];
     for (var i = 0; i < places.length && pre.length < 10; i++) {
       var p = places[i], a = norm(p[0]), b = norm(p[1]);
       if (a.indexOf(n) === 0 || b.indexOf(n) === 0) pre.push(p);
       else if (sub.length < 10 && (a.indexOf(n) >= 0 || b.indexOf(n) >= 0)) sub.push(p);
+      else if (words.length > 1 && inRegion.length < 10) {
+        var hay = a + " " + b + " " + norm(p[6] || "") + " " + norm(p[7] || "");
+        if ((a.indexOf(words[0]) === 0 || b.indexOf(words[0]) === 0) &&
+            words.every(function (w) { return hay.indexOf(w) >= 0; })) inRegion.push(p);
+      }
     }
-    pre.concat(sub).slice(0, 10).forEach(function (p) {
+    var shown = pre.concat(sub, inRegion).slice(0, 10), seen = {};
+    shown.forEach(function (p) { var k = p[1] + "|" + p[6]; seen[k] = (seen[k] || 0) + 1; });
+    shown.forEach(function (p) {
+      var en = I.state.lang === "en";
       var li = document.createElement("li");
-      var first = I.state.lang === "en" ? p[0] : p[1], second = I.state.lang === "en" ? p[1] : p[0];
-      li.innerHTML = "<b>" + esc(first) + "</b> / " + esc(second) + "<br><span class='hint'>" +
-        esc(t("population")) + " " + esc(I.num(p[4])) + (p[5] ? " · " + esc(t("tz")) + " " +
-        esc(p[5]) : "") + "</span>";
+      var name = document.createElement("b");
+      name.textContent = (en ? p[0] : p[1]) || p[0];
+      li.appendChild(name);
+      var region = en ? p[7] : p[6];
+      if (region) {
+        var reg = document.createElement("span");
+        reg.className = "region";
+        reg.textContent = ", " + region;
+        li.appendChild(reg);
+      }
+      li.appendChild(document.createElement("br"));
+      var hint = document.createElement("span");
+      hint.className = "hint";
+      // one name twice in one region: the coordinates tell them apart
+      hint.textContent = [(en ? p[1] : p[0]) || "", t("population") + " " + I.num(p[4]),
+        seen[p[1] + "|" + p[6]] > 1 ? I.num(p[2], 3) + "; " + I.num(p[3], 3) : "",
+        p[5] ? t("tz") + " " + p[5] : ""].filter(Boolean).join(" · ");
+      li.appendChild(hint);
       li.addEventListener("click", function () {
         map.setView([p[2], near(p[3])], p[4] > 1e6 ? 10 : p[4] > 1e5 ? 12 : 13, { animate: false });
         out.innerHTML = "";
@@ -892,8 +940,33 @@
       out.appendChild(li);
     });
   }
+  /* Addresses through the server's geocoder (PVZ_GEOCODER_URL), when one is configured:
+   * asked 400 ms after the last keystroke, listed after the settlements. */
+  var geoTimer = null, geoSeq = 0;
+  function searchAddress(q) {
+    clearTimeout(geoTimer);
+    var n = String(q).trim(), seq = ++geoSeq;
+    if (!ui.config || !ui.config.geocoder || n.length < 3 || parseCoords(n)) return;
+    geoTimer = setTimeout(function () {
+      api("GET", "/map/geocode.json?lang=" + I.state.lang + "&q=" + encodeURIComponent(n))
+        .then(function (rows) {
+          if (seq !== geoSeq) return;
+          var out = $("search-results");
+          rows.forEach(function (r) {
+            var li = document.createElement("li");
+            li.className = "address";
+            li.textContent = t("address") + ": " + r.name;
+            li.addEventListener("click", function () { goCoords([r.lat, r.lon]); out.innerHTML = ""; });
+            out.appendChild(li);
+          });
+          ui.addresses = rows.length;
+        }).catch(fail("err_geocode"));
+    }, 400);
+  }
+  ui.searchAddress = searchAddress;
   $("search").addEventListener("input", function (e) {
     var q = e.target.value;
+    searchAddress(q);
     if (places || parseCoords(q)) return search(q);
     fetch("/map/settlements.json").then(function (r) { return r.json(); })
       .then(function (rows) { places = rows; search($("search").value); })
@@ -1017,15 +1090,21 @@
   var started = false;
   function start() {
     if (started) { loadNetwork(); loadQueue(); return; }
-    api("GET", "/map/me.json").then(function (me) {
+    // the view's counts wait neither for the key's role nor for the configuration
+    loadNetwork();
+    Promise.all([api("GET", "/map/me.json"), api("GET", "/map/config.json")]).then(function (res) {
       started = true;
-      ui.me = me;
+      ui.me = res[0];
       applyLang();
-      if (me.role === "partner") $("queue-status").value = "all";
-      return Promise.all([api("GET", "/map/config.json"), probeApi()]);
-    }).then(function (res) {
-      if (!res) return;
-      var cfg = ui.config = res[0];
+      if (ui.me.role === "partner") $("queue-status").value = "all";
+      var cfg = ui.config = res[1];
+      if (cfg.whitespace === undefined) return probeApi();  // an older server
+      ui.whitespace = !!cfg.whitespace;
+      ui.scoring = !!cfg.scoring;
+      return null;
+    }).then(function () {
+      if (!ui.config) return;
+      var cfg = ui.config;
       addTiles(cfg);
       if (initial.base === "off" && baseLayer) map.removeLayer(baseLayer);
       if (me() !== "partner") {
@@ -1037,7 +1116,8 @@
       $("whitespace-section").hidden = !map.hasLayer(whiteLayer);
       buildControl();
       buildLegend();
-      loadNetwork();
+      if (Object.keys(ui.pointsById).length) drawPoints();  // circles need the policy
+      reloadOverlays();
       loadQueue();
     }).catch(fail("err_points"));
   }
