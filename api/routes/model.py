@@ -12,14 +12,17 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import ADMIN, EXPANSION, Caller, get_service
 from api.errors import ERROR_RESPONSES
+from api.routes.jobs import HEAVY_RESPONSES, run_heavy
 from api.service import Service
 from api.services.forecast import Forecaster
+from api.services.jobs import calibration_cost
 
 __all__ = ["router"]
 
@@ -68,15 +71,28 @@ async def get_model(
     return _out(await run_in_threadpool(service.latest_calibration))
 
 
-@router.post("/calibrate", response_model=ModelOut, summary="Calibrate on the stored orders")
+@router.post(
+    "/calibrate",
+    response_model=ModelOut,
+    summary="Calibrate on the stored orders",
+    responses=HEAVY_RESPONSES,
+)
 async def calibrate(
+    request: Request,
     body: CalibrateRequest | None = None,
     caller: Caller = Depends(ADMIN),
     service: Service = Depends(get_service),
-) -> ModelOut:
+) -> Response:
     """Calibrate the scoring model on the stored orders now and store the calibration
     (admin). 409 when there are too few points with turnover (nothing is stored); 422 for
-    a bad month."""
+    a bad month. A large network calibrates in a worker process, the largest as a job
+    (202, ``GET /v1/jobs/{id}``; minutes at 250,000 points), see the README, "Heavy work"."""
     months = body.months if body else None
-    cal = await run_in_threadpool(service.calibrate_model, actor=caller.actor, months=months)
-    return _out(cal)
+    n_months = len(months) if months else service.settings.model_calibration_months
+    cost = calibration_cost(len(service.network.index), n_months, service.settings.cost_limit)
+
+    def run() -> dict[str, Any]:
+        cal = service.calibrate_model(actor=caller.actor, months=months)
+        return _out(cal).model_dump(mode="json")
+
+    return await run_heavy(request, caller, "calibrate", cost, run)

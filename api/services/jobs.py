@@ -217,6 +217,14 @@ def whitespace_cost(n_cells: int) -> float:
     return UNITS_PER_WHITE_CELL * n_cells
 
 
+def calibration_cost(n_points: int, n_months: int, limit: float) -> float:
+    """Work units of calibrating the scoring model on ``n_points`` points and ``n_months``
+    months of orders (about 1,360 us a point for 12 months at 250,000 points,
+    ``bench/scoring.py --calibration``), capped at ``limit``: an admin's calibration is never
+    refused for its size, the largest run as jobs."""
+    return min(float(n_points) * (1_000.0 + 30.0 * n_months), float(limit))
+
+
 # ------------------------------------------------------------------ jobs
 @dataclass
 class Job:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +31,14 @@ def api(
 ) -> Iterator[Api]:
     """An app on SQLite with the synthetic network (no orders yet) and its demand surface."""
     url = f"sqlite:///{tmp_path_factory.mktemp('model') / 'pvz.db'}"
+    with running_app(url, settlements, _points(net), model_min_points=30) as (client, service):
+        model = NetworkModel(service, demand=net.demand, refresh_s=0.0)
+        _models[service] = model
+        service.scorer = model.score_application
+        yield Api(client, service, {"partner": "acme"})
+
+
+def _points(net: SyntheticNetwork) -> list[Point]:
     pts = net.points
     points = [Point(id=r.id, lat=r.lat, lon=r.lon, radius_m=500.0, opened_on="2025-01-01",
                     area_m2=r.area_m2, waiting_zone=bool(r.waiting_zone),
@@ -38,11 +47,7 @@ def api(
     points.append(Point(id="X1", lat=56.5, lon=36.0, radius_m=500.0, status="closed",
                         opened_on="2025-01-01"))  # fmt: skip
     points.append(Point(id="Y1", lat=56.6, lon=36.1, radius_m=500.0))  # no opening day
-    with running_app(url, settlements, points, model_min_points=30) as (client, service):
-        model = NetworkModel(service, demand=net.demand, refresh_s=0.0)
-        _models[service] = model
-        service.scorer = model.score_application
-        yield Api(client, service, {"partner": "acme"})
+    return points
 
 
 def _orders(net: SyntheticNetwork) -> list[OrderLine]:
@@ -177,3 +182,33 @@ def test_stored_orders_the_statements_refuse_are_a_conflict(
                               json={"months": ["2026-07"]}), 409, "conflict")  # fmt: skip
         assert "not calibrated" in body["message"]
         assert svc.latest_calibration() is None
+
+
+def test_calibration_runs_as_a_job_when_large(
+    tmp_path: Any, settlements: SettlementLookup, net: SyntheticNetwork
+) -> None:
+    """Over ``cost_sync`` (a score is under it) the calibration is a job (202) in a worker
+    process: its result is
+    the route's answer, the server's model rests on it at once, another key cannot see it."""
+    url = f"sqlite:///{tmp_path / 'pvz.db'}"
+    with running_app(url, settlements, _points(net), model_min_points=30, cost_inline=0,
+                     cost_sync=100_000, cost_limit=1e12) as (client, service):  # fmt: skip
+        model = NetworkModel(service, demand=net.demand, refresh_s=0.0)
+        _models[service] = model
+        api = Api(client, service, {"partner": "acme"})
+        service.ingest_orders(_orders(net), actor="test", source="test")
+        r = api.call("POST", "/v1/model/calibrate", "admin", json={"months": MONTHS})
+        assert r.status_code == 202, r.text
+        job = r.json()
+        assert job["kind"] == "calibrate" and r.headers["location"] == f"/v1/jobs/{job['id']}"
+        assert api.call("GET", f"/v1/jobs/{job['id']}", "expansion").status_code == 404
+        deadline = time.monotonic() + 300
+        while job["status"] not in ("done", "failed", "cancelled"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.1)
+            job = api.call("GET", f"/v1/jobs/{job['id']}", "admin").json()
+        assert job["status"] == "done", job
+        out = job["result"]
+        assert out["calibrated"] is True and out["calibration"]["n_points"] == 240
+        assert api.call("GET", "/v1/model", "admin").json() == out  # stored by the worker
+        assert _score(api)["model"]["calibration_id"] == out["calibration"]["id"]
