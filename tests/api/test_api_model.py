@@ -188,8 +188,8 @@ def test_calibration_runs_as_a_job_when_large(
     tmp_path: Any, settlements: SettlementLookup, net: SyntheticNetwork
 ) -> None:
     """Over ``cost_sync`` (a score is under it) the calibration is a job (202) in a worker
-    process: its result is
-    the route's answer, the server's model rests on it at once, another key cannot see it."""
+    process: its result is the route's answer, the server's model rests on it at once,
+    another key cannot see it."""
     url = f"sqlite:///{tmp_path / 'pvz.db'}"
     with running_app(url, settlements, _points(net), model_min_points=30, cost_inline=0,
                      cost_sync=100_000, cost_limit=1e12) as (client, service):  # fmt: skip
