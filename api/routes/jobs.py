@@ -30,7 +30,9 @@ class JobOut(BaseModel):
     """A job: heavy work running in a worker process (see ``/v1/jobs/{id}``)."""
 
     id: str = Field(description="the job id; only the key that started it can see it")
-    kind: str = Field(description="plan, score, whitespace, check-batch or calibrate", examples=["plan"])
+    kind: str = Field(
+        description="plan, score, whitespace, check-batch or calibrate", examples=["plan"]
+    )
     status: str = Field(description="queued, running, done, failed or cancelled")
     cost: int = Field(description="the estimated work, units (about microseconds of one core)")
     created_at: str

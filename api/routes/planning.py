@@ -163,9 +163,14 @@ async def whitespace(
     box = parse_bbox(bbox)
     model = network_model(service)
 
-    def cells() -> int:
+    def estimate() -> float:
         dem = model.demand  # built here, not in each worker process
-        return len(dem) if box is None else int(in_bbox(dem.lat, dem.lon, box).sum())
+        lat, lon = dem.lat, dem.lon
+        if box is not None:
+            inside = in_bbox(lat, lon, box)
+            lat, lon = lat[inside], lon[inside]
+        # every cell could be white: the best-site search pairs cells within reach
+        return whitespace_cost(lat.size, pairs_within(lat, lon, lat, lon, reach_m))
 
     def run() -> dict[str, object]:
         doc = model.whitespace(box, limit=limit, reach_m=reach_m)
@@ -175,7 +180,7 @@ async def whitespace(
                                    if k in ZONE_PROPERTIES}  # fmt: skip
         return doc
 
-    cost = whitespace_cost(await run_in_threadpool(cells))
+    cost = await run_in_threadpool(estimate)
     return await run_heavy(request, caller, "whitespace", cost, run)
 
 

@@ -212,9 +212,11 @@ def plan_cost(n: int, k: int, reach_pairs: float) -> float:
             + UNITS_PER_PLAN_PAIR_SITE * reach_pairs * k + UNITS_PER_PLAN_STEP * n * k)  # fmt: skip
 
 
-def whitespace_cost(n_cells: int) -> float:
-    """Work units of white space over ``n_cells`` demand cells."""
-    return UNITS_PER_WHITE_CELL * n_cells
+def whitespace_cost(n_cells: int, reach_pairs: float = 0.0) -> float:
+    """Work units of white space over ``n_cells`` demand cells with ``reach_pairs`` cell
+    pairs within reach of each other (:func:`pairs_within`; the best sites of the zones
+    are searched over them, so a wide reach costs far more than the cells alone)."""
+    return UNITS_PER_WHITE_CELL * n_cells + UNITS_PER_SCORE_PAIR * reach_pairs
 
 
 def calibration_cost(n_points: int, n_months: int, limit: float) -> float:

@@ -46,6 +46,9 @@ def fuzz_app(store_url: str, settlements: SettlementLookup) -> Iterator[Any]:
     from api.app import bootstrap
 
     bootstrap(service, service.settings)
+    from api.network_model import network_model
+
+    assert len(network_model(service).demand) > 0  # built up front, not in the first request
     app.state.fuzz_keys = [
         create_key(service, "expansion")[0],
         create_key(service, "partner", partner_id="fuzz")[0],
