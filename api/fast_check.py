@@ -37,13 +37,13 @@ import json
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import Caller, KeyCache, hash_key
 from api.routes.protection import check_answer, json_response
 from api.schemas import CheckRequest
 from api.services.answers import language_of
-from api.validation import too_deep
+from api.validation import replay_body, too_deep
 
 __all__ = ["CHECK_PATH", "FastCheck"]
 
@@ -78,7 +78,7 @@ class FastCheck:
         while more:  # the whole body (the body-size limit outside has seen it)
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay(b"".join(chunks), receive, message), send)
+                await self.app(scope, replay_body(b"".join(chunks), receive, message), send)
                 return
             chunks.append(message.get("body", b""))
             more = bool(message.get("more_body", False))
@@ -94,7 +94,7 @@ class FastCheck:
                 answer = await run_in_threadpool(_answer, scope, key, body, accept_language,
                                                  in_thread=True)  # fmt: skip
         if answer is None:
-            await self.app(scope, _replay(body, receive, None), send)
+            await self.app(scope, replay_body(body, receive, None), send)
             return
         await json_response(answer)(scope, receive, send)
 
@@ -148,21 +148,3 @@ async def _refuse_deep(send: Send, payload: bytes) -> None:
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(payload)).encode())]})  # fmt: skip
     await send({"type": "http.response.body", "body": payload})
-
-
-def _replay(body: bytes, receive: Receive, last: Message | None) -> Receive:
-    """A ``receive`` that gives the body read so far as one message, then ``last`` (if the
-    client sent one, e.g. a disconnect), then the original channel."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent, last
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        if last is not None:
-            message, last = last, None
-            return message
-        return await receive()
-
-    return replay

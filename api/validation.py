@@ -38,6 +38,7 @@ __all__ = [
     "json_depth",
     "plain_number",
     "refusal",
+    "replay_body",
     "too_deep",
 ]
 
@@ -248,7 +249,7 @@ class InputEdges:
         if deep is not None:
             await _refuse(send, deep)
             return
-        await self.app(scope, _replay(body, receive, last), send)
+        await self.app(scope, replay_body(body, receive, last), send)
 
 
 def _is_json(scope: Scope) -> bool:
@@ -266,7 +267,10 @@ async def _refuse(send: Send, payload: bytes) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
-def _replay(body: bytes, receive: Receive, last: Message | None) -> Receive:
+def replay_body(body: bytes, receive: Receive, last: Message | None) -> Receive:
+    """A ``receive`` that gives the body read so far as one message, then ``last`` (if the
+    client sent one, e.g. a disconnect), then the original channel (middlewares that read
+    the body before the app: this one and :mod:`api.fast_check`)."""
     sent = False
 
     async def replay() -> Message:
