@@ -53,15 +53,18 @@ def reward_rate(policy: RewardPolicy) -> float:
     return float(policy.rate_percent) / 100.0
 
 
-def load_settlements(path: str | Path | None) -> SettlementLookup:
+def load_settlements(path: str | Path | None, *, crimea: bool | None = None) -> SettlementLookup:
     """The bundled GeoNames settlements, plus boundary polygons from ``path`` if given.
 
+    ``crimea``: keep the Crimean places (None: ``PVZ_SETTLEMENTS_CRIMEA``, see
+    :func:`data.places.load_places`; the service passes its setting).
     The polygons are read and validated completely here, at load (CLI) or start
     (server), by :func:`data.boundaries.load_boundaries`: a bad file raises
     :class:`InputError` naming the file, the feature and the column.
     """
+    places = load_places(crimea=crimea)
     if path is None:
-        return SettlementLookup(load_places())
+        return SettlementLookup(places)
     from data.boundaries import settlements_from_polygon_file  # geopandas only when needed
 
-    return settlements_from_polygon_file(load_places(), path)
+    return settlements_from_polygon_file(places, path)

@@ -151,7 +151,8 @@ class NetworkModel:
         """The demand surface (bundled settlements on H3 cells unless given)."""
         with self._lock:
             if self._demand is None:
-                self._demand = settlement_demand(load_places())
+                crimea = self.service.settings.settlements_crimea
+                self._demand = settlement_demand(load_places(crimea=crimea))
             return self._demand
 
     def points_frame(self) -> pd.DataFrame:

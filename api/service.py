@@ -86,7 +86,9 @@ class Service:
     ) -> None:
         self.settings = settings
         self.policy = policy or load_policy(settings.policy_path)
-        self.settlements = settlements or load_settlements(settings.boundaries_path)
+        self.settlements = settlements or load_settlements(
+            settings.boundaries_path, crimea=settings.settlements_crimea
+        )
         self.store = store or open_store(settings.database_url, self.policy)
         #: the protection-rule writes (each decided inside its transaction)
         self.writes = ProtectionWrites(self.store, self.policy)

@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     )
     settlements_crimea: bool = Field(
         default=True,
-        description="include Crimea (Sevastopol, Republic of Crimea) in the bundled settlements;"
-        " read by data.places.load_places from PVZ_SETTLEMENTS_CRIMEA",
+        description="include Crimea (Sevastopol, Republic of Crimea) in the bundled settlements"
+        " (the service's radii and demand; the CLI reads PVZ_SETTLEMENTS_CRIMEA itself)",
     )
     sync_interval_s: float = Field(
         default=1.0,
