@@ -93,6 +93,18 @@ PLACES = [
     ("Dikson", 73.5080, 80.5290, "Диксон", 1000),
     ("Kaliningrad", 54.7100, 20.5100, "Калининград", 700),
     ("Udomlya, a town of 27,000", 57.8790, 35.0100, "Удомля", 1000),
+    # villages, on both sides of 180 degrees too
+    ("Lorino, a village west of 180", 65.5030, -171.7040, "Лорино", 1000),
+    ("Lavrentiya, a village west of 180", 65.5830, -170.9970, "Лаврентия", 1000),
+    ("Uelen, the easternmost village", 66.1597, -169.8098, "Уэлен", 1000),
+    ("Egvekinot, west of 180", 66.3220, -179.1190, "Эгвекинот", 1000),
+    ("Beringovsky, east of 180", 63.0610, 179.3500, "Беринговский", 1000),
+    ("Spasskoye-Lutovinovo, a village", 53.3701, 36.6230, "Спасское-Лутовиново", 1000),
+    # the 2021 census against stale GeoNames figures, near the 100,000 tier
+    ("Yelets centre, 99,875 in 2021", 52.6220, 38.5030, "Елец", 1000),
+    ("Vidnoye centre, 101,490 in 2021 (GeoNames 51,721)", 55.5520, 37.7090, "Видное", 700),
+    ("Noginsk centre, 103,891 in 2021", 55.8540, 38.4410, "Ногинск", 700),
+    ("Novokuybyshevsk centre, 98,306 in 2021", 53.0990, 49.9400, "Новокуйбышевск", 1000),
     # over 100,000 in GeoNames' old figures, under it by the 2021 census: a town's radius
     ("Ukhta centre", 63.5630, 53.6850, "Ухта", 1000),
     ("Velikiye Luki centre", 56.3400, 30.5440, "Великие Луки", 1000),
