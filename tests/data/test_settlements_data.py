@@ -65,6 +65,8 @@ def test_every_census_row_is_matched_with_its_population(
     assert census["geonameid"].is_unique
     assert len(census) >= 160
     assert (census["population"] >= 100_000).all()
+    # every figure cross-checked against the published census results (none from memory)
+    assert set(census["confidence"]) <= {"checked", "rounded"}
     p = places.set_index("geonameid")
     missing = sorted(set(census["geonameid"]) - set(p.index))
     assert not missing, f"census rows matching no GeoNames place: {missing}"
