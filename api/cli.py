@@ -10,7 +10,8 @@ from typing import Any
 
 import typer
 
-from data.errors import PvzError
+from api import wording
+from data.errors import Message, PvzError
 
 __all__ = [
     "ALLOW_OUTSIDE_OPT",
@@ -51,9 +52,12 @@ def read_options(
     return {"sep": sep, "encoding": encoding, "sheet": sheet, "allow_outside": allow_outside}
 
 
+#: the help of ``pvz`` (worded in the language of the messages by :func:`main`)
+HELP = "pvz-planner: exact competition protection, scoring and rewards for pickup points."
+
 app = typer.Typer(
     name="pvz",
-    help="pvz-planner: exact competition protection, scoring and rewards for pickup points.",
+    help=HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -61,14 +65,15 @@ app = typer.Typer(
 
 
 def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a :class:`PvzError` into ``error: ...`` on stderr and exit code 2."""
+    """Turn a :class:`PvzError` into ``ошибка: ...`` (``error: ...``) on stderr, worded in
+    the language of the messages (:mod:`api.wording`), and exit code 2."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except PvzError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            error(wording.error_text(exc))
             raise typer.Exit(2) from None
 
     return wrapper
@@ -95,15 +100,47 @@ def command_group(name: str, help_text: str) -> typer.Typer:
     return sub
 
 
+def say(template: str, /, **params: Any) -> None:
+    """Print the message ``template`` (:func:`api.wording.say`) on stdout."""
+    typer.echo(wording.say(template, **params))
+
+
+def warn(template: str | Message, /, **params: Any) -> None:
+    """``предупреждение: MESSAGE`` (``warning: ...``) on stderr."""
+    text = (wording.say_message(template) if isinstance(template, Message)
+            else wording.say(template, **params))  # fmt: skip
+    typer.echo(f"{wording.say('warning')}: {text}", err=True)
+
+
+def error(text: str) -> None:
+    """``ошибка: TEXT`` (``error: ...``) on stderr; ``text`` is worded already."""
+    typer.echo(f"{wording.say('error')}: {text}", err=True)
+
+
 class _EchoWarnings(logging.Handler):
-    """``warning: MESSAGE`` on the current stderr (also under a test runner)."""
+    """``предупреждение: MESSAGE`` on the current stderr (also under a test runner); a
+    :class:`data.errors.Message` argument is worded in the language of the messages."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(f"warning: {record.getMessage()}", err=True)
+        args = record.args if isinstance(record.args, tuple) else ()
+        if record.msg == "%s" and len(args) == 1 and isinstance(args[0], Message):
+            warn(args[0])
+        else:
+            warn(Message("{text}", text=record.getMessage()))
 
 
 @app.callback()
-def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress.")) -> None:
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress."),
+    lang: str | None = typer.Option(None, "--lang", help="Language of the messages: ru "
+                                    "(Russian, the default) or en; default: PVZ_LANGUAGE."),
+) -> None:  # fmt: skip
+    try:
+        wording.set_language(lang)
+    except PvzError as exc:  # worded in the language of the setting
+        wording.set_language(None)
+        error(wording.error_text(exc))
+        raise typer.Exit(2) from None
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -164,25 +201,48 @@ def _stub(ctx: typer.Context) -> None:  # pragma: no cover - never run: help lis
 
 
 def _list_commands() -> None:
-    """Register every command as a stub with its help line: ``pvz --help`` imports nothing."""
+    """Register every command as a stub with its help line (in the language of the
+    messages): ``pvz --help`` imports nothing."""
     for name, (_, help_text) in COMMANDS.items():
-        app.command(name, help=help_text, add_help_option=False,
+        app.command(name, help=wording.say(help_text), add_help_option=False,
                     context_settings={"ignore_unknown_options": True,
                                       "allow_extra_args": True})(_stub)  # fmt: skip
 
 
 def _command_in(argv: list[str]) -> str | None:
-    """The command name in ``pvz [-v] COMMAND ...``, or None."""
+    """The command name in ``pvz [-v] [--lang L] COMMAND ...``, or None."""
+    skip = False
     for arg in argv:
-        if not arg.startswith("-"):
+        if skip:
+            skip = False
+        elif not arg.startswith("-"):
             return arg
-        if arg in ("--help", "-h"):
+        elif arg in ("--help", "-h"):
+            return None
+        else:
+            skip = arg == "--lang"
+    return None
+
+
+def _lang_in(argv: list[str]) -> str | None:
+    """The value of the global ``--lang`` in ``pvz [-v] [--lang L] COMMAND ...``, or None."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+        if arg == "--lang":
+            return argv[i + 1] if i + 1 < len(argv) else None
+        if not arg.startswith("-"):
             return None
     return None
 
 
 def main() -> None:
     """Entry point of the ``pvz`` console script."""
+    try:  # ``pvz --help`` words the command list before the root callback runs
+        wording.set_language(_lang_in(sys.argv[1:]))
+    except PvzError:
+        pass  # the root callback reports it
+    app.info.help = wording.say(HELP)
     name = _command_in(sys.argv[1:])
     if name in COMMANDS:
         _load_commands([name])
