@@ -206,15 +206,15 @@ MESSAGES: dict[str, str] = {
     "unknown {field} {value!r}; expected one of {allowed}":
         "неизвестное значение {field} {value!r}; допустимо: {allowed}",
     "{n_out:,} of {n:,} rows lie outside Russia and {n_swapped:,} of them would lie inside "
-    "with lat and lon swapped (row {row}: lat {lat:g}, lon {lon:g}): are the latitude and "
+    "with lat and lon swapped (row {at_row}: lat {lat:g}, lon {lon:g}): are the latitude and "
     "longitude columns swapped? Fix the columns, or pass --allow-outside for a network abroad":
         "строк вне России — {n_out:,} из {n:,}, и {n_swapped:,} из них оказались бы в России, "
-        "если поменять lat и lon местами (строка {row}: lat {lat:g}, lon {lon:g}): не "
+        "если поменять lat и lon местами (строка {at_row}: lat {lat:g}, lon {lon:g}): не "
         "перепутаны ли столбцы широты и долготы? Исправьте столбцы или укажите "
         "--allow-outside для сети за рубежом",
-    "{source}: {n_out:,} of {n:,} row(s) lie outside Russia (rows {rows}); check them, or "
+    "{file}: {n_out:,} of {n:,} row(s) lie outside Russia (rows {rows}); check them, or "
     "pass --allow-outside for a network abroad":
-        "{source}: строк вне России — {n_out:,} из {n:,} (строки {rows}); проверьте их или "
+        "{file}: строк вне России — {n_out:,} из {n:,} (строки {rows}); проверьте их или "
         "укажите --allow-outside для сети за рубежом",
     "not a valid protection policy: {why}": "неверная политика защиты: {why}",
     "cannot read the reward policy: {why}": "не удаётся прочитать политику вознаграждений: {why}",

@@ -74,6 +74,7 @@ class InputError(PvzError, ValueError):
     def __init__(
         self,
         message: str | Message,
+        /,
         *,
         source: str | None = None,
         row: int | None = None,

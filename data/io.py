@@ -414,18 +414,18 @@ def _check_territory(lat: pd.Series, lon: pd.Series, source: str) -> Message | N
         i = int(np.flatnonzero(swapped)[0])
         raise InputError(
             "{n_out:,} of {n:,} rows lie outside Russia and {n_swapped:,} of them would lie "
-            "inside with lat and lon swapped (row {row}: lat {lat:g}, lon {lon:g}): are "
+            "inside with lat and lon swapped (row {at_row}: lat {lat:g}, lon {lon:g}): are "
             "the latitude and longitude columns swapped? Fix the columns, or pass "
             "--allow-outside for a network abroad",
-            n_out=n_out, n=n, n_swapped=int(swapped.sum()), row=i + 1, lat=float(la[i]),
+            n_out=n_out, n=n, n_swapped=int(swapped.sum()), at_row=i + 1, lat=float(la[i]),
             lon=float(lo[i]), source=source,
         )  # fmt: skip
     rows = np.flatnonzero(outside) + 1
     shown = ", ".join(str(r) for r in rows[:20]) + (", ..." if len(rows) > 20 else "")
     return Message(
-        "{source}: {n_out:,} of {n:,} row(s) lie outside Russia (rows {rows}); check them, or "
+        "{file}: {n_out:,} of {n:,} row(s) lie outside Russia (rows {rows}); check them, or "
         "pass --allow-outside for a network abroad",
-        source=source, n_out=n_out, n=n, rows=shown,
+        file=source, n_out=n_out, n=n, rows=shown,
     )  # fmt: skip
 
 

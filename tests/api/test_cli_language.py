@@ -98,6 +98,9 @@ def test_every_cli_message_has_a_russian_wording() -> None:
 def test_catalogue_fields_match() -> None:
     bad = [k for k, v in MESSAGES.items() if _fields(k) != _fields(v)]
     assert bad == []
+    # an InputError's source, row and column say where; a template's values are others
+    where = {"source", "row", "column"}
+    assert [k for k in MESSAGES if _fields(k) & where] == ["row {row}", "column {column!r}"]
 
 
 def test_command_summaries_have_a_russian_wording() -> None:
