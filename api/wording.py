@@ -25,6 +25,7 @@ Counts take the right plural form: ``count(1, "candidate")`` is ``"1 канди�
 from __future__ import annotations
 
 import numbers
+import os
 import string
 from decimal import Decimal
 from typing import Any, Literal
@@ -68,14 +69,23 @@ def set_language(lang: str | None) -> Lang:
     """
     global _current
     if lang is None:
-        from api.settings import get_settings
-
-        lang = get_settings().language
+        lang = _setting()
     value = lang.strip().lower()
     if value not in LANGUAGES:
         raise InputError("--lang must be ru or en, got {lang!r}", lang=lang)
     _current = "en" if value == "en" else "ru"
     return _current
+
+
+def _setting() -> str:
+    """The ``language`` setting; without ``PVZ_LANGUAGE`` in the environment or a ``.env``
+    file it is the default, ``ru``, known without loading the settings (``pvz --help`` and
+    ``pvz check`` stay free of pydantic-settings' import)."""
+    if not os.path.exists(".env") and not any(k.upper() == "PVZ_LANGUAGE" for k in os.environ):
+        return "ru"
+    from api.settings import get_settings
+
+    return get_settings().language
 
 
 def language() -> Lang:
