@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
@@ -9,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from api import wording
 from data.errors import Message, PvzError
@@ -79,6 +81,31 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+class _WordedHelp:
+    """``pvz CMD --help`` shows the command's summary (the first paragraph of its help, the
+    catalogue key) in the language of the messages; the rest stays as written (English)."""
+
+    help: str | None
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        original = self.help
+        if original:
+            first, sep, rest = original.partition("\n\n")
+            self.help = wording.say(" ".join(first.split())) + sep + rest
+        try:
+            super().format_help(ctx, formatter)  # type: ignore[misc]
+        finally:
+            self.help = original
+
+
+class _Command(_WordedHelp, TyperCommand):
+    pass
+
+
+class _Group(_WordedHelp, TyperGroup):
+    pass
+
+
 def command(
     name: str, *, group: typer.Typer | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -86,7 +113,7 @@ def command(
     handling."""
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
-        (group or app).command(name)(_friendly(func))
+        (group or app).command(name, cls=_Command)(_friendly(func))
         return func
 
     return register
@@ -95,7 +122,7 @@ def command(
 def command_group(name: str, help_text: str) -> typer.Typer:
     """A sub-command group ``pvz NAME ...`` (register its commands with ``command(group=)``)."""
     sub = typer.Typer(name=name, help=help_text, no_args_is_help=True, add_completion=False,
-                      pretty_exceptions_enable=False)  # fmt: skip
+                      pretty_exceptions_enable=False, cls=_Group)  # fmt: skip
     app.add_typer(sub, name=name)
     return sub
 
@@ -238,10 +265,10 @@ def _lang_in(argv: list[str]) -> str | None:
 
 def main() -> None:
     """Entry point of the ``pvz`` console script."""
-    try:  # ``pvz --help`` words the command list before the root callback runs
+    # ``pvz --help`` words the command list before the root callback runs (which reports
+    # a bad --lang)
+    with contextlib.suppress(PvzError):
         wording.set_language(_lang_in(sys.argv[1:]))
-    except PvzError:
-        pass  # the root callback reports it
     app.info.help = wording.say(HELP)
     name = _command_in(sys.argv[1:])
     if name in COMMANDS:

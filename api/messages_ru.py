@@ -66,6 +66,8 @@ MESSAGES: dict[str, str] = {
         "Заполнить хранилище демо-сетью, если в нём ещё нет ни одной точки.",
     "Settlement boundary polygons: build them from OpenStreetMap for --boundaries.":
         "Границы населённых пунктов: построить их из OpenStreetMap для --boundaries.",
+    "Build settlement boundary polygons from an OpenStreetMap extract.":
+        "Построить полигоны границ населённых пунктов из выгрузки OpenStreetMap.",
     # --- summaries of the commands
     "{candidates} checked against {points}: {allowed:,} allowed, {blocked:,} blocked -> {out} "
     "({rows} written)":
@@ -228,7 +230,8 @@ MESSAGES: dict[str, str] = {
         "{name}: широты должны быть в [-90, 90], причём minlat {rel} maxlat",
     "give either --region or --bbox, not both": "укажите либо --region, либо --bbox, но не оба",
     "give either a region or a bbox, not both": "укажите либо регион, либо рамку, но не оба",
-    "--region: no settlement called {name!r}{hint}": "--region: нет населённого пункта {name!r}{hint}",
+    "--region: no settlement called {name!r}{hint}":
+        "--region: нет населённого пункта {name!r}{hint}",
     "; did you mean {names}?": "; может быть, {names}?",
     "the map is HTML: use a .html output, got {name!r}":
         "карта записывается в HTML: укажите файл .html, получено {name!r}",
@@ -280,6 +283,7 @@ MESSAGES: dict[str, str] = {
     "must be >= 0, got {value}": "должно быть >= 0, получено {value}",
     "must be below {max:,}, got {value:,}": "должно быть меньше {max:,}, получено {value:,}",
     "the geometry is missing": "нет геометрии",
+    "not a valid polygon: {why}": "неверный полигон: {why}",
     "the geometry is empty": "пустая геометрия",
     "must be a Polygon or MultiPolygon, got {kind}":
         "должно быть Polygon или MultiPolygon, получено {kind}",
@@ -289,14 +293,16 @@ MESSAGES: dict[str, str] = {
         "координат (CRS) файла?",
     # --- demand and calibration
     "the demand weights sum to zero": "сумма весов спроса равна нулю",
-    "must be a finite number >= 0, got {value!r}": "должно быть конечным числом >= 0, получено {value!r}",
+    "must be a finite number >= 0, got {value!r}":
+        "должно быть конечным числом >= 0, получено {value!r}",
     "must be a valid WGS84 coordinate, got {value!r}":
         "должно быть допустимой координатой WGS84, получено {value!r}",
     "{n:,} points with known turnover; calibration needs at least {need:,} with some turnover":
         "точек с известным оборотом: {n:,}; для калибровки нужно не меньше {need:,} с "
         "ненулевым оборотом",
     # --- rewards: points and orders
-    "month must be YYYY-MM, got {month!r}": "месяц должен быть в формате ГГГГ-ММ, получено {month!r}",
+    "month must be YYYY-MM, got {month!r}":
+        "месяц должен быть в формате ГГГГ-ММ, получено {month!r}",
     "{last} is before {first}": "{last} раньше, чем {first}",
     "closed_days_2020 = {closed} clamped to {window}: only {window} days of {first}..{last} "
     "are on or after the opening day {opened}":
@@ -317,7 +323,8 @@ MESSAGES: dict[str, str] = {
     "issued before point {id!r} opened ({opened})": "выдан до открытия точки {id!r} ({opened})",
     "order id {id!r} appears twice with different content (first at row {first})":
         "код заказа {id!r} встречается дважды с разным содержимым (впервые в строке {first})",
-    "{value!r} is not a non-negative decimal number": "{value!r} — не неотрицательное десятичное число",
+    "{value!r} is not a non-negative decimal number":
+        "{value!r} — не неотрицательное десятичное число",
     "must be at most {upper:g}": "должно быть не больше {upper:g}",
     "{value!r} is neither a non-negative whole number of days nor a list of days "
     "YYYY-MM-DD;YYYY-MM-DD":
@@ -332,5 +339,6 @@ MESSAGES: dict[str, str] = {
     "{name} is set but the status is {status!r}; an item with a {name} has status "
     "{expected!r}":
         "{name} заполнено, но статус {status!r}; у товара с {name} статус {expected!r}",
-    "{name} {day} is before the issue day {issued_on}": "{name} {day} раньше дня выдачи {issued_on}",
+    "{name} {day} is before the issue day {issued_on}":
+        "{name} {day} раньше дня выдачи {issued_on}",
 }  # fmt: skip

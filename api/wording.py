@@ -97,7 +97,7 @@ def _resolve(lang: str | None) -> Lang:
     return language() if lang is None else ("en" if lang == "en" else "ru")
 
 
-def number(value: float, spec: str = "", lang: str | None = None) -> str:
+def number(value: float | Decimal, spec: str = "", lang: str | None = None) -> str:
     """``format(value, spec)`` the way ``lang`` reads it: in Russian ``1 234,5`` (no-break
     space, decimal comma), in English ``1,234.5``."""
     text = format(value, spec)
@@ -121,7 +121,8 @@ class _Formatter(string.Formatter):
         if isinstance(value, Message):  # a part of the message, worded as well
             return say_message(value, self.lang)
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            return number(value, format_spec, self.lang)
+            exact = int(value) if isinstance(value, numbers.Integral) else float(value)
+            return number(exact, format_spec, self.lang)
         return super().format_field(value, format_spec)
 
 

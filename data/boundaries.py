@@ -185,16 +185,17 @@ def _check_geometry(geoms: npt.NDArray[np.object_], names: list[str], source: st
         problems.append((int(i), "geometry", Message("the geometry is empty")))
     polygonal = np.isin(types, [3, 6])  # Polygon, MultiPolygon
     for i in np.flatnonzero(~missing & ~shapely.is_empty(geoms) & ~polygonal):
-        problems.append((int(i), "geometry", Message(
-            "must be a Polygon or MultiPolygon, got {kind}", kind=geoms[i].geom_type)))
+        kind = geoms[i].geom_type
+        what = Message("must be a Polygon or MultiPolygon, got {kind}", kind=kind)
+        problems.append((int(i), "geometry", what))
     _first_bad(problems, names, source)
     xy, idx = shapely.get_coordinates(geoms, return_index=True)
     bad = ~np.isfinite(xy).all(axis=1) | (np.abs(xy[:, 1]) > 90.0) | (np.abs(xy[:, 0]) > 540.0)
     for i in np.unique(idx[bad]):
         x, y = xy[idx == i][0]
-        problems.append((int(i), "geometry", Message(
-            "coordinates are not longitude/latitude degrees (a vertex at {x:g}, {y:g}): is "
-            "the file's CRS declared?", x=float(x), y=float(y))))
+        what = Message("coordinates are not longitude/latitude degrees (a vertex at {x:g}, "
+                       "{y:g}): is the file's CRS declared?", x=float(x), y=float(y))  # fmt: skip
+        problems.append((int(i), "geometry", what))
     _first_bad(problems, names, source)
 
 
@@ -222,18 +223,18 @@ def validate_boundaries(gdf: gpd.GeoDataFrame, *, source: str = "boundaries") ->
                          source=source) from None  # fmt: skip
     geoms = shapely.force_2d(gdf.geometry.to_numpy())
     _check_geometry(geoms, names, source)
-    problems: list[tuple[int, str, str]] = []
+    problems: list[_Problem] = []
     crossing = crossing_mask(geoms)
     for i in np.flatnonzero(crossing):
         try:
             geoms[i] = split_antimeridian(geoms[i])
         except ValueError as exc:
-            problems.append((int(i), "geometry", f"not a valid polygon: {exc}"))
+            problems.append((int(i), "geometry", Message("not a valid polygon: {why}", why=exc)))
     _first_bad(problems, names, source)
     invalid = ~shapely.is_valid(geoms)
     for i in np.flatnonzero(invalid):
-        problems.append((int(i), "geometry",
-                         f"not a valid polygon: {shapely.is_valid_reason(geoms[i])}"))  # fmt: skip
+        why = shapely.is_valid_reason(geoms[i])
+        problems.append((int(i), "geometry", Message("not a valid polygon: {why}", why=why)))
     _first_bad(problems, names, source)
     out = gdf.copy()
     out["name"] = pd.Series(names, index=out.index)

@@ -82,11 +82,12 @@ class InputError(PvzError, ValueError):
         **params: object,
     ) -> None:
         if isinstance(message, Message):
-            message, params = message.template, {**message.params, **params}
-        self.template = message
-        self.params = params
-        message = message.format(**params) if params else message
-        self.message = message
+            params = {**message.params, **params}
+            message = message.template
+        self.template: str = message
+        self.params: dict[str, object] = params
+        self.message: str = message.format(**params) if params else message
+        message = self.message
         self.source = source
         self.row = row
         self.column = column

@@ -245,8 +245,14 @@ def fit_forecast(
     n = int(known.sum())
     need = max(min_points, 2 * folds)
     if n < need or not (obs[known] > 0).any():
-        raise NotEnoughData(Message("{n:,} points with known turnover; calibration needs at "
-                                    "least {need:,} with some turnover", n=n, need=need))
+        raise NotEnoughData(
+            Message(
+                "{n:,} points with known turnover; calibration needs at "
+                "least {need:,} with some turnover",
+                n=n,
+                need=need,
+            )
+        )
     offset = 0.01 * float(np.median(obs[known][obs[known] > 0]))
     fold = np.full(obs.size, -1, dtype=np.int64)
     fold[known] = _folds(n, folds, seed)

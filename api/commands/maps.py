@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import typer
 
+from api import wording
 from api.cli import (
     ALLOW_OUTSIDE_OPT,
     ENCODING_OPT,
@@ -18,7 +19,6 @@ from api.cli import (
     say,
     warn,
 )
-from api import wording
 from api.commands.protection import BOUNDS_OPT, POLICY_OPT
 from api.commands.scoring import parse_bbox
 from api.loaders import load_policy, load_settlements

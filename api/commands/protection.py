@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from api import wording
 from api.cli import (
     ALLOW_OUTSIDE_OPT,
     ENCODING_OPT,
@@ -20,7 +21,6 @@ from api.cli import (
     read_options,
     say,
 )
-from api import wording
 from api.loaders import load_policy, load_settlements
 from api.wording import count
 from data.io import read_points, write_table

@@ -13,7 +13,7 @@ import typer
 
 from api import wording
 from api.cli import RAW_CSV_OPT, command, say, warn
-from data.errors import InputError
+from data.errors import InputError, Message
 from data.sheets import table_format, write_sheets, write_text_atomic
 from planning.rewards import (
     STATUSES,
@@ -135,7 +135,7 @@ def _month(value: str, option: str) -> str:
     try:
         month_bounds(value)
     except InputError as exc:
-        raise InputError(exc.template, column=option, **exc.params) from None
+        raise InputError(Message(exc.template, **exc.params), column=option) from None
     return value.strip()
 
 

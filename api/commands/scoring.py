@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from api import wording
 from api.cli import (
     ALLOW_OUTSIDE_OPT,
     ENCODING_OPT,
@@ -22,7 +23,6 @@ from api.cli import (
     read_options,
     warn,
 )
-from api import wording
 from api.commands.protection import BOUNDS_OPT, POLICY_OPT, load_network
 from api.loaders import load_policy, load_settlements
 from data.bbox import in_bbox

@@ -73,8 +73,11 @@ def serve(
             added=count(added, "point"), stored=store.count_points())  # fmt: skip
         keys = store.count_keys()
         if keys:  # seeded once: a restart neither adds keys nor prints secrets again
-            say("demo keys: not created, the store holds {keys:,} key(s) already "
-                "(GET /v1/keys lists them; DELETE /v1/keys/{{id}} revokes)", keys=keys)
+            say(
+                "demo keys: not created, the store holds {keys:,} key(s) already "
+                "(GET /v1/keys lists them; DELETE /v1/keys/{{id}} revokes)",
+                keys=keys,
+            )
         else:
             say("demo keys (send as X-API-Key; shown only now):")
             for role, partner in (("admin", None), ("expansion", None),

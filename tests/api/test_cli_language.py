@@ -15,9 +15,12 @@ import string
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from api import cli, wording
@@ -103,9 +106,38 @@ def test_catalogue_fields_match() -> None:
     assert [k for k in MESSAGES if _fields(k) & where] == ["row {row}", "column {column!r}"]
 
 
+def _summaries(group: Any, prefix: str = "") -> dict[str, str]:
+    """``{"check": first paragraph of its help, "settlements build": ...}``."""
+    out = {}
+    for name, cmd in group.commands.items():
+        out[prefix + name] = " ".join((cmd.help or "").split("\n\n")[0].split())
+        if hasattr(cmd, "commands"):  # a group (typer's own click)
+            out.update(_summaries(cmd, f"{prefix}{name} "))
+    return out
+
+
 def test_command_summaries_have_a_russian_wording() -> None:
     assert [n for n, (_, h) in cli.COMMANDS.items() if h not in MESSAGES] == []
     assert cli.HELP in MESSAGES
+    real = _summaries(typer.main.get_command(app))
+    assert "settlements build" in real
+    assert {n: h for n, h in real.items() if h not in MESSAGES} == {}
+
+
+def test_command_help_in_russian_and_english(env_language) -> None:  # type: ignore[no-untyped-def]
+    env_language(None)
+    res = runner.invoke(app, ["check", "--help"])
+    text = " ".join(res.output.replace("│", " ").split())
+    assert res.exit_code == 0 and MESSAGES[cli.COMMANDS["check"][1]] in text
+    res = runner.invoke(app, ["--lang", "en", "check", "--help"])
+    text = " ".join(res.output.replace("│", " ").split())
+    assert res.exit_code == 0 and cli.COMMANDS["check"][1] in text
+
+
+def test_the_shortcut_default_is_the_settings_default() -> None:
+    from api.settings import Settings
+
+    assert Settings.model_fields["language"].default == "ru"
 
 
 @pytest.mark.parametrize(
@@ -122,6 +154,10 @@ def test_russian_counts(n: int, noun: str, want: str) -> None:
 
 def test_russian_numbers_and_quotes() -> None:
     assert wording.say("{n:,} of {m:,}", "ru", n=1234567, m=5) == "1\u00a0234\u00a0567 of 5"
+    assert wording.say("{n:,} {x:.1f}", "ru", n=np.int64(1234), x=np.float32(2.25)) == (
+        "1\u00a0234 2,2"
+    )
+    assert wording.say("{n}", "en", n=np.int64(7)) == "7"
     text = wording.say("must be in (0, 50000] metres, got {value:g}", "ru", value=60000.5)
     assert text == "должно быть в пределах (0, 50000] м, получено 60000,5"
     assert wording.say("not a number: {value!r}", "ru", value="abc") == "не число: «abc»"
@@ -231,8 +267,9 @@ def test_warning_in_russian_with_numbers(tmp_path: Path, env_language) -> None: 
     assert res.exit_code == 0, res.output
     assert (f"предупреждение: {src}: строк вне России — 1 из 1\u00a0201 (строки 1201)"
             in res.output)  # fmt: skip
-    assert (f"Создано: 1\u00a0500 демо-кандидатов -> {tmp_path / 'c.csv'} (записано: "
-            "1\u00a0500 строк)") in res.output
+    assert (
+        f"Создано: 1\u00a0500 демо-кандидатов -> {tmp_path / 'c.csv'} (записано: 1\u00a0500 строк)"
+    ) in res.output
 
 
 def test_main_lists_commands_in_russian() -> None:
