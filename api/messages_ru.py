@@ -86,7 +86,7 @@ MESSAGES: dict[str, str] = {
     " in the bbox": " (в рамке --bbox)",
     " on the map": " на карту",
     "{drawn:,} of {total:,} points drawn{where}":
-        "точек на карте{where}: {drawn:,} из {total:,}",
+        "Точек на карте{where}: {drawn:,} из {total:,}",
     "{drawn:,} of {total:,} candidates": "кандидатов: {drawn:,} из {total:,}",
     "{n:,} audit conflicts": "нарушений аудита: {n:,}",
     "{n:,} white-space zones": "белых пятен: {n:,}",
@@ -291,7 +291,9 @@ MESSAGES: dict[str, str] = {
     "file's CRS declared?":
         "координаты не в градусах долготы/широты (вершина в {x:g}; {y:g}): указана ли система "
         "координат (CRS) файла?",
-    # --- demand and calibration
+    # --- demand, features and calibration
+    "area_m2 and rating must be positive and fitting_rooms >= 0":
+        "area_m2 и rating должны быть положительными, а fitting_rooms — не меньше 0",
     "the demand weights sum to zero": "сумма весов спроса равна нулю",
     "must be a finite number >= 0, got {value!r}":
         "должно быть конечным числом >= 0, получено {value!r}",
@@ -306,8 +308,8 @@ MESSAGES: dict[str, str] = {
     "{last} is before {first}": "{last} раньше, чем {first}",
     "closed_days_2020 = {closed} clamped to {window}: only {window} days of {first}..{last} "
     "are on or after the opening day {opened}":
-        "closed_days_2020 = {closed} уменьшено до {window}: лишь столько дней периода "
-        "{first}..{last} приходится на день открытия {opened} или позже",
+        "closed_days_2020 = {closed} уменьшено до {window}: в периоде {first}..{last} "
+        "начиная с дня открытия {opened} всего дней: {window}",
     "unknown point {id!r}": "неизвестная точка {id!r}",
     "point id {id!r} appears twice": "код точки {id!r} встречается дважды",
     "{days} closed days: must be 0 or more": "дней закрытия: {days}; должно быть 0 или больше",

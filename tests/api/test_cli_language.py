@@ -272,6 +272,27 @@ def test_warning_in_russian_with_numbers(tmp_path: Path, env_language) -> None: 
     ) in res.output
 
 
+def test_rewards_in_russian_roubles_and_warnings(tmp_path: Path, env_language) -> None:  # type: ignore[no-untyped-def]
+    env_language(None)
+    points, orders = tmp_path / "points.csv", tmp_path / "orders.csv"
+    points.write_text("id,opened_on,closed_days_2020\nA,2020-01-01,0\nB,2020-05-20,30\n")
+    orders.write_text("order_id,point_id,issued_on,price_rub,status\n1,A,2024-05-02,1234.50,"
+                      "issued\n2,B,2024-05-03,100000.00,issued\n")  # fmt: skip
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["rewards", str(points), str(orders), "--month", "2024-05", "-o",
+                              str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    # 5 % of 1234.50 (61.73 rounded half up) + 250.00 (capped)
+    assert f"2 ведомости за 2024-05, вознаграждение всего 311,73\u00a0₽ (корректировки " \
+           f"0,00\u00a0₽) -> {out}" in res.output  # fmt: skip
+    assert (f"предупреждение: {points}, строка 2, столбец «closed_days_2020»: точка B: "
+            "closed_days_2020 = 30 уменьшено до 12") in res.output  # fmt: skip
+    res = runner.invoke(app, ["rewards", str(points), str(orders), "--month", "2024-13", "-o",
+                              str(out)])  # fmt: skip
+    assert res.exit_code == 2
+    assert "ошибка: столбец «--month»: месяц должен быть в формате ГГГГ-ММ" in res.output
+
+
 def test_main_lists_commands_in_russian() -> None:
     env = {k: v for k, v in os.environ.items() if k != "PVZ_LANGUAGE"}
     run = [sys.executable, "-c", "from api.cli import main; main()"]
