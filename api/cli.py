@@ -1,4 +1,8 @@
-"""The ``pvz`` command line (Typer). Bad input exits with code 2 and one clear message."""
+"""The ``pvz`` command line (Typer). Bad input exits with code 2 and one clear message.
+
+Messages are Russian by default, English with ``pvz --lang en`` or ``PVZ_LANGUAGE=en``
+(:mod:`api.wording`): commands print with :func:`say`, :func:`warn` and :func:`error`.
+"""
 
 from __future__ import annotations
 
@@ -19,14 +23,18 @@ __all__ = [
     "ALLOW_OUTSIDE_OPT",
     "COMMANDS",
     "ENCODING_OPT",
+    "HELP",
     "SEP_OPT",
     "SHEET_OPT",
     "app",
     "command",
     "command_group",
+    "error",
     "main",
     "RAW_CSV_OPT",
     "read_options",
+    "say",
+    "warn",
 ]
 
 # how input files are read (CSV dialect, encoding, Excel sheet, swapped-coordinate guard)
