@@ -1,7 +1,12 @@
-"""The ``pvz`` command line (Typer). Bad input exits with code 2 and one clear message."""
+"""The ``pvz`` command line (Typer). Bad input exits with code 2 and one clear message.
+
+Messages are Russian by default, English with ``pvz --lang en`` or ``PVZ_LANGUAGE=en``
+(:mod:`api.wording`): commands print with :func:`say`, :func:`warn` and :func:`error`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
@@ -9,21 +14,27 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from data.errors import PvzError
+from api import wording
+from data.errors import Message, PvzError
 
 __all__ = [
     "ALLOW_OUTSIDE_OPT",
     "COMMANDS",
     "ENCODING_OPT",
+    "HELP",
     "SEP_OPT",
     "SHEET_OPT",
     "app",
     "command",
     "command_group",
+    "error",
     "main",
     "RAW_CSV_OPT",
     "read_options",
+    "say",
+    "warn",
 ]
 
 # how input files are read (CSV dialect, encoding, Excel sheet, swapped-coordinate guard)
@@ -51,9 +62,12 @@ def read_options(
     return {"sep": sep, "encoding": encoding, "sheet": sheet, "allow_outside": allow_outside}
 
 
+#: the help of ``pvz`` (worded in the language of the messages by :func:`main`)
+HELP = "pvz-planner: exact competition protection, scoring and rewards for pickup points."
+
 app = typer.Typer(
     name="pvz",
-    help="pvz-planner: exact competition protection, scoring and rewards for pickup points.",
+    help=HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -61,17 +75,43 @@ app = typer.Typer(
 
 
 def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a :class:`PvzError` into ``error: ...`` on stderr and exit code 2."""
+    """Turn a :class:`PvzError` into ``ошибка: ...`` (``error: ...``) on stderr, worded in
+    the language of the messages (:mod:`api.wording`), and exit code 2."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except PvzError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            error(wording.error_text(exc))
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+class _WordedHelp:
+    """``pvz CMD --help`` shows the command's summary (the first paragraph of its help, the
+    catalogue key) in the language of the messages; the rest stays as written (English)."""
+
+    help: str | None
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        original = self.help
+        if original:
+            first, sep, rest = original.partition("\n\n")
+            self.help = wording.say(" ".join(first.split())) + sep + rest
+        try:
+            super().format_help(ctx, formatter)  # type: ignore[misc]
+        finally:
+            self.help = original
+
+
+class _Command(_WordedHelp, TyperCommand):
+    pass
+
+
+class _Group(_WordedHelp, TyperGroup):
+    pass
 
 
 def command(
@@ -81,7 +121,7 @@ def command(
     handling."""
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
-        (group or app).command(name)(_friendly(func))
+        (group or app).command(name, cls=_Command)(_friendly(func))
         return func
 
     return register
@@ -90,20 +130,52 @@ def command(
 def command_group(name: str, help_text: str) -> typer.Typer:
     """A sub-command group ``pvz NAME ...`` (register its commands with ``command(group=)``)."""
     sub = typer.Typer(name=name, help=help_text, no_args_is_help=True, add_completion=False,
-                      pretty_exceptions_enable=False)  # fmt: skip
+                      pretty_exceptions_enable=False, cls=_Group)  # fmt: skip
     app.add_typer(sub, name=name)
     return sub
 
 
+def say(template: str, /, **params: Any) -> None:
+    """Print the message ``template`` (:func:`api.wording.say`) on stdout."""
+    typer.echo(wording.say(template, **params))
+
+
+def warn(template: str | Message, /, **params: Any) -> None:
+    """``предупреждение: MESSAGE`` (``warning: ...``) on stderr."""
+    text = (wording.say_message(template) if isinstance(template, Message)
+            else wording.say(template, **params))  # fmt: skip
+    typer.echo(f"{wording.say('warning')}: {text}", err=True)
+
+
+def error(text: str) -> None:
+    """``ошибка: TEXT`` (``error: ...``) on stderr; ``text`` is worded already."""
+    typer.echo(f"{wording.say('error')}: {text}", err=True)
+
+
 class _EchoWarnings(logging.Handler):
-    """``warning: MESSAGE`` on the current stderr (also under a test runner)."""
+    """``предупреждение: MESSAGE`` on the current stderr (also under a test runner); a
+    :class:`data.errors.Message` argument is worded in the language of the messages."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(f"warning: {record.getMessage()}", err=True)
+        args = record.args if isinstance(record.args, tuple) else ()
+        if record.msg == "%s" and len(args) == 1 and isinstance(args[0], Message):
+            warn(args[0])
+        else:
+            warn(Message("{text}", text=record.getMessage()))
 
 
 @app.callback()
-def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress.")) -> None:
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress."),
+    lang: str | None = typer.Option(None, "--lang", help="Language of the messages: ru "
+                                    "(Russian, the default) or en; default: PVZ_LANGUAGE."),
+) -> None:  # fmt: skip
+    try:
+        wording.set_language(lang)
+    except PvzError as exc:  # worded in the language of the setting
+        wording.set_language(None)
+        error(wording.error_text(exc))
+        raise typer.Exit(2) from None
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -164,25 +236,48 @@ def _stub(ctx: typer.Context) -> None:  # pragma: no cover - never run: help lis
 
 
 def _list_commands() -> None:
-    """Register every command as a stub with its help line: ``pvz --help`` imports nothing."""
+    """Register every command as a stub with its help line (in the language of the
+    messages): ``pvz --help`` imports nothing."""
     for name, (_, help_text) in COMMANDS.items():
-        app.command(name, help=help_text, add_help_option=False,
+        app.command(name, help=wording.say(help_text), add_help_option=False,
                     context_settings={"ignore_unknown_options": True,
                                       "allow_extra_args": True})(_stub)  # fmt: skip
 
 
 def _command_in(argv: list[str]) -> str | None:
-    """The command name in ``pvz [-v] COMMAND ...``, or None."""
+    """The command name in ``pvz [-v] [--lang L] COMMAND ...``, or None."""
+    skip = False
     for arg in argv:
-        if not arg.startswith("-"):
+        if skip:
+            skip = False
+        elif not arg.startswith("-"):
             return arg
-        if arg in ("--help", "-h"):
+        elif arg in ("--help", "-h"):
+            return None
+        else:
+            skip = arg == "--lang"
+    return None
+
+
+def _lang_in(argv: list[str]) -> str | None:
+    """The value of the global ``--lang`` in ``pvz [-v] [--lang L] COMMAND ...``, or None."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+        if arg == "--lang":
+            return argv[i + 1] if i + 1 < len(argv) else None
+        if not arg.startswith("-"):
             return None
     return None
 
 
 def main() -> None:
     """Entry point of the ``pvz`` console script."""
+    # ``pvz --help`` words the command list before the root callback runs (which reports
+    # a bad --lang)
+    with contextlib.suppress(PvzError):
+        wording.set_language(_lang_in(sys.argv[1:]))
+    app.info.help = wording.say(HELP)
     name = _command_in(sys.argv[1:])
     if name in COMMANDS:
         _load_commands([name])

@@ -29,7 +29,8 @@ def load_policy(path: str | Path | None) -> ProtectionPolicy:
     except FileNotFoundError:
         raise InputError("file not found", source=str(path)) from None
     except Exception as exc:  # tomllib.TOMLDecodeError, pydantic.ValidationError
-        raise InputError(f"not a valid protection policy: {exc}", source=str(path)) from None
+        raise InputError("not a valid protection policy: {why}", why=exc,
+                         source=str(path)) from None  # fmt: skip
 
 
 @lru_cache(maxsize=8)
@@ -43,7 +44,8 @@ def load_reward_policy(path: Path | None) -> RewardPolicy:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the reward policy: {exc}", source=str(path)) from None
+        raise InputError("cannot read the reward policy: {why}", why=exc,
+                         source=str(path)) from None  # fmt: skip
     return policy_from_toml(text, source=str(path))
 
 

@@ -43,15 +43,15 @@ def parse_bbox(text: str | None, *, name: str = "bbox", empty_ok: bool = True) -
     parts = text.split(",")
     vals = [float(v) for v in parts] if all(_NUMBER.fullmatch(v) for v in parts) else []
     if len(vals) != 4 or not all(math.isfinite(v) for v in vals):
-        raise InputError(f"{name} must be four numbers minlon,minlat,maxlon,maxlat, got {text!r}",
-                         column=column)  # fmt: skip
+        raise InputError("{name} must be four numbers minlon,minlat,maxlon,maxlat, got {text!r}",
+                         name=name, text=text, column=column)  # fmt: skip
     minlon, minlat, maxlon, maxlat = vals
     if not (-180 <= minlon <= 180 and -180 <= maxlon <= 180):
-        raise InputError(f"{name} longitudes must be in [-180, 180]", column=column)
+        raise InputError("{name} longitudes must be in [-180, 180]", name=name, column=column)
     if not (-90 <= minlat <= maxlat <= 90) or (not empty_ok and minlat == maxlat):
         rel = "<=" if empty_ok else "<"
-        raise InputError(f"{name} latitudes must be in [-90, 90] with minlat {rel} maxlat",
-                         column=column)  # fmt: skip
+        raise InputError("{name} latitudes must be in [-90, 90] with minlat {rel} maxlat",
+                         name=name, rel=rel, column=column)  # fmt: skip
     return minlon, minlat, maxlon, maxlat
 
 

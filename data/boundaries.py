@@ -31,7 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from data.errors import InputError
+from data.errors import InputError, Message
 from geo.antimeridian import crossing_mask, split_antimeridian
 from geo.settlements import SettlementLookup
 
@@ -117,7 +117,8 @@ def load_boundaries(path: str | Path) -> gpd.GeoDataFrame:
         for w in caught:
             log.debug("%s: %s", src, w.message)
     except Exception as exc:  # pyogrio's DataSourceError, ValueError, ...
-        raise InputError(f"not a readable GeoPackage/GeoJSON file ({exc})", source=src) from None
+        raise InputError("not a readable GeoPackage/GeoJSON file ({why})", why=exc,
+                         source=src) from None  # fmt: skip
     return validate_boundaries(gdf, source=src)
 
 
@@ -132,36 +133,42 @@ def settlements_from_polygon_file(places: pd.DataFrame, path: str | Path) -> Set
     return SettlementLookup(places, polygons=load_boundaries(path))
 
 
-def _first_bad(problems: list[tuple[int, str, str]], names: list[str], source: str) -> None:
+#: (0-based row, column, what is wrong)
+_Problem = tuple[int, str, Message]
+
+
+def _first_bad(problems: list[_Problem], names: list[str], source: str) -> None:
     """Raise for the earliest (row, column, message), counting the other bad rows."""
     if not problems:
         return
     row, column, message = min(problems, key=lambda t: t[0])
     name = names[row]
-    where = f" (feature {name!r})" if name else ""
+    where = Message(" (feature {name!r})", name=name) if name else ""
     rows = {r for r, _, _ in problems}
-    more = f"; {len(rows) - 1} more bad feature(s)" if len(rows) > 1 else ""
-    raise InputError(f"{message}{where}{more}", source=source, row=row + 1, column=column)
+    more = Message("; {n:,} more bad feature(s)", n=len(rows) - 1) if len(rows) > 1 else ""
+    raise InputError("{message}{where}{more}", message=message, where=where, more=more,
+                     source=source, row=row + 1, column=column)  # fmt: skip
 
 
 def _check_values(gdf: pd.DataFrame, names: list[str], source: str) -> npt.NDArray[np.int64]:
-    problems: list[tuple[int, str, str]] = []
+    problems: list[_Problem] = []
     for i, n in enumerate(names):
         if not n:
-            problems.append((i, "name", "the name is empty"))
+            problems.append((i, "name", Message("the name is empty")))
     pops = np.zeros(len(gdf), dtype=np.int64)
     for i, raw in enumerate(gdf["population"].tolist()):
         v = parse_population(raw)
         if v is None:
             missing = raw is None or raw is pd.NA or (isinstance(raw, float) and math.isnan(raw))
             missing = missing or (isinstance(raw, str) and not raw.strip())
-            msg = ("the population is missing" if missing
-                   else f"not a whole number of people: {raw!r}")  # fmt: skip
+            msg = (Message("the population is missing") if missing
+                   else Message("not a whole number of people: {value!r}", value=raw))  # fmt: skip
             problems.append((i, "population", msg))
         elif v < 0:
-            problems.append((i, "population", f"must be >= 0, got {v}"))
+            problems.append((i, "population", Message("must be >= 0, got {value}", value=v)))
         elif v >= MAX_POPULATION:
-            problems.append((i, "population", f"must be below {MAX_POPULATION:,}, got {v:,}"))
+            problems.append((i, "population", Message("must be below {max:,}, got {value:,}",
+                                                      max=MAX_POPULATION, value=v)))  # fmt: skip
         else:
             pops[i] = v
     _first_bad(problems, names, source)
@@ -169,25 +176,26 @@ def _check_values(gdf: pd.DataFrame, names: list[str], source: str) -> npt.NDArr
 
 
 def _check_geometry(geoms: npt.NDArray[np.object_], names: list[str], source: str) -> None:
-    problems: list[tuple[int, str, str]] = []
+    problems: list[_Problem] = []
     missing = shapely.is_missing(geoms)
     types = shapely.get_type_id(geoms)
     for i in np.flatnonzero(missing):
-        problems.append((int(i), "geometry", "the geometry is missing"))
+        problems.append((int(i), "geometry", Message("the geometry is missing")))
     for i in np.flatnonzero(~missing & shapely.is_empty(geoms)):
-        problems.append((int(i), "geometry", "the geometry is empty"))
+        problems.append((int(i), "geometry", Message("the geometry is empty")))
     polygonal = np.isin(types, [3, 6])  # Polygon, MultiPolygon
     for i in np.flatnonzero(~missing & ~shapely.is_empty(geoms) & ~polygonal):
-        problems.append(
-            (int(i), "geometry", f"must be a Polygon or MultiPolygon, got {geoms[i].geom_type}")
-        )
+        kind = geoms[i].geom_type
+        what = Message("must be a Polygon or MultiPolygon, got {kind}", kind=kind)
+        problems.append((int(i), "geometry", what))
     _first_bad(problems, names, source)
     xy, idx = shapely.get_coordinates(geoms, return_index=True)
     bad = ~np.isfinite(xy).all(axis=1) | (np.abs(xy[:, 1]) > 90.0) | (np.abs(xy[:, 0]) > 540.0)
     for i in np.unique(idx[bad]):
         x, y = xy[idx == i][0]
-        problems.append((int(i), "geometry", f"coordinates are not longitude/latitude degrees "
-                         f"(a vertex at {x:g}, {y:g}): is the file's CRS declared?"))  # fmt: skip
+        what = Message("coordinates are not longitude/latitude degrees (a vertex at {x:g}, "
+                       "{y:g}): is the file's CRS declared?", x=float(x), y=float(y))  # fmt: skip
+        problems.append((int(i), "geometry", what))
     _first_bad(problems, names, source)
 
 
@@ -196,8 +204,9 @@ def validate_boundaries(gdf: gpd.GeoDataFrame, *, source: str = "boundaries") ->
     missing_cols = [c for c in ("name", "population") if c not in gdf.columns]
     if missing_cols:
         have = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name) or "none"
-        raise InputError(f"missing required column(s): {', '.join(missing_cols)} "
-                         f"(columns found: {have})", source=source)  # fmt: skip
+        raise InputError("missing required column(s): {missing} (columns found: {found})",
+                         missing=", ".join(missing_cols), found=have,
+                         source=source)  # fmt: skip
     if len(gdf) == 0:
         raise InputError("the file has no features", source=source)
     gdf = gdf.reset_index(drop=True)
@@ -210,21 +219,22 @@ def validate_boundaries(gdf: gpd.GeoDataFrame, *, source: str = "boundaries") ->
         elif not gdf.crs.equals("EPSG:4326"):
             gdf = gdf.to_crs("EPSG:4326")
     except Exception as exc:  # pyproj.CRSError
-        raise InputError(f"cannot reproject to EPSG:4326 ({exc})", source=source) from None
+        raise InputError("cannot reproject to EPSG:4326 ({why})", why=exc,
+                         source=source) from None  # fmt: skip
     geoms = shapely.force_2d(gdf.geometry.to_numpy())
     _check_geometry(geoms, names, source)
-    problems: list[tuple[int, str, str]] = []
+    problems: list[_Problem] = []
     crossing = crossing_mask(geoms)
     for i in np.flatnonzero(crossing):
         try:
             geoms[i] = split_antimeridian(geoms[i])
         except ValueError as exc:
-            problems.append((int(i), "geometry", f"not a valid polygon: {exc}"))
+            problems.append((int(i), "geometry", Message("not a valid polygon: {why}", why=exc)))
     _first_bad(problems, names, source)
     invalid = ~shapely.is_valid(geoms)
     for i in np.flatnonzero(invalid):
-        problems.append((int(i), "geometry",
-                         f"not a valid polygon: {shapely.is_valid_reason(geoms[i])}"))  # fmt: skip
+        why = shapely.is_valid_reason(geoms[i])
+        problems.append((int(i), "geometry", Message("not a valid polygon: {why}", why=why)))
     _first_bad(problems, names, source)
     out = gdf.copy()
     out["name"] = pd.Series(names, index=out.index)

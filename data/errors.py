@@ -10,6 +10,7 @@ __all__ = [
     "Conflict",
     "ConflictError",
     "InputError",
+    "Message",
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
@@ -31,6 +32,24 @@ class Conflict:
     """for a reservation: until when it holds (ISO UTC)"""
 
 
+class Message:
+    """A message for the user that a lower layer cannot word in the user's language: an
+    English :meth:`str.format` template and its values. ``str()`` is the English text; the
+    edge words it in the user's language (:func:`api.wording.say_message`), the template
+    being the catalogue key. Used as a logging argument: ``log.warning("%s", Message(...))``.
+    """
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        self.template = template
+        self.params = params
+
+    def __str__(self) -> str:
+        return self.template.format(**self.params)
+
+    def __repr__(self) -> str:
+        return f"Message({self.template!r}, **{self.params!r})"
+
+
 class PvzError(Exception):
     """Base of every error pvz-planner raises on purpose; the message is for the user."""
 
@@ -38,23 +57,37 @@ class PvzError(Exception):
 class InputError(PvzError, ValueError):
     """Bad input: a malformed file, a missing column, a value out of range.
 
+    The message is English; with ``params`` it is a :meth:`str.format` template (the
+    catalogue key the edge words in the user's language, :func:`api.wording.error_text`):
+    ``InputError("not a number: {value!r}", value="abc", source=..., row=3, column="lat")``.
+
     Parameters
     ----------
-    message : what is wrong
+    message : what is wrong (English), or the template of it when ``params`` are given, or
+        a :class:`Message` (template and values)
     source : file name or request part, if known
     row : 1-based data row (header excluded), if known
     column : column or field name, if known
+    params : the template's values
     """
 
     def __init__(
         self,
-        message: str,
+        message: str | Message,
+        /,
         *,
         source: str | None = None,
         row: int | None = None,
         column: str | None = None,
+        **params: object,
     ) -> None:
-        self.message = message
+        if isinstance(message, Message):
+            params = {**message.params, **params}
+            message = message.template
+        self.template: str = message
+        self.params: dict[str, object] = params
+        self.message: str = message.format(**params) if params else message
+        message = self.message
         self.source = source
         self.row = row
         self.column = column

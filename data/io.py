@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from data.errors import InputError
+from data.errors import InputError, Message
 from data.outputs import final_mode, neutralise_frame
 
 __all__ = [
@@ -84,11 +84,9 @@ _DECIMAL_COMMA = re.compile(r"\s*[-+]?\d*,\d+\s*")
 def _format_of(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise InputError(
-            f"unsupported file type {path.suffix or '(none)'!r}; use one of "
-            + ", ".join(sorted(FORMATS)),
-            source=str(path),
-        )
+        raise InputError("unsupported file type {ext!r}; use one of {allowed}",
+                         ext=path.suffix or "(none)", allowed=", ".join(sorted(FORMATS)),
+                         source=str(path))  # fmt: skip
     return fmt
 
 
@@ -168,13 +166,16 @@ def _decode(raw: bytes, encoding: str | None, source: str) -> tuple[str, str]:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise InputError(f"unknown encoding {encoding!r} (--encoding)", source=source) from None
+            raise InputError("unknown encoding {encoding!r} (--encoding)", encoding=encoding,
+                             source=source) from None  # fmt: skip
         try:
             return raw.decode(encoding), encoding
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
-            msg = f"not readable as {encoding}: byte {raw[exc.start]:#04x} on line {line}"
-            raise InputError(f"{msg}; try --encoding cp1251 or utf-8", source=source) from None
+            raise InputError("not readable as {encoding}: byte {byte} on line {line}; try "
+                             "--encoding cp1251 or utf-8", encoding=encoding,
+                             byte=f"{raw[exc.start]:#04x}", line=line,
+                             source=source) from None  # fmt: skip
     if raw.startswith(codecs.BOM_UTF8):
         return raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -203,7 +204,8 @@ def _read_csv(p: Path, *, sep: str | None, encoding: str | None) -> tuple[pd.Dat
     text, _ = _decode(p.read_bytes(), encoding, src)
     if sep is not None:
         if sep not in _SEP_NAMES and len(sep) != 1:
-            raise InputError(f"--sep must be one character or 'tab', got {sep!r}", source=src)
+            raise InputError("--sep must be one character or 'tab', got {sep!r}", sep=sep,
+                             source=src)  # fmt: skip
         sep = _SEP_NAMES.get(sep.lower() if len(sep) > 1 else sep, sep)
     else:
         sep = _sniff_sep(text.split("\n", 1)[0])
@@ -215,7 +217,7 @@ def _read_csv(p: Path, *, sep: str | None, encoding: str | None) -> tuple[pd.Dat
             df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                              skipinitialspace=True)  # fmt: skip
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-            raise InputError(f"not a readable CSV file ({exc})", source=src) from None
+            raise InputError("not a readable CSV file ({why})", why=exc, source=src) from None
     df.columns = [str(c).strip() for c in df.columns]
     return df, sep != ","
 
@@ -274,7 +276,7 @@ def _read_xlsx(p: Path, *, sheet: str | None) -> pd.DataFrame:
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException
-        raise InputError(f"not a readable .xlsx file ({exc})", source=src) from None
+        raise InputError("not a readable .xlsx file ({why})", why=exc, source=src) from None
     try:
         if sheet is None:
             ws = wb.worksheets[0]
@@ -283,8 +285,8 @@ def _read_xlsx(p: Path, *, sheet: str | None) -> pd.DataFrame:
         elif sheet.isdigit() and 1 <= int(sheet) <= len(wb.worksheets):
             ws = wb.worksheets[int(sheet) - 1]
         else:
-            raise InputError(f"no sheet {sheet!r}; sheets: " + ", ".join(wb.sheetnames),
-                             source=src)  # fmt: skip
+            raise InputError("no sheet {sheet!r}; sheets: {sheets}", sheet=sheet,
+                             sheets=", ".join(wb.sheetnames), source=src)  # fmt: skip
         rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
@@ -341,16 +343,16 @@ def _read_geojson(p: Path) -> pd.DataFrame:
             continue
         if not isinstance(g, dict) or g.get("type") != "Point":
             kind = g.get("type") if isinstance(g, dict) else type(g).__name__
-            raise InputError(f"geometry must be a Point, got {kind}", source=src, row=i + 1,
-                             column="geometry")  # fmt: skip
+            raise InputError("geometry must be a Point, got {kind}", kind=kind, source=src,
+                             row=i + 1, column="geometry")  # fmt: skip
         c = g.get("coordinates")
         if not c:  # an empty point
             continue
         try:
             lon[i], lat[i] = float(c[0]), float(c[1])
         except (TypeError, ValueError, IndexError):
-            raise InputError(f"bad point coordinates {c!r}", source=src, row=i + 1,
-                             column="geometry") from None  # fmt: skip
+            raise InputError("bad point coordinates {coords}", coords=repr(c), source=src,
+                             row=i + 1, column="geometry") from None  # fmt: skip
     df = pd.DataFrame.from_records(props) if props else pd.DataFrame()
     df = _canonical_columns(df)
     if "id" in df.columns:  # exact text, never through float
@@ -369,7 +371,8 @@ def _read_geo(p: Path) -> pd.DataFrame:
     try:
         gdf = gpd.read_file(p)
     except Exception as exc:  # pyogrio raises its own DataSourceError, ValueError, ...
-        raise InputError(f"not a readable {p.suffix} file ({exc})", source=str(p)) from None
+        raise InputError("not a readable {ext} file ({why})", ext=p.suffix, why=exc,
+                         source=str(p)) from None  # fmt: skip
     if "geometry" not in gdf or gdf.geometry.isna().all():
         if {"lat", "lon"} <= {str(c).strip().lower() for c in gdf.columns}:
             return pd.DataFrame(gdf.drop(columns="geometry", errors="ignore"))
@@ -380,10 +383,8 @@ def _read_geo(p: Path) -> pd.DataFrame:
     bad = ~(geom.geom_type == "Point") & geom.notna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(
-            f"geometry must be a Point, got {geom.iloc[i].geom_type}",
-            source=str(p), row=i + 1, column="geometry",
-        )  # fmt: skip
+        raise InputError("geometry must be a Point, got {kind}", kind=geom.iloc[i].geom_type,
+                         source=str(p), row=i + 1, column="geometry")  # fmt: skip
     df = pd.DataFrame(gdf.drop(columns="geometry"))
     has = geom.notna().to_numpy()
     df["lat"] = np.where(has, geom.y.where(has), np.nan) if len(df) else []
@@ -400,7 +401,7 @@ def in_territory(lat: Any, lon: Any) -> np.ndarray:
     return inside
 
 
-def _check_territory(lat: pd.Series, lon: pd.Series, source: str) -> str | None:
+def _check_territory(lat: pd.Series, lon: pd.Series, source: str) -> Message | None:
     """Stop when the whole file looks swapped; the warning about single rows outside
     Russia is returned (the caller logs it once the rows passed their own checks)."""
     la, lo = lat.to_numpy(float), lon.to_numpy(float)
@@ -412,18 +413,20 @@ def _check_territory(lat: pd.Series, lon: pd.Series, source: str) -> str | None:
     if 2 * n_out > n and 2 * int(swapped.sum()) > n_out:
         i = int(np.flatnonzero(swapped)[0])
         raise InputError(
-            f"{n_out} of {n} rows lie outside Russia and {int(swapped.sum())} of them would lie "
-            f"inside with lat and lon swapped (row {i + 1}: lat {la[i]:g}, lon {lo[i]:g}): are "
+            "{n_out:,} of {n:,} rows lie outside Russia and {n_swapped:,} of them would lie "
+            "inside with lat and lon swapped (row {at_row}: lat {lat:g}, lon {lon:g}): are "
             "the latitude and longitude columns swapped? Fix the columns, or pass "
             "--allow-outside for a network abroad",
-            source=source,
-        )
+            n_out=n_out, n=n, n_swapped=int(swapped.sum()), at_row=i + 1, lat=float(la[i]),
+            lon=float(lo[i]), source=source,
+        )  # fmt: skip
     rows = np.flatnonzero(outside) + 1
     shown = ", ".join(str(r) for r in rows[:20]) + (", ..." if len(rows) > 20 else "")
-    return (
-        f"{source}: {n_out} of {n} row(s) lie outside Russia (rows {shown}); check them, or "
-        "pass --allow-outside for a network abroad"
-    )
+    return Message(
+        "{file}: {n_out:,} of {n:,} row(s) lie outside Russia (rows {rows}); check them, or "
+        "pass --allow-outside for a network abroad",
+        file=source, n_out=n_out, n=n, rows=shown,
+    )  # fmt: skip
 
 
 def _arrow_floats(raw: pd.Series) -> npt.NDArray[np.float64] | None:
@@ -466,7 +469,8 @@ def _numeric(df: pd.DataFrame, col: str, source: str, *, required: bool) -> pd.S
         bad = num.isna() & ~blank
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"not a number: {raw.iloc[i]!r}", source=source, row=i + 1, column=col)
+        raise InputError("not a number: {value!r}", value=raw.iloc[i], source=source, row=i + 1,
+                         column=col)  # fmt: skip
     nan = num.isna() | ~np.isfinite(num.astype(float))
     if required and nan.any():
         i = int(np.flatnonzero(nan.to_numpy())[0])
@@ -509,13 +513,10 @@ def read_points(
     missing = [c for c in ("id", "lat", "lon") if c not in df.columns]
     if missing:
         raise InputError(
-            f"missing required column(s): {', '.join(missing)} (columns found: "
-            + ", ".join(map(str, df.columns))
-            + "; accepted names: "
-            + "; ".join(f"{c}: {', '.join(ALIASES[c])}" for c in missing)
-            + ")",
-            source=src,
-        )
+            "missing required column(s): {missing} (columns found: {found}; accepted names: "
+            "{accepted})", missing=", ".join(missing), found=", ".join(map(str, df.columns)),
+            accepted="; ".join(f"{c}: {', '.join(ALIASES[c])}" for c in missing), source=src,
+        )  # fmt: skip
     if df.empty:
         raise InputError("the table has no rows", source=src)
     out = df.copy()
@@ -528,8 +529,8 @@ def read_points(
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
         first = int(np.flatnonzero(ids.eq(ids.iloc[i]).to_numpy())[0])
-        raise InputError(f"duplicate id {ids.iloc[i]!r} (first at row {first + 1})",
-                         source=src, row=i + 1, column="id")  # fmt: skip
+        raise InputError("duplicate id {id!r} (first at row {first})", id=ids.iloc[i],
+                         first=first + 1, source=src, row=i + 1, column="id")  # fmt: skip
     out["id"] = ids
     coords = {col: _numeric(out, col, src, required=True) for col in ("lat", "lon")}
     # a swapped file is named as such (its latitudes may exceed 90); a bad row is reported
@@ -540,16 +541,18 @@ def read_points(
         bad = v.abs() > limit
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"must be within [-{limit:g}, {limit:g}], got {v.iloc[i]:g}",
-                             source=src, row=i + 1, column=col)  # fmt: skip
+            raise InputError("must be within [-{limit:g}, {limit:g}], got {value:g}",
+                             limit=limit, value=float(v.iloc[i]), source=src, row=i + 1,
+                             column=col)  # fmt: skip
     out["lat"], out["lon"] = coords["lat"], coords["lon"]
     if "radius_m" in out.columns:
         r = _numeric(out, "radius_m", src, required=False)
         bad = (r <= 0) | (r > 50_000)
         if bad.any():
             i = int(np.flatnonzero(bad.fillna(False).to_numpy())[0])
-            raise InputError(f"must be in (0, 50000] metres, got {r.iloc[i]:g}",
-                             source=src, row=i + 1, column="radius_m")  # fmt: skip
+            raise InputError("must be in (0, 50000] metres, got {value:g}",
+                             value=float(r.iloc[i]), source=src, row=i + 1,
+                             column="radius_m")  # fmt: skip
         out["radius_m"] = r
     else:
         out["radius_m"] = np.nan
@@ -567,9 +570,9 @@ def read_points(
             bad = ~vals.isin(ok) & vals.ne("")
             if bad.any():
                 i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise InputError(f"unknown {col} {vals.iloc[i]!r}; expected one of "
-                                 + ", ".join(sorted(ok)), source=src, row=i + 1,
-                                 column=col)  # fmt: skip
+                raise InputError("unknown {field} {value!r}; expected one of {allowed}",
+                                 field=col, value=vals.iloc[i], allowed=", ".join(sorted(ok)),
+                                 source=src, row=i + 1, column=col)  # fmt: skip
         obj = vals.to_numpy(dtype=object, copy=True)
         obj[obj == ""] = None
         out[col] = pd.Series(obj, index=out.index, dtype=object)

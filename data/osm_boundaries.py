@@ -39,7 +39,7 @@ import shapely
 from tqdm import tqdm
 
 from data.boundaries import MAX_POPULATION, parse_population, validate_boundaries
-from data.errors import InputError
+from data.errors import InputError, Message
 from geo.antimeridian import crossing_mask, split_antimeridian
 
 __all__ = [
@@ -123,20 +123,29 @@ class BuildStats:
     examples_unreadable: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        """One line for people."""
-        extra = ""
+        """One line for people (English; :meth:`message` for the edge to word)."""
+        return str(self.message())
+
+    def message(self) -> Message:
+        """The summary line as a :class:`~data.errors.Message`."""
+        none = Message("")
+        extra = none
         if self.unreadable_population:
             shown = ", ".join(repr(v) for v in self.examples_unreadable[:3])
-            extra = f" ({self.unreadable_population} of them unreadable, e.g. {shown})"
-        return (
-            f"{self.settlements} settlements ({self.from_boundaries} from administrative "
-            f"boundaries, {self.from_place_areas} from place areas), "
-            f"{self.without_population} without population (population 0){extra}; "
-            f"{self.split_at_antimeridian} split at the antimeridian; "
-            f"{self.boundaries_skipped} non-settlement boundaries skipped"
-            + (f"; {self.broken_areas} broken areas skipped" if self.broken_areas else "")
-            + f"; {self.seconds:.1f} s"
-        )
+            extra = Message(" ({n:,} of them unreadable, e.g. {shown})",
+                            n=self.unreadable_population, shown=shown)  # fmt: skip
+        broken = (Message("; {n:,} broken areas skipped", n=self.broken_areas)
+                  if self.broken_areas else none)  # fmt: skip
+        return Message(
+            "{settlements:,} settlements ({from_boundaries:,} from administrative boundaries, "
+            "{from_areas:,} from place areas), {without:,} without population (population 0)"
+            "{extra}; {split:,} split at the antimeridian; {skipped:,} non-settlement "
+            "boundaries skipped{broken}; {seconds:.1f} s",
+            settlements=self.settlements, from_boundaries=self.from_boundaries,
+            from_areas=self.from_place_areas, without=self.without_population, extra=extra,
+            split=self.split_at_antimeridian, skipped=self.boundaries_skipped, broken=broken,
+            seconds=self.seconds,
+        )  # fmt: skip
 
 
 @dataclass
@@ -220,25 +229,29 @@ def _check_node_cache(node_cache: str) -> None:
 
     kind = node_cache.split(",", 1)[0]
     if kind not in osmium.index.map_types():
-        raise InputError(f"unknown node cache {node_cache!r}; use one of "
-                         f"{', '.join(osmium.index.map_types())} (file-backed ones as "
-                         "TYPE,FILE)", source="--node-cache")  # fmt: skip
+        raise InputError("unknown node cache {cache!r}; use one of {types} (file-backed ones "
+                         "as TYPE,FILE)", cache=node_cache,
+                         types=", ".join(osmium.index.map_types()),
+                         source="--node-cache")  # fmt: skip
     if kind.endswith("_file_array") and "," not in node_cache:
-        raise InputError(f"{kind} needs a file: {kind},/path/to/nodes.cache",
+        raise InputError("{kind} needs a file: {kind},/path/to/nodes.cache", kind=kind,
                          source="--node-cache")  # fmt: skip
 
 
-def _read_osm(path: Path, *, verbose: bool, node_cache: str) -> tuple[Any, int]:
+def _read_osm(
+    path: Path, *, verbose: bool, node_cache: str, desc: str | None = None, unit: str = " objects"
+) -> tuple[Any, int]:
     import osmium
 
-    with tqdm(desc=f"reading {path.name}", unit=" objects", disable=not verbose,
+    with tqdm(desc=desc or f"reading {path.name}", unit=unit, disable=not verbose,
               unit_scale=True, leave=False) as progress:  # fmt: skip
         handler = _collector(progress)
         filters = [osmium.filter.KeyFilter("place", "boundary")]
         try:
             handler.apply_file(str(path), locations=True, idx=node_cache, filters=filters)
         except RuntimeError as exc:  # libosmium: bad XML/PBF, unknown format
-            raise InputError(f"not a readable OSM file ({exc})", source=str(path)) from None
+            raise InputError("not a readable OSM file ({why})", why=exc,
+                             source=str(path)) from None  # fmt: skip
     return handler, handler.seen
 
 
@@ -320,7 +333,12 @@ def _clean_geometry(wkb: pd.Series, stats: BuildStats) -> np.ndarray[Any, Any]:
 
 
 def build_boundaries(
-    osm_path: str | Path, *, verbose: bool = False, node_cache: str = "flex_mem"
+    osm_path: str | Path,
+    *,
+    verbose: bool = False,
+    node_cache: str = "flex_mem",
+    desc: str | None = None,
+    unit: str = " objects",
 ) -> tuple[gpd.GeoDataFrame, BuildStats]:
     """Settlement polygons from an OpenStreetMap extract.
 
@@ -328,6 +346,8 @@ def build_boundaries(
     ----------
     osm_path : ``.osm.pbf``, ``.osm`` or ``.osm.xml`` (also ``.osm.bz2``/``.osm.gz``)
     verbose : show a progress bar (tqdm, on stderr)
+    desc, unit : the progress bar's description (default ``reading NAME``) and unit, worded
+        by the caller
     node_cache : pyosmium node-location index: ``flex_mem`` (in memory; fine for a
         country) or ``dense_file_array,FILE`` / ``sparse_file_array,FILE`` (on disk)
 
@@ -345,13 +365,14 @@ def build_boundaries(
     if p.stat().st_size == 0:
         raise InputError("the file is empty", source=str(p))
     if not p.name.lower().endswith(OSM_SUFFIXES):
-        raise InputError(f"not an OSM file name; use one of {', '.join(OSM_SUFFIXES)}",
-                         source=str(p))  # fmt: skip
+        raise InputError("not an OSM file name; use one of {suffixes}",
+                         suffixes=", ".join(OSM_SUFFIXES), source=str(p))  # fmt: skip
     _check_node_cache(node_cache)
     stats = BuildStats(bytes_read=p.stat().st_size)
     t0 = time.perf_counter()
     log.info("reading %s (%.1f MB)", p, stats.bytes_read / 1e6)
-    handler, stats.objects_seen = _read_osm(p, verbose=verbose, node_cache=node_cache)
+    handler, stats.objects_seen = _read_osm(p, verbose=verbose, node_cache=node_cache,
+                                              desc=desc, unit=unit)  # fmt: skip
     stats.broken_areas = handler.broken
     log.info("%d place nodes, %d candidate areas", len(handler.nodes), len(handler.areas))
     table = _resolve(handler, stats)
@@ -380,8 +401,8 @@ def write_boundaries(gdf: gpd.GeoDataFrame, path: str | Path) -> None:
     ext = p.suffix.lower()
     drivers = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
     if ext not in drivers:
-        raise InputError(f"unsupported output type {ext or '(none)'!r}; use .gpkg or .geojson",
-                         source=str(p))  # fmt: skip
+        raise InputError("unsupported output type {ext!r}; use .gpkg or .geojson",
+                         ext=ext or "(none)", source=str(p))  # fmt: skip
     if len(gdf) == 0:
         raise InputError("no settlements found: nothing to write", source=str(p))
     validate_boundaries(gdf, source=str(p))

@@ -57,8 +57,9 @@ def table_format(path: Path, *, allowed: Mapping[str, str] = TABLE_FORMATS) -> s
     fmt = allowed.get(Path(path).suffix.lower())
     if fmt is None:
         raise InputError(
-            f"unsupported output type {Path(path).suffix or '(none)'!r}; use one of "
-            + ", ".join(sorted(allowed)),
+            "unsupported output type {ext!r}; use one of {allowed}",
+            ext=Path(path).suffix or "(none)",
+            allowed=", ".join(sorted(allowed)),
             source=str(path),
         )
     return fmt

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from data.errors import InputError
+from data.errors import InputError, Message
 
 __all__ = [
     "BOTH_EVENTS_MESSAGE",
@@ -72,27 +72,28 @@ def is_iso_day(text: Any) -> bool:
     return True
 
 
-def unknown_status_message(status: Any) -> str:
+def unknown_status_message(status: Any) -> Message:
     """The error text of a status outside :data:`ORDER_STATUSES`."""
-    return f"unknown status {status!r}; expected one of {', '.join(ORDER_STATUSES)}"
+    return Message("unknown status {status!r}; expected one of {allowed}", status=status,
+                   allowed=", ".join(ORDER_STATUSES))  # fmt: skip
 
 
-def not_a_day_message(text: Any) -> str:
+def not_a_day_message(text: Any) -> Message:
     """The error text of a day that is not an existing ``YYYY-MM-DD``."""
-    return f"{text!r} is not an existing date YYYY-MM-DD"
+    return Message("{day!r} is not an existing date YYYY-MM-DD", day=text)
 
 
-def event_status_message(name: str, status: Any) -> str:
+def event_status_message(name: str, status: Any) -> Message:
     """The error text of an event day (``returned_on``/``cancelled_on``) on a wrong status."""
-    return (
-        f"{name} is set but the status is {status!r}; "
-        f"an item with a {name} has status {EVENT_STATUS[name]!r}"
-    )
+    return Message("{name} is set but the status is {status!r}; an item with a {name} has "
+                   "status {expected!r}", name=name, status=status,
+                   expected=EVENT_STATUS[name])  # fmt: skip
 
 
-def event_before_issue_message(name: str, day: Any, issued_on: Any) -> str:
+def event_before_issue_message(name: str, day: Any, issued_on: Any) -> Message:
     """The error text of an event day before the issue day (both printed as ISO days)."""
-    return f"{name} {day} is before the issue day {issued_on}"
+    return Message("{name} {day} is before the issue day {issued_on}", name=name, day=str(day),
+                   issued_on=str(issued_on))  # fmt: skip
 
 
 class OrderLineFields(Protocol):
@@ -137,7 +138,8 @@ def check_order_line(line: OrderLineFields, *, row: int, source: str | None = No
     price = line.price_kop
     if isinstance(price, bool) or not isinstance(price, int) or price < 0:
         raise InputError(
-            f"price must be whole kopecks >= 0, got {price!r}",
+            "price must be whole kopecks >= 0, got {price!r}",
+            price=price,
             source=source,
             row=row,
             column="price_rub",

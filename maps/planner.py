@@ -26,7 +26,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from data.bbox import in_bbox
-from data.errors import InputError
+from data.errors import InputError, Message
 from data.io import atomic_path
 from data.places import load_places
 from geo.settlements import SettlementLookup, urban_radius_m
@@ -95,8 +95,8 @@ def region_bbox(name: str) -> BBox:
     if hit.empty:
         names = sorted(set(places["name"]) | set(places["name_ru"]))
         close = difflib.get_close_matches(name, names, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise InputError(f"--region: no settlement called {name!r}{hint}")
+        hint = Message("; did you mean {names}?", names=", ".join(close)) if close else ""
+        raise InputError("--region: no settlement called {name!r}{hint}", name=name, hint=hint)
     row = hit.iloc[0]  # places are sorted by population, descending
     pad_m = max(2.0 * float(urban_radius_m(row["population"])), 10_000.0)
     lat, lon = float(row["lat"]), float(row["lon"])
@@ -479,7 +479,8 @@ def save_map(m: folium.Map, path: str | Path) -> int:
     """
     out = Path(path)
     if out.suffix.lower() not in (".html", ".htm"):
-        raise InputError(f"the map is HTML: use a .html output, got {out.name!r}", source=str(out))
+        raise InputError("the map is HTML: use a .html output, got {name!r}", name=out.name,
+                         source=str(out))  # fmt: skip
     html = m.get_root().render()
     data = html.encode("utf-8")
     with atomic_path(out) as tmp:

@@ -208,7 +208,8 @@ def demand_from_frame(df: pd.DataFrame, *, source: str | None = None) -> Demand:
     """
     missing = [c for c in ("id", "lat", "lon") if c not in df.columns]
     if missing:
-        raise InputError(f"missing required column(s): {', '.join(missing)}", source=source)
+        raise InputError("missing required column(s): {missing}", missing=", ".join(missing),
+                         source=source)  # fmt: skip
     if df.empty:
         raise InputError("the table has no rows", source=source)
     cols: dict[str, FloatArray] = {}
@@ -228,10 +229,9 @@ def demand_from_frame(df: pd.DataFrame, *, source: str | None = None) -> Demand:
             bad |= np.abs(arr) > 180
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            what = "a finite number >= 0" if col == "weight" else "a valid WGS84 coordinate"
-            raise InputError(
-                f"must be {what}, got {df[col].iloc[i]!r}", source=source, row=i + 1, column=col
-            )
+            what = ("must be a finite number >= 0, got {value!r}" if col == "weight"
+                    else "must be a valid WGS84 coordinate, got {value!r}")  # fmt: skip
+            raise InputError(what, value=df[col].iloc[i], source=source, row=i + 1, column=col)
         cols[col] = arr
     weight = cols.get("weight", np.ones(len(df)))
     if not weight.sum() > 0:

@@ -64,8 +64,13 @@ def demo_network(
     policy: ProtectionPolicy | None = None,
     settlements: SettlementLookup | None = None,
     verbose: bool = False,
+    desc: str = "demo network",
+    unit: str = "pt",
 ) -> pd.DataFrame:
     """Generate ``n`` pickup points (plus ``violations`` planted conflicts), deterministically.
+
+    ``verbose`` shows a progress bar (tqdm, on stderr) described by ``desc`` and ``unit``
+    (the caller words them in the user's language).
 
     Returns
     -------
@@ -87,7 +92,7 @@ def demo_network(
     status_out: list[np.ndarray] = []
     have = 0
     spread = 1.0
-    bar = tqdm(total=n, desc="demo network", unit="pt", disable=not verbose)
+    bar = tqdm(total=n, desc=desc, unit=unit, disable=not verbose)
     for _round in range(200):
         if have >= n:
             break

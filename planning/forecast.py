@@ -37,6 +37,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from data.errors import Message
 from planning.scoring import AttractivenessWeights, HuffModel, HuffParams, calibrate
 
 __all__ = [
@@ -244,8 +245,14 @@ def fit_forecast(
     n = int(known.sum())
     need = max(min_points, 2 * folds)
     if n < need or not (obs[known] > 0).any():
-        raise NotEnoughData(f"{n} points with known turnover; calibration needs at least {need}"
-                            " with some turnover")  # fmt: skip
+        raise NotEnoughData(
+            Message(
+                "{n:,} points with known turnover; calibration needs at "
+                "least {need:,} with some turnover",
+                n=n,
+                need=need,
+            )
+        )
     offset = 0.01 * float(np.median(obs[known][obs[known] > 0]))
     fold = np.full(obs.size, -1, dtype=np.int64)
     fold[known] = _folds(n, folds, seed)

@@ -26,6 +26,18 @@ hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile("explore" if os.environ.get("PVZ_FUZZ_RANDOM") else "ci")
 
 
+@pytest.fixture
+def english_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``pvz`` in English (``PVZ_LANGUAGE=en``; Russian is the default) for the tests that
+    assert its English messages: ``pytestmark = pytest.mark.usefixtures("english_cli")``."""
+    from api.settings import get_settings
+
+    monkeypatch.setenv("PVZ_LANGUAGE", "en")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def settlements() -> SettlementLookup:
     """Settlement lookup over the bundled GeoNames extract."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import typer
 
+from api import wording
 from api.cli import (
     ALLOW_OUTSIDE_OPT,
     ENCODING_OPT,
@@ -15,6 +16,8 @@ from api.cli import (
     SHEET_OPT,
     command,
     read_options,
+    say,
+    warn,
 )
 from api.commands.protection import BOUNDS_OPT, POLICY_OPT
 from api.commands.scoring import parse_bbox
@@ -33,7 +36,7 @@ def _read_zones(path: Path) -> gpd.GeoDataFrame:
     try:
         zones = gpd.read_file(path)
     except Exception as exc:
-        raise InputError(f"not a readable GeoJSON/GeoPackage of zones: {exc}",
+        raise InputError("not a readable GeoJSON/GeoPackage of zones: {why}", why=exc,
                          source=str(path)) from None  # fmt: skip
     if zones.geometry is None or zones.geometry.isna().all():
         raise InputError("the zones have no geometry", source=str(path))
@@ -84,13 +87,14 @@ def map_cmd(
     if region is not None and bbox is not None:
         raise InputError("give either --region or --bbox, not both")
     if out.suffix.lower() not in (".html", ".htm"):
-        raise InputError(f"the map is HTML: use a .html output, got {out.name!r}", source=str(out))
+        raise InputError("the map is HTML: use a .html output, got {name!r}", name=out.name,
+                         source=str(out))  # fmt: skip
     from api.settings import get_settings
 
     settings = get_settings()
-    lang = (lang or settings.language).strip().lower()
+    lang = (lang or wording.language()).strip().lower()
     if lang not in ("ru", "en"):
-        raise InputError(f"--lang must be ru or en, got {lang!r}")
+        raise InputError("--lang must be ru or en, got {lang!r}", lang=lang)
     if tiles is None:
         tiles, attribution = settings.tile_url, attribution or settings.tile_attribution
     if tiles.strip().lower() in ("", "none", "off"):
@@ -107,15 +111,18 @@ def map_cmd(
                   lang="en" if lang == "en" else "ru")  # fmt: skip
     size = save_map(m, out)
     drawn = m.drawn
-    where = f" in {region}" if region else (" in the bbox" if box else "")
-    parts = [f"{drawn['points']:,} of {len(pts):,} points drawn{where}"]
+    where = (wording.say(" in {region}", region=region) if region
+             else (wording.say(" in the bbox") if box else ""))  # fmt: skip
+    parts = [wording.say("{drawn:,} of {total:,} points drawn{where}", drawn=drawn["points"],
+                         total=len(pts), where=where)]  # fmt: skip
     if cand is not None:
-        parts.append(f"{drawn['candidates']:,} of {len(cand):,} candidates")
+        parts.append(wording.say("{drawn:,} of {total:,} candidates", drawn=drawn["candidates"],
+                                 total=len(cand)))  # fmt: skip
     if audit:
-        parts.append(f"{drawn['audit_pairs']:,} audit conflicts")
+        parts.append(wording.say("{n:,} audit conflicts", n=drawn["audit_pairs"]))
     if zones is not None:
-        parts.append(f"{drawn['zones']:,} white-space zones")
-    typer.echo(f"{', '.join(parts)} -> {out} ({size / 1e6:.1f} MB)")
+        parts.append(wording.say("{n:,} white-space zones", n=drawn["zones"]))
+    say("{parts} -> {out} ({size:.1f} MB)", parts=", ".join(parts), out=out, size=size / 1e6)
     if drawn["points"] == 0:
-        typer.echo(f"warning: no point lies{where or ' on the map'}: the map shows none",
-                   err=True)  # fmt: skip
+        warn("no point lies{where}: the map shows none",
+             where=where or wording.say(" on the map"))  # fmt: skip

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from api import wording
 from api.cli import (
     ALLOW_OUTSIDE_OPT,
     ENCODING_OPT,
@@ -18,6 +19,7 @@ from api.cli import (
     SHEET_OPT,
     command,
     read_options,
+    say,
 )
 from api.loaders import load_policy, load_settlements
 from api.wording import count
@@ -96,11 +98,10 @@ def check(
         table["lat"], table["lon"] = cand["lat"], cand["lon"]
     write_table(table, out, raw_csv=raw_csv)
     n_ok = int(res.allowed.sum())
-    typer.echo(
-        f"{count(len(table), 'candidate')} checked against {count(len(net.index), 'live point')}"
-        f": {n_ok:,} allowed, {len(table) - n_ok:,} blocked -> {out} "
-        f"({count(len(table), 'row')} written)"
-    )
+    say("{candidates} checked against {points}: {allowed:,} allowed, {blocked:,} blocked "
+        "-> {out} ({rows} written)", candidates=count(len(table), "candidate"),
+        points=count(len(net.index), "live point"), allowed=n_ok, blocked=len(table) - n_ok,
+        out=out, rows=count(len(table), "row"))  # fmt: skip
 
 
 @command("audit")
@@ -124,9 +125,9 @@ def audit(
     net, _ = load_network(points, load_policy(policy), load_settlements(boundaries), **read)
     res = net.audit()
     write_table(res.to_frame(), out, raw_csv=raw_csv)
-    typer.echo(f"{count(len(net.index), 'live point')} audited: "
-               f"{count(len(res), 'violating pair')} -> {out} ({count(len(res), 'row')} "
-               "written)")  # fmt: skip
+    say("{points} audited: {pairs} -> {out} ({rows} written)",
+        points=count(len(net.index), "live point"), pairs=count(len(res), "violating pair"),
+        out=out, rows=count(len(res), "row"))  # fmt: skip
 
 
 @command("demo")
@@ -138,11 +139,13 @@ def demo(
     verbose: bool = typer.Option(False, "--progress", help="Show a progress bar."),
 ) -> None:
     """Write a deterministic demo network that obeys the protection rule."""
-    df = demo_network(n, seed=seed, violations=violations, verbose=verbose)
+    df = demo_network(n, seed=seed, violations=violations, verbose=verbose,
+                      desc=wording.say("demo network"), unit=wording.say("pt"))  # fmt: skip
     write_table(df, out)
     live = int(np.isin(df["status"], ["active", "paused"]).sum())
-    typer.echo(f"{count(len(df), 'demo point')} ({live:,} active or paused) -> {out} "
-               f"({count(len(df), 'row')} written)")  # fmt: skip
+    say("{points} ({live:,} active or paused) -> {out} ({rows} written)",
+        points=count(len(df), "demo point"), live=live, out=out,
+        rows=count(len(df), "row"))  # fmt: skip
 
 
 @command("demo-candidates")
@@ -160,4 +163,5 @@ def demo_candidates_cmd(
     pts = read_points(points, **read_options(sep, encoding, sheet, allow_outside))
     df = demo_candidates(pts, n, seed=seed)
     write_table(df, out)
-    typer.echo(f"{count(len(df), 'demo candidate')} -> {out} ({count(len(df), 'row')} written)")
+    say("{candidates} -> {out} ({rows} written)", candidates=count(len(df), "demo candidate"),
+        out=out, rows=count(len(df), "row"))  # fmt: skip

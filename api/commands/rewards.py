@@ -11,8 +11,9 @@ from typing import Any
 import pandas as pd
 import typer
 
-from api.cli import RAW_CSV_OPT, command
-from data.errors import InputError
+from api import wording
+from api.cli import RAW_CSV_OPT, command, say, warn
+from data.errors import InputError, Message
 from data.sheets import table_format, write_sheets, write_text_atomic
 from planning.rewards import (
     STATUSES,
@@ -81,14 +82,15 @@ def read_csv_strings(path: Path) -> pd.DataFrame:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if m:  # the parser counts file lines; rows are data rows (header excluded)
             raise InputError(
-                f"expected {m.group(1)} fields, saw {m.group(3)} "
-                "(quote values that contain a comma)",
+                "expected {expected} fields, saw {saw} (quote values that contain a comma)",
+                expected=int(m.group(1)),
+                saw=int(m.group(3)),
                 source=str(path),
                 row=int(m.group(2)) - 1,
             ) from None
-        raise InputError(f"not a readable CSV: {exc}", source=str(path)) from None
+        raise InputError("not a readable CSV: {why}", why=exc, source=str(path)) from None
     except (UnicodeDecodeError, IsADirectoryError) as exc:
-        raise InputError(f"not a readable CSV: {exc}", source=str(path)) from None
+        raise InputError("not a readable CSV: {why}", why=exc, source=str(path)) from None
 
 
 def load_policy(path: Path | None) -> RewardPolicy:
@@ -98,7 +100,7 @@ def load_policy(path: Path | None) -> RewardPolicy:
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read policy: {exc}", source=str(path)) from None
+        raise InputError("cannot read policy: {why}", why=exc, source=str(path)) from None
     return policy_from_toml(text, source=str(path))
 
 
@@ -124,15 +126,16 @@ def load_inputs(
 def warn_clamps(points: pd.DataFrame, *, policy: RewardPolicy, source: str) -> None:
     """Report each clamped pandemic count once per point on stderr (never an error)."""
     for i, message in pandemic_clamps(points, policy=policy).items():
-        where = f"{source}, row {int(points.index[i]) + 1}, column 'closed_days_2020'"
-        typer.echo(f"warning: {where}: point {points['point_id'].iloc[i]}: {message}", err=True)
+        where = wording.place(source, int(points.index[i]) + 1, "closed_days_2020")
+        warn("{where}: point {id}: {message}", where=where, id=points["point_id"].iloc[i],
+             message=message)  # fmt: skip
 
 
 def _month(value: str, option: str) -> str:
     try:
         month_bounds(value)
     except InputError as exc:
-        raise InputError(exc.message, column=option) from None
+        raise InputError(Message(exc.template, **exc.params), column=option) from None
     return value.strip()
 
 
@@ -198,10 +201,14 @@ def rewards(
     n_statements = len(table.totals)
     total = int(table.totals["reward_kop"].sum())
     adjusted = int(table.totals["adjustment_kop"].sum())
-    typer.echo(
-        f"{n_statements} statements for {month}, total reward {format_rub(total)} RUB "
-        f"(adjustments {format_rub(adjusted)} RUB) -> {out}"
-        + (f", lines -> {lines_out}" if lines_out is not None else "")
+    say(
+        "{statements} for {month}, total reward {total} (adjustments {adjusted}) -> {out}{lines}",
+        statements=wording.count(n_statements, "statement"),
+        month=month,
+        total=wording.rub(total),
+        adjusted=wording.rub(adjusted),
+        out=out,
+        lines=wording.say(", lines -> {out}", out=lines_out) if lines_out is not None else "",
     )
 
 
@@ -223,28 +230,34 @@ def comparison_to_frame(comparison: pd.DataFrame) -> pd.DataFrame:
 
 
 def _summary_lines(summary: ComparisonSummary, *, floor: bool) -> list[str]:
+    say = wording.say
+
     def share(n: int) -> str:
-        return f"{n} ({(100 * n / summary.points) if summary.points else 0:.1f} %)"
+        pct = (100 * n / summary.points) if summary.points else 0.0
+        return say("{n:,} ({pct:.1f} %)", n=n, pct=pct)
 
     lines = [
-        f"network {summary.first_month}..{summary.last_month}: {summary.points} points "
-        "with orders, new scheme vs old per-parcel fee, per point over the period",
-        f"  earn more under the new scheme: {share(summary.more)}",
-        f"  earn the same:                  {share(summary.same)}",
-        f"  earn less:                      {share(summary.less)}",
-        f"  totals: old {format_rub(summary.old_total_kop)} RUB, "
-        f"new {format_rub(summary.new_total_kop)} RUB, paid {format_rub(summary.paid_total_kop)} "
-        f"RUB (transition floor {'on' if floor else 'off'})",
-    ]
+        say("network {first}..{last}: {points} with orders, new scheme vs old per-parcel fee, "
+            "per point over the period", first=summary.first_month, last=summary.last_month,
+            points=wording.count(summary.points, "point")),
+        say("  earn more under the new scheme: {share}", share=share(summary.more)),
+        say("  earn the same:                  {share}", share=share(summary.same)),
+        say("  earn less:                      {share}", share=share(summary.less)),
+        say("  totals: old {old}, new {new}, paid {paid} (transition floor {floor})",
+            old=wording.rub(summary.old_total_kop), new=wording.rub(summary.new_total_kop),
+            paid=wording.rub(summary.paid_total_kop), floor=say("on" if floor else "off")),
+    ]  # fmt: skip
     half = summary.more * 2 >= summary.points
-    lines.append("  promise 'every second agent earns more': " + ("kept" if half else "NOT kept"))
+    lines.append(say("  promise 'every second agent earns more': {kept}",
+                     kept=say("kept" if half else "NOT kept")))  # fmt: skip
     if summary.less:
         shown = ", ".join(str(p) for p in summary.less_ids[:10])
-        more = f" and {summary.less - 10} more" if summary.less > 10 else ""
-        kept = "paid at least the old amount thanks to the floor" if floor else "NOT kept"
-        lines.append(f"  promise 'the rest no less': {kept}; earning less: {shown}{more}")
+        more = say(" and {n:,} more", n=summary.less - 10) if summary.less > 10 else ""
+        kept = say("paid at least the old amount thanks to the floor" if floor else "NOT kept")
+        lines.append(say("  promise 'the rest no less': {kept}; earning less: {shown}{more}",
+                         kept=kept, shown=shown, more=more))  # fmt: skip
     else:
-        lines.append("  promise 'the rest no less': kept")
+        lines.append(say("  promise 'the rest no less': {kept}", kept=say("kept")))
     return lines
 
 
@@ -271,14 +284,18 @@ def rewards_compare(
     from_month = _month(from_month, "--from")
     to_month = _month(to_month, "--to")
     if month_bounds(to_month)[0] < month_bounds(from_month)[0]:
-        raise InputError(f"--to {to_month} is before --from {from_month}", column="--to")
+        raise InputError("--to {to} is before --from {first}", to=to_month, first=from_month,
+                         column="--to")  # fmt: skip
     pol = load_policy(policy)
     pts, ords = load_inputs(points, orders, pol)
     comparison = compare_schemes(pts, ords, from_month, to_month, policy=pol, validate=False)
     table = comparison_to_frame(comparison)
     if out is not None:
         write_sheets(out, {"comparison": comparison}, raw_csv=raw_csv)
-    typer.echo(table.to_string(index=False) if len(table) else "(no orders in the period)")
+    if len(table):
+        typer.echo(table.to_string(index=False))
+    else:
+        say("(no orders in the period)")
     summary = summarize_comparison(comparison, first_month=from_month, last_month=to_month)
     typer.echo("")
     for line in _summary_lines(summary, floor=pol.transition_floor):

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from api import wording
 from api.cli import (
     ALLOW_OUTSIDE_OPT,
     ENCODING_OPT,
@@ -20,6 +21,7 @@ from api.cli import (
     SHEET_OPT,
     command,
     read_options,
+    warn,
 )
 from api.commands.protection import BOUNDS_OPT, POLICY_OPT, load_network
 from api.loaders import load_policy, load_settlements
@@ -103,8 +105,8 @@ def _turnover(pts: pd.DataFrame, source: str) -> np.ndarray | None:
     bad |= vals < 0
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"must be a number >= 0, got {pts[col].iloc[i]!r}", source=source,
-                         row=i + 1, column=col)  # fmt: skip
+        raise InputError("must be a number >= 0, got {value!r}", value=pts[col].iloc[i],
+                         source=source, row=i + 1, column=col)  # fmt: skip
     return vals.to_numpy(dtype=float)
 
 
@@ -118,8 +120,8 @@ def _opened(pts: pd.DataFrame, source: str) -> np.ndarray:
     bad = days.isna() & ~blank
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"not a day (YYYY-MM-DD): {pts['opened_on'].iloc[i]!r}", source=source,
-                         row=i + 1, column="opened_on")  # fmt: skip
+        raise InputError("not a day (YYYY-MM-DD): {value!r}", value=pts["opened_on"].iloc[i],
+                         source=source, row=i + 1, column="opened_on")  # fmt: skip
     return days.to_numpy().astype("datetime64[D]")
 
 
@@ -137,7 +139,7 @@ def orders_turnover(
         try:
             month_bounds(m)
         except ValueError:
-            raise InputError(f"--month must be YYYY-MM, got {m!r}") from None
+            raise InputError("--month must be YYYY-MM, got {month!r}", month=m) from None
     frame = parse_orders_frame(read_csv_strings(orders), source=str(orders))
     ids = pts["id"].astype(str).tolist()
     opened = _opened(pts, source)
@@ -175,13 +177,15 @@ def _features(df: pd.DataFrame, source: str) -> np.ndarray:
 
 def _check_reach(name: str, value: float) -> None:
     if not (math.isfinite(value) and 0 < value <= 50_000):
-        raise InputError(f"{name} must be in (0, 50000] metres, got {value:g}")
+        raise InputError("{name} must be in (0, 50000] metres, got {value:g}", name=name,
+                         value=value)  # fmt: skip
 
 
 def _check_out(out: Path, allowed: tuple[str, ...]) -> None:
     if out.suffix.lower() not in allowed:
-        raise InputError(f"unsupported output type {out.suffix or '(none)'!r}; use one of "
-                         + ", ".join(allowed), source=str(out))  # fmt: skip
+        raise InputError("unsupported output type {ext!r}; use one of {allowed}",
+                         ext=out.suffix or "(none)", allowed=", ".join(allowed),
+                         source=str(out))  # fmt: skip
 
 
 @command("score")
@@ -231,9 +235,10 @@ def score(
     """
     _check_reach("--reach-m", reach_m)
     if decay_form not in ("power", "exponential"):
-        raise InputError(f"--decay must be power or exponential, got {decay_form!r}")
+        raise InputError("--decay must be power or exponential, got {decay!r}",
+                         decay=decay_form)  # fmt: skip
     if reward_rate is not None and not (math.isfinite(reward_rate) and 0 <= reward_rate <= 1):
-        raise InputError(f"--reward-rate must be in [0, 1], got {reward_rate:g}")
+        raise InputError("--reward-rate must be in [0, 1], got {rate:g}", rate=reward_rate)
     _check_out(out, (".csv", ".geojson", ".json", ".gpkg"))
     pol = load_policy(policy)
     read = read_options(sep, encoding, sheet, allow_outside)
@@ -261,12 +266,13 @@ def score(
     summary: dict[str, object] = {"calibrated": False}
     fit = None
     n_known = 0 if turnover is None else int(np.isfinite(turnover).sum())
-    note = f"not calibrated: {n_known} points with turnover, at least {MIN_POINTS} needed"
+    note = wording.say("not calibrated: {n_known} with turnover, at least {n_min} needed",
+                       n_known=wording.count(n_known, "point"), n_min=MIN_POINTS)  # fmt: skip
     if calibrate_fit and turnover is not None and n_known >= MIN_POINTS:
         try:
             fit = fit_forecast(model, turnover)
         except NotEnoughData as exc:  # e.g. every turnover is 0
-            note = f"not calibrated: {exc}"
+            note = wording.say("not calibrated: {why}", why=wording.error_text(exc))
     if fit is not None:
         model = model.with_params(fit.params)
         summary = {
@@ -406,12 +412,12 @@ def plan(
     warning on stderr, exit code 0).
     """
     if k < 1:
-        raise InputError(f"--k must be at least 1, got {k}")
+        raise InputError("--k must be at least 1, got {k}", k=k)
     _check_reach("--service-radius-m", service_radius_m)
     if exact not in ("auto", "always", "never"):
-        raise InputError(f"--exact must be auto, always or never, got {exact!r}")
+        raise InputError("--exact must be auto, always or never, got {exact!r}", exact=exact)
     if not (math.isfinite(time_limit_s) and time_limit_s > 0):
-        raise InputError(f"--time-limit-s must be positive, got {time_limit_s:g}")
+        raise InputError("--time-limit-s must be positive, got {value:g}", value=time_limit_s)
     _check_out(out, (".csv",))
     pol = load_policy(policy)
     kinds_on = _names("--serving-kinds", serving_kinds, pol.protecting_kinds, pol.kinds)
@@ -470,11 +476,11 @@ def plan(
         "out": str(out),
     }  # fmt: skip
     if sites.exact_error is not None:
-        typer.echo(f"warning: the exact model failed ({sites.exact_error}); the heuristic "
-                   "plan was written", err=True)  # fmt: skip
+        warn("the exact model failed ({why}); the heuristic plan was written",
+             why=sites.exact_error)  # fmt: skip
     elif sites.exact_status not in (None, "optimal"):
-        typer.echo(f"warning: the exact model stopped ({sites.exact_status}); the gap is "
-                   "to its best bound", err=True)  # fmt: skip
+        warn("the exact model stopped ({status}); the gap is to its best bound",
+             status=sites.exact_status)  # fmt: skip
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 
@@ -485,6 +491,6 @@ def _names(option: str, text: str | None, default: list[str], known: list[str]) 
     names = [t.strip() for t in text.split(",") if t.strip()]
     bad = [n for n in names if n not in known]
     if bad or not names:
-        raise InputError(f"{option} must be a comma-separated list of {', '.join(known)}; "
-                         f"got {text!r}")  # fmt: skip
+        raise InputError("{option} must be a comma-separated list of {known}; got {text!r}",
+                         option=option, known=", ".join(known), text=text)  # fmt: skip
     return names

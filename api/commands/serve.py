@@ -7,8 +7,9 @@ import os
 
 import typer
 
-from api.cli import command
+from api.cli import command, say
 from api.settings import Settings, get_settings
+from api.wording import count
 
 __all__ = ["demo_db", "serve"]
 
@@ -68,22 +69,27 @@ def serve(
         service = Service(settings, store=store)
     if demo:
         added = service.seed_demo(demo, seed=seed) if service is not None else 0
-        typer.echo(f"demo network: {added} points added, {store.count_points()} stored")
+        say("demo network: {added} added, {stored:,} stored",
+            added=count(added, "point"), stored=store.count_points())  # fmt: skip
         keys = store.count_keys()
         if keys:  # seeded once: a restart neither adds keys nor prints secrets again
-            typer.echo(f"demo keys: not created, the store holds {keys} key(s) already "
-                       "(GET /v1/keys lists them; DELETE /v1/keys/{id} revokes)")  # fmt: skip
+            say(
+                "demo keys: not created, the store holds {keys:,} key(s) already "
+                "(GET /v1/keys lists them; DELETE /v1/keys/{{id}} revokes)",
+                keys=keys,
+            )
         else:
-            typer.echo("demo keys (send as X-API-Key; shown only now):")
+            say("demo keys (send as X-API-Key; shown only now):")
             for role, partner in (("admin", None), ("expansion", None),
                                   ("partner", "demo-partner")):  # fmt: skip
                 token, _ = create_key(store, role, partner_id=partner, actor="demo")
                 who = f"{role} ({partner})" if partner else role
                 typer.echo(f"  {who:<25} {token}")
-    typer.echo(f"serving {store.backend} store, {store.count_points(live_only=True)} live "
-               f"points, on {url} (docs: {url}/docs)")  # fmt: skip
+    say("serving {backend} store, {points}, on {url} (docs: {url}/docs)",
+        backend=store.backend, points=count(store.count_points(live_only=True), "live point"),
+        url=url)  # fmt: skip
     stack = describe_server_stack()
-    typer.echo(f"server stack: {stack}")
+    say("server stack: {stack}", stack=str(stack))
     log.info("server stack: %s", stack)
     if not stack.fast:
         log.warning("slow server stack (%s): install uvicorn[standard] for uvloop and httptools",
@@ -119,6 +125,7 @@ def demo_db(
     service = Service(_settings(database_url))
     try:
         added = service.seed_demo(n, seed=seed)
-        typer.echo(f"{added} demo points added; {service.count_points()} stored")
+        say("{added} added; {stored:,} stored", added=count(added, "demo point"),
+            stored=service.count_points())  # fmt: skip
     finally:
         service.close()

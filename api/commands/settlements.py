@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from api.cli import command, command_group
+from api import wording
+from api.cli import command, command_group, say
 
 __all__ = ["build"]
 
@@ -43,9 +44,11 @@ def build(
     from data.osm_boundaries import build_boundaries, write_boundaries
 
     if out.suffix.lower() not in (".gpkg", ".geojson", ".json"):
-        raise InputError(f"unsupported output type {out.suffix or '(none)'!r}; use .gpkg or "
-                         ".geojson", source=str(out))  # fmt: skip
-    gdf, stats = build_boundaries(osm_file, verbose=progress, node_cache=node_cache)
+        raise InputError("unsupported output type {ext!r}; use .gpkg or .geojson",
+                         ext=out.suffix or "(none)", source=str(out))  # fmt: skip
+    gdf, stats = build_boundaries(osm_file, verbose=progress, node_cache=node_cache,
+                                  desc=wording.say("reading {name}", name=osm_file.name),
+                                  unit=wording.say(" objects"))  # fmt: skip
     write_boundaries(gdf, out)
     mb_s = stats.bytes_read / 1e6 / max(stats.seconds, 1e-9)
-    typer.echo(f"{stats.summary()} ({mb_s:.1f} MB/s) -> {out}")
+    say("{summary} ({speed:.1f} MB/s) -> {out}", summary=stats.message(), speed=mb_s, out=out)

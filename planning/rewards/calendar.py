@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from data.errors import InputError
+from data.errors import InputError, Message
 from planning.rewards.money import IntArray
 from planning.rewards.policy import RewardPolicy
 
@@ -45,7 +45,7 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     """
     m = _MONTH_RE.fullmatch(month.strip())
     if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1:
-        raise InputError(f"month must be YYYY-MM, got {month!r}", column="month")
+        raise InputError("month must be YYYY-MM, got {month!r}", month=month, column="month")
     year, mon = int(m.group(1)), int(m.group(2))
     first = dt.date(year, mon, 1)
     nxt = dt.date(year + 1, 1, 1) if mon == 12 else dt.date(year, mon + 1, 1)
@@ -57,7 +57,8 @@ def month_range(first_month: str, last_month: str) -> list[str]:
     start, _ = month_bounds(first_month)
     stop, _ = month_bounds(last_month)
     if stop < start:
-        raise InputError(f"{last_month} is before {first_month}", column="to")
+        raise InputError("{last} is before {first}", last=last_month, first=first_month,
+                         column="to")  # fmt: skip
     out = []
     y, m = start.year, start.month
     while (y, m) <= (stop.year, stop.month):
@@ -135,7 +136,7 @@ def pandemic_window_days(opened: IntArray, *, policy: RewardPolicy) -> IntArray:
     return np.maximum(0, day_number(policy.pandemic_to) - lo + 1)
 
 
-def pandemic_clamps(points: pd.DataFrame, *, policy: RewardPolicy) -> dict[int, str]:
+def pandemic_clamps(points: pd.DataFrame, *, policy: RewardPolicy) -> dict[int, Message]:
     """The points whose ``closed_days_2020`` count exceeds the days it could be closed.
 
     Those are the days of the pandemic window on or after the opening day (none for a
@@ -153,10 +154,11 @@ def pandemic_clamps(points: pd.DataFrame, *, policy: RewardPolicy) -> dict[int, 
     closed = points["closed_days_2020"].to_numpy(dtype=np.int64)
     window = pandemic_window_days(opened, policy=policy)
     return {
-        int(i): (
-            f"closed_days_2020 = {closed[i]} clamped to {window[i]}: only {window[i]} days of "
-            f"{policy.pandemic_from}..{policy.pandemic_to} are on or after the opening day "
-            f"{np.datetime64(int(opened[i]), 'D')}"
+        int(i): Message(
+            "closed_days_2020 = {closed} clamped to {window}: only {window} days of "
+            "{first}..{last} are on or after the opening day {opened}",
+            closed=int(closed[i]), window=int(window[i]), first=str(policy.pandemic_from),
+            last=str(policy.pandemic_to), opened=str(np.datetime64(int(opened[i]), "D")),
         )
         for i in np.flatnonzero(closed > window)
-    }
+    }  # fmt: skip

@@ -267,7 +267,7 @@ def compute_rewards(
         totals=totals,
         lines=lines,
         adjustments=adjustments,
-        notes={i: (m,) for i, m in pandemic_clamps(points, policy=policy).items()},
+        notes={i: (str(m),) for i, m in pandemic_clamps(points, policy=policy).items()},
         bonuses=bonuses,
     )
 
@@ -276,7 +276,7 @@ def _point_rows(pid: pd.Index, point_ids: Any) -> IntArray:
     """Rows of ``pid`` for ``point_ids``; an unknown point is an error."""
     rows = pid.get_indexer(point_ids)
     if (rows < 0).any():
-        raise InputError(f"unknown point {point_ids[int(np.argmax(rows < 0))]!r}")
+        raise InputError("unknown point {id!r}", id=point_ids[int(np.argmax(rows < 0))])
     return rows.astype(np.int64)
 
 
@@ -531,5 +531,5 @@ def build_point_statement(
         lines=(),
         old_scheme_kop=0,
         new_scheme_kop=0,
-        notes=tuple(pandemic_clamps(frame, policy=policy).values()),
+        notes=tuple(str(m) for m in pandemic_clamps(frame, policy=policy).values()),
     )

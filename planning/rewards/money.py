@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from data.errors import Message
 from data.vocabulary import format_rub
 
 __all__ = [
@@ -60,15 +61,15 @@ def parse_rub(text: str) -> int:
     return int(whole) * 100 + int(frac.ljust(2, "0"))
 
 
-def price_problem(text: str) -> str:
+def price_problem(text: str) -> Message:
     """What is wrong with a price that is not :data:`PRICE_PATTERN`, in words."""
     if text.startswith("-"):
-        return f"negative price {text!r}"
+        return Message("negative price {price!r}", price=text)
     if re.fullmatch(r"\d+\.\d{3,}", text):
-        return f"price {text!r} has more than two decimals (kopecks)"
+        return Message("price {price!r} has more than two decimals (kopecks)", price=text)
     if re.fullmatch(r"\d{14,}(?:\.\d*)?", text):
-        return f"price {text!r} is too large"
-    return f"price {text!r} is not a decimal number like 1234.50"
+        return Message("price {price!r} is too large", price=text)
+    return Message("price {price!r} is not a decimal number like 1234.50", price=text)
 
 
 def kop(amount_rub: Decimal) -> int:

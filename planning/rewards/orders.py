@@ -281,7 +281,8 @@ def validate_inputs(
     if not pid.is_unique:
         at = int(np.argmax(pid.duplicated()))
         raise InputError(
-            f"point id {pid[at]!r} appears twice",
+            "point id {id!r} appears twice",
+            id=pid[at],
             source=points_source,
             row=data_row(points.index[at]),
             column="id",
@@ -291,7 +292,8 @@ def validate_inputs(
     row = first_bad_row(closed < 0, points)
     if row is not None:
         raise InputError(
-            f"{closed[int(np.argmax(closed < 0))]} closed days: must be 0 or more",
+            "{days} closed days: must be 0 or more",
+            days=int(closed[int(np.argmax(closed < 0))]),
             source=points_source,
             row=row,
             column="closed_days_2020",
@@ -308,7 +310,8 @@ def validate_inputs(
     if row is not None:
         at = int(np.argmax(pidx < 0))
         raise InputError(
-            f"unknown point {orders['point_id'].iloc[at]!r}",
+            "unknown point {id!r}",
+            id=orders["point_id"].iloc[at],
             source=orders_source,
             row=row,
             column="point_id",
@@ -319,8 +322,9 @@ def validate_inputs(
     if row is not None:
         at = int(np.argmax(early))
         raise InputError(
-            f"issued before point {orders['point_id'].iloc[at]!r} opened "
-            f"({np.datetime64(int(opened[pidx[at]]), 'D')})",
+            "issued before point {id!r} opened ({opened})",
+            id=orders["point_id"].iloc[at],
+            opened=str(np.datetime64(int(opened[pidx[at]]), "D")),
             source=orders_source,
             row=row,
             column="issued_on",
@@ -358,8 +362,9 @@ def _dedupe_orders(
         oid = rest.loc[label, "order_id"]
         first = rest.index[int((rest["order_id"] == oid).to_numpy().argmax())]
         raise InputError(
-            f"order id {oid!r} appears twice with different content "
-            f"(first at row {data_row(first)})",
+            "order id {id!r} appears twice with different content (first at row {first})",
+            id=oid,
+            first=data_row(first),
             source=source,
             row=data_row(label),
             column="order_id",

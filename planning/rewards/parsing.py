@@ -86,11 +86,17 @@ def parse_decimal_column(
     if row is not None:
         bad = text.iloc[int(np.argmax(~ok))]
         raise InputError(
-            f"{bad!r} is not a non-negative decimal number", source=source, row=row, column=name
+            "{value!r} is not a non-negative decimal number",
+            value=bad,
+            source=source,
+            row=row,
+            column=name,
         )
     values = np.where(empty, np.nan, pd.to_numeric(text.mask(empty, "0")).to_numpy(float))
     if upper is not None:
         row = first_bad_row(values > upper, frame)
         if row is not None:
-            raise InputError(f"must be at most {upper:g}", source=source, row=row, column=name)
+            raise InputError(
+                "must be at most {upper:g}", upper=upper, source=source, row=row, column=name
+            )
     return values

@@ -89,8 +89,9 @@ def parse_points_frame(
         row = first_bad_row(~ok, raw)
         if row is not None:
             raise InputError(
-                f"{text.iloc[row - 1]!r} is neither a non-negative whole number of days "
+                "{value!r} is neither a non-negative whole number of days "
                 "nor a list of days YYYY-MM-DD;YYYY-MM-DD",
+                value=text.iloc[row - 1],
                 source=source,
                 row=row,
                 column="closed_days_2020",
@@ -104,7 +105,8 @@ def parse_points_frame(
                 parsed = [day_number(dt.date.fromisoformat(d)) for d in days]
             except ValueError:
                 raise InputError(
-                    f"{text.iloc[i]!r} lists a day that does not exist",
+                    "{value!r} lists a day that does not exist",
+                    value=text.iloc[i],
                     source=source,
                     row=int(i) + 1,
                     column="closed_days_2020",

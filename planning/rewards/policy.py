@@ -210,5 +210,5 @@ def policy_from_toml(text: str, *, source: str | None = None) -> RewardPolicy:
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", source=source) from None
+        raise InputError("not valid TOML: {why}", why=exc, source=source) from None
     return policy_from_mapping(data, source=source)

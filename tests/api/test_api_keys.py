@@ -132,6 +132,7 @@ def test_demo_seeds_keys_only_into_a_store_without_keys(
     cli._load_commands(["serve"])
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
     monkeypatch.setenv("PVZ_DATABASE_URL", url)
+    monkeypatch.delenv("PVZ_LANGUAGE", raising=False)  # pvz speaks Russian by default
     get_settings.cache_clear()
     try:
         outs = []
@@ -141,8 +142,8 @@ def test_demo_seeds_keys_only_into_a_store_without_keys(
             outs.append(res.output)
     finally:
         get_settings.cache_clear()
-    assert outs[0].count("pvz_") == 3 and "shown only now" in outs[0]
-    assert "pvz_" not in outs[1] and "holds 3 key(s) already" in outs[1]
+    assert outs[0].count("pvz_") == 3 and "показаны только сейчас" in outs[0]
+    assert "pvz_" not in outs[1] and "уже есть ключи (3)" in outs[1]
     store = open_store(url, ProtectionPolicy())
     try:
         assert store.count_keys() == 3 and store.count_points() == 50

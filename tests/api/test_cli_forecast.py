@@ -16,6 +16,8 @@ from planning.synthetic import SyntheticNetwork, orders_for_turnover, synthetic_
 
 cli._load_commands()
 runner = CliRunner()
+#: these tests read pvz's English messages (Russian is the default: test_cli_language.py)
+pytestmark = pytest.mark.usefixtures("english_cli")
 MONTHS = ("2026-08", "2026-09")
 RANGE_COLS = ["turnover_low_rub", "turnover_high_rub", "reward_low_rub", "reward_high_rub"]
 

@@ -19,6 +19,8 @@ from geo.settlements import SettlementLookup
 
 cli._load_commands()
 runner = CliRunner()
+#: these tests read pvz's English messages (Russian is the default: test_cli_language.py)
+pytestmark = pytest.mark.usefixtures("english_cli")
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -26,6 +26,8 @@ from planning.rewards.policy import policy_from_toml
 
 api.cli._load_commands()
 runner = CliRunner()
+#: these tests read pvz's English messages (Russian is the default: test_cli_language.py)
+pytestmark = pytest.mark.usefixtures("english_cli")
 
 POINTS = """id,opened_on,closed_days_2020,rating,complaint_rate_pct
 A,2020-07-15,,4.9,0.2

@@ -16,6 +16,8 @@ from geo.geodesic import WGS84, distance_m
 
 cli._load_commands()
 runner = CliRunner()
+#: these tests read pvz's English messages (Russian is the default: test_cli_language.py)
+pytestmark = pytest.mark.usefixtures("english_cli")
 
 CENTRE = (55.7520, 37.6175)  # Moscow: 500 m tier
 

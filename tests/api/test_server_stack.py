@@ -57,6 +57,7 @@ def test_pvz_serve_prints_its_server_stack(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: ran.update(kw))
     monkeypatch.setattr(api.app, "freeze_heap", lambda: ran.update(frozen=True))
     monkeypatch.setenv("PVZ_DATABASE_URL", f"sqlite:///{tmp_path}/pvz.db")
+    monkeypatch.delenv("PVZ_LANGUAGE", raising=False)  # Russian, the default
     _load_commands()
     get_settings.cache_clear()
     try:
@@ -64,6 +65,6 @@ def test_pvz_serve_prints_its_server_stack(monkeypatch: pytest.MonkeyPatch, tmp_
     finally:
         get_settings.cache_clear()
     assert out.exit_code == 0, out.output
-    assert f"server stack: {describe_server_stack()}" in out.output
+    assert f"серверный стек: {describe_server_stack()}" in out.output
     assert (ran["loop"], ran["http"]) == ("auto", "auto")
     assert ran["frozen"]  # the loaded heap is kept out of the cyclic GC

@@ -22,6 +22,8 @@ from geo.settlements import SettlementLookup
 NO_PLACES = pd.DataFrame({"name": ["-"], "lat": [0.0], "lon": [0.0], "population": [0]})
 cli._load_commands()
 runner = CliRunner()
+#: these tests read pvz's English messages (Russian is the default: test_cli_language.py)
+pytestmark = pytest.mark.usefixtures("english_cli")
 
 
 def osm_xml(

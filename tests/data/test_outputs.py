@@ -21,6 +21,8 @@ from data.sheets import write_sheets, write_text_atomic
 
 cli._load_commands()
 runner = CliRunner()
+#: these tests read pvz's English messages (Russian is the default: test_cli_language.py)
+pytestmark = pytest.mark.usefixtures("english_cli")
 
 HOSTILE = ['=HYPERLINK("http://evil","x")', "+1+2", "-2+3", "@SUM(A1:A2)", "\tTAB", "\rCR"]
 SAFE = ["P1", "плюс", "12", "-12.50", "+7", "1e5", "a=b"]

@@ -169,6 +169,7 @@ def test_chukotka_across_the_antimeridian() -> None:
 runner = CliRunner()
 
 
+@pytest.mark.usefixtures("english_cli")  # the messages in English (Russian: test_cli_language)
 def test_cli_writes_map_and_rejects_bad_input(tmp_path: Path, network: pd.DataFrame) -> None:
     _load_commands()
     pts = tmp_path / "pts.csv"

@@ -477,7 +477,7 @@ def test_clamps_are_listed_once_per_point() -> None:
     )
     clamps = pandemic_clamps(points, policy=RewardPolicy())
     assert sorted(clamps) == [0, 1]
-    assert "clamped to 0" in clamps[0] and "clamped to 12" in clamps[1]
+    assert "clamped to 0" in str(clamps[0]) and "clamped to 12" in str(clamps[1])
 
 
 # ---------------------------------------------------------------------------------------
