@@ -25,7 +25,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,13 @@ import pandas as pd
 
 from data.errors import InputError
 from data.outputs import final_mode, neutralise_frame
+from data.territory import in_territory
 
 __all__ = [
     "ALIASES",
     "FORMATS",
-    "TERRITORY",
     "atomic_path",
-    "in_territory",
+    "file_format",
     "read_points",
     "read_table",
     "write_table",
@@ -69,24 +69,26 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "status": ("status",),
 }
 
-#: the service territory, coarsely: (min_lat, max_lat, min_lon, max_lon) boxes covering
-#: Russia with Crimea, Kaliningrad and Chukotka across the antimeridian
-TERRITORY: tuple[tuple[float, float, float, float], ...] = (
-    (41.0, 82.0, 19.0, 180.0),
-    (41.0, 82.0, -180.0, -168.0),
-)
-
 _SEP_NAMES = {",": ",", ";": ";", "\t": "\t", "\\t": "\t", "tab": "\t", "comma": ",",
               "semicolon": ";", "|": "|"}  # fmt: skip
 _DECIMAL_COMMA = re.compile(r"\s*[-+]?\d*,\d+\s*")
 
 
-def _format_of(path: Path) -> str:
-    fmt = FORMATS.get(path.suffix.lower())
+def file_format(path: Path, formats: Mapping[str, str] = FORMATS, *, what: str = "file") -> str:
+    """The format ``formats`` (extension -> format name) gives ``path``'s extension, compared
+    in lower case.
+
+    Raises
+    ------
+    InputError
+        ``unsupported {what} type '.ext'``, naming the file and the extensions that work.
+    """
+    suffix = Path(path).suffix
+    fmt = formats.get(suffix.lower())
     if fmt is None:
         raise InputError(
-            f"unsupported file type {path.suffix or '(none)'!r}; use one of "
-            + ", ".join(sorted(FORMATS)),
+            f"unsupported {what} type {suffix or '(none)'!r}; use one of "
+            + ", ".join(sorted(formats)),
             source=str(path),
         )
     return fmt
@@ -113,7 +115,7 @@ def read_table(
     sheet : Excel sheet name or 1-based number; default: the first sheet
     """
     p = Path(path)
-    fmt = _format_of(p)
+    fmt = file_format(p)
     if not p.is_file():
         raise InputError("file not found", source=str(p))
     if p.stat().st_size == 0:
@@ -391,24 +393,17 @@ def _read_geo(p: Path) -> pd.DataFrame:
     return df
 
 
-def in_territory(lat: Any, lon: Any) -> np.ndarray:
-    """Whether points lie in the (coarse) service territory :data:`TERRITORY`."""
-    la, lo = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
-    inside = np.zeros(la.shape, dtype=bool)
-    for lat0, lat1, lon0, lon1 in TERRITORY:
-        inside |= (la >= lat0) & (la <= lat1) & (lo >= lon0) & (lo <= lon1)
-    return inside
-
-
 def _check_territory(lat: pd.Series, lon: pd.Series, source: str) -> str | None:
     """Stop when the whole file looks swapped; the warning about single rows outside
-    Russia is returned (the caller logs it once the rows passed their own checks)."""
+    Russia (:func:`data.territory.in_territory`, the outline the API refuses applications
+    outside of) is returned (the caller logs it once the rows passed their own checks)."""
     la, lo = lat.to_numpy(float), lon.to_numpy(float)
     outside = ~in_territory(la, lo)
     n_out, n = int(outside.sum()), len(la)
     if not n_out:
         return None
-    swapped = outside & in_territory(lo, la)
+    swapped = np.zeros(n, dtype=bool)
+    swapped[outside] = in_territory(lo[outside], la[outside])
     if 2 * n_out > n and 2 * int(swapped.sum()) > n_out:
         i = int(np.flatnonzero(swapped)[0])
         raise InputError(
@@ -665,7 +660,7 @@ def write_table(
     (:func:`data.outputs.neutralise_frame`); ``raw_csv`` writes them unchanged.
     """
     p = Path(path)
-    fmt = _format_of(p)
+    fmt = file_format(p)
     if fmt not in ("csv", "xlsx") and not {"lat", "lon"} <= set(df.columns):
         raise InputError("this table has no lat/lon columns: write it as .csv", source=str(p))
     if fmt in ("csv", "xlsx") and not raw_csv:

@@ -274,16 +274,6 @@ def test_single_rows_outside_are_warnings(tmp_path: Path) -> None:
         logger.removeHandler(handler)
 
 
-@pytest.mark.parametrize(
-    ("lat", "lon"),
-    [(54.71, 20.51), (64.73, 177.51), (65.0, -170.0), (73.5, 80.5), (44.95, 34.1), (69.7, 170.3)],
-)
-def test_territory_covers_russia(lat: float, lon: float) -> None:
-    from data.io import in_territory
-
-    assert in_territory([lat], [lon]).all()
-
-
 # --- the fast CSV writer writes what pandas writes (#16) ---
 
 
