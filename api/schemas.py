@@ -66,6 +66,11 @@ ClosedDays = Annotated[
         examples=[3, ["2020-04-21", "2020-04-22"]],
     ),
 ]
+#: a point's (an application's) features, as every body that sets them accepts them
+AreaM2 = Annotated[float, Strict(), Field(gt=0, le=100_000, allow_inf_nan=False)]
+FittingRooms = Annotated[int, Strict(), Field(ge=0, le=1000)]
+Rating = Annotated[float, Strict(), Field(ge=1, le=5, allow_inf_nan=False)]
+ComplaintRatePct = Annotated[float, Strict(), Field(ge=0, le=100, allow_inf_nan=False)]
 #: free text: tab and newline allowed, other control characters not (api.validation)
 Reason = Annotated[
     str,
@@ -250,13 +255,13 @@ class PointCreate(_In):
     partner_id: Ident | None = None
     address: Text | None = None
     opened_on: dt.date | None = None
-    area_m2: Num | None = Field(None, gt=0, le=100_000, allow_inf_nan=False)
+    area_m2: AreaM2 | None = None
     waiting_zone: Bool | None = None
-    fitting_rooms: Int | None = Field(None, ge=0, le=1000)
-    rating: Num | None = Field(None, ge=1, le=5, allow_inf_nan=False)
+    fitting_rooms: FittingRooms | None = None
+    rating: Rating | None = None
     closed_days_2020: ClosedDays | None = None
-    complaint_rate_pct: Num | None = Field(
-        None, ge=0, le=100, allow_inf_nan=False, description="complaints, % of issued items"
+    complaint_rate_pct: ComplaintRatePct | None = Field(
+        None, description="complaints, % of issued items"
     )
     override_reason: Reason | None = Field(
         None, description="admin only: create despite conflicts; logged in the audit log"
@@ -275,12 +280,12 @@ class PointPatch(_In):
     partner_id: Ident | None = None
     address: Text | None = None
     opened_on: dt.date | None = None
-    area_m2: Num | None = Field(None, gt=0, le=100_000, allow_inf_nan=False)
+    area_m2: AreaM2 | None = None
     waiting_zone: Bool | None = None
-    fitting_rooms: Int | None = Field(None, ge=0, le=1000)
-    rating: Num | None = Field(None, ge=1, le=5, allow_inf_nan=False)
+    fitting_rooms: FittingRooms | None = None
+    rating: Rating | None = None
     closed_days_2020: ClosedDays | None = None
-    complaint_rate_pct: Num | None = Field(None, ge=0, le=100, allow_inf_nan=False)
+    complaint_rate_pct: ComplaintRatePct | None = None
     override_reason: Reason | None = None
     model_config = ConfigDict(
         extra="forbid",
@@ -338,9 +343,9 @@ class ApplicationCreate(_In):
     lon: Lon
     kind: Ident | None = Field(None, description="default: partner")
     address: Text | None = None
-    area_m2: Num | None = Field(None, gt=0, le=100_000, allow_inf_nan=False)
+    area_m2: AreaM2 | None = None
     waiting_zone: Bool | None = None
-    fitting_rooms: Int | None = Field(None, ge=0, le=1000)
+    fitting_rooms: FittingRooms | None = None
     planned_opening: dt.date | None = None
     model_config = ConfigDict(
         extra="forbid",
