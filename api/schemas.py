@@ -82,7 +82,8 @@ MIN_RADIUS_M = 1.0
 
 
 class _In(BaseModel):
-    # numbers and booleans are strict per field (Num, Int, Bool); dates accept ISO strings
+    # numbers and booleans are strict per field (Num, Int, Bool); dates accept ISO strings;
+    # unknown fields are refused (subclasses inherit it with their own model_config)
     model_config = ConfigDict(extra="forbid")
 
 
@@ -121,7 +122,6 @@ class ApiKeyCreate(_In):
     role: Literal["admin", "expansion", "partner"]
     partner_id: Ident | None = Field(None, description="required for role partner")
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {"role": "partner", "partner_id": "acme"}},
     )  # fmt: skip
 
@@ -142,7 +142,6 @@ class CheckRequest(_In):
     lon: Lon
     kind: Ident | None = Field(None, description="kind of point (default: partner)")
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {"lat": 55.7512, "lon": 37.6184, "kind": "partner"}},
     )  # fmt: skip
 
@@ -218,7 +217,6 @@ class BatchCheckRequest(_In):
 
     candidates: list[BatchCandidate]
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {"candidates": [{"id": "c1", "lat": 55.75, "lon": 37.61},
                                                       {"id": "c2", "lat": 59.93, "lon": 30.31}]}},
     )  # fmt: skip
@@ -267,7 +265,6 @@ class PointCreate(_In):
         None, description="admin only: create despite conflicts; logged in the audit log"
     )
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {"lat": 55.7601, "lon": 37.6302, "kind": "own",
                                        "address": "Moscow, Tverskaya 1", "area_m2": 42.5}},
     )  # fmt: skip
@@ -288,7 +285,6 @@ class PointPatch(_In):
     complaint_rate_pct: ComplaintRatePct | None = None
     override_reason: Reason | None = None
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {"status": "paused"}},
     )  # fmt: skip
 
@@ -348,7 +344,6 @@ class ApplicationCreate(_In):
     fitting_rooms: FittingRooms | None = None
     planned_opening: dt.date | None = None
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {
             "lat": 55.7601, "lon": 37.6302, "address": "Moscow, Tverskaya 1", "area_m2": 42.5,
             "waiting_zone": True, "fitting_rooms": 2, "planned_opening": "2026-12-01"}},
@@ -423,7 +418,6 @@ class Decision(_In):
 
     reason: Reason | None = None
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {"reason": "site visit OK"}},
     )  # fmt: skip
 
