@@ -35,7 +35,7 @@ import pandas as pd
 
 from data.errors import InputError
 from data.outputs import final_mode, neutralise_frame
-from data.territory import in_territory
+from data.territory import Territory, load_territory
 
 __all__ = [
     "ALIASES",
@@ -393,17 +393,19 @@ def _read_geo(p: Path) -> pd.DataFrame:
     return df
 
 
-def _check_territory(lat: pd.Series, lon: pd.Series, source: str) -> str | None:
+def _check_territory(
+    lat: pd.Series, lon: pd.Series, source: str, territory: Territory
+) -> str | None:
     """Stop when the whole file looks swapped; the warning about single rows outside
-    Russia (:func:`data.territory.in_territory`, the outline the API refuses applications
-    outside of) is returned (the caller logs it once the rows passed their own checks)."""
+    ``territory`` (the API's: :mod:`data.territory`) is returned (the caller logs it once
+    the rows passed their own checks)."""
     la, lo = lat.to_numpy(float), lon.to_numpy(float)
-    outside = ~in_territory(la, lo)
+    outside = ~territory.contains_many(la, lo)
     n_out, n = int(outside.sum()), len(la)
     if not n_out:
         return None
     swapped = np.zeros(n, dtype=bool)
-    swapped[outside] = in_territory(lo[outside], la[outside])
+    swapped[outside] = territory.contains_many(lo[outside], la[outside])
     if 2 * n_out > n and 2 * int(swapped.sum()) > n_out:
         i = int(np.flatnonzero(swapped)[0])
         raise InputError(
@@ -480,13 +482,15 @@ def read_points(
     encoding: str | None = None,
     sheet: str | None = None,
     allow_outside: bool = False,
+    territory: Territory | None = None,
 ) -> pd.DataFrame:
     """Read and validate a points or candidates table.
 
     ``sep``, ``encoding`` and ``sheet`` are passed to :func:`read_table`. Unless
-    ``allow_outside``, a file whose rows mostly lie outside Russia but would lie
-    inside with lat and lon swapped is refused, and single rows outside are
-    logged as warnings with their row numbers.
+    ``allow_outside``, a file whose rows mostly lie outside the service ``territory``
+    (default: Russia, :func:`data.territory.load_territory`) but would lie inside with lat
+    and lon swapped is refused, and single rows outside are logged as warnings with their
+    row numbers.
 
     Returns a frame with ``id`` (str), ``lat``, ``lon`` (float, WGS84 degrees),
     ``radius_m`` (float, NaN where missing) and ``kind``/``status`` when present
@@ -529,7 +533,10 @@ def read_points(
     coords = {col: _numeric(out, col, src, required=True) for col in ("lat", "lon")}
     # a swapped file is named as such (its latitudes may exceed 90); a bad row is reported
     # alone, without the warning about rows outside Russia (logged once all rows passed)
-    warning = None if allow_outside else _check_territory(coords["lat"], coords["lon"], src)
+    warning = None
+    if not allow_outside:
+        area = territory if territory is not None else load_territory()
+        warning = _check_territory(coords["lat"], coords["lon"], src, area)
     for col, limit in (("lat", 90.0), ("lon", 180.0)):
         v = coords[col]
         bad = v.abs() > limit

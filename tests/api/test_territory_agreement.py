@@ -66,3 +66,34 @@ def test_cli_and_api_agree(api: Api, moscow_file: Path, tmp_path: Path, name: st
     if not inside:
         assert r.status_code == 422 and "вне территории" in r.json()["message"]
     assert _cli_warns(tmp_path, moscow_file, lat, lon) is (not inside)
+
+
+def test_a_configured_territory_is_both_sides(
+    tmp_path: Path, settlements: SettlementLookup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``PVZ_TERRITORY_PATH`` moves the CLI's warning with the API's 422."""
+    from api.settings import get_settings
+
+    area = tmp_path / "steppe.geojson"
+    area.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                    '"properties": {}, "geometry": {"type": "Polygon", "coordinates": '
+                    '[[[70, 40], [80, 40], [80, 45], [70, 45], [70, 40]]]}}]}')  # fmt: skip
+    home = tmp_path / "almaty.csv"
+    home.write_text("id,lat,lon\n" + "".join(f"K{i},43.2{i},76.9\n" for i in range(5)))
+    almaty, moscow = (43.25, 76.9), MOSCOW
+    url = f"sqlite:///{tmp_path / 'pvz.db'}"
+    with running_app(url, settlements, [], territory_path=area, territory_buffer_m=0) as (
+        client, service,
+    ):  # fmt: skip
+        api = Api(client, service, {"partner": "acme"})
+        for (lat, lon), inside in ((almaty, True), (moscow, False)):
+            r = api.call("POST", "/v1/protection/check", "partner", json={"lat": lat, "lon": lon})
+            assert (r.status_code == 200) is inside, r.text
+    monkeypatch.setenv("PVZ_TERRITORY_PATH", str(area))
+    monkeypatch.setenv("PVZ_TERRITORY_BUFFER_M", "0")
+    get_settings.cache_clear()
+    try:
+        assert _cli_warns(tmp_path, home, *moscow)
+        assert not _cli_warns(tmp_path, home, *almaty)
+    finally:
+        get_settings.cache_clear()
