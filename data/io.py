@@ -74,23 +74,25 @@ _SEP_NAMES = {",": ",", ";": ";", "\t": "\t", "\\t": "\t", "tab": "\t", "comma":
 _DECIMAL_COMMA = re.compile(r"\s*[-+]?\d*,\d+\s*")
 
 
-def file_format(path: Path, formats: Mapping[str, str] = FORMATS, *, what: str = "file") -> str:
+def file_format(path: Path, formats: Mapping[str, str] = FORMATS, *, output: bool = False) -> str:
     """The format ``formats`` (extension -> format name) gives ``path``'s extension, compared
-    in lower case.
+    in lower case: the one check of every reader and writer that goes by extension.
 
     Raises
     ------
     InputError
-        ``unsupported {what} type '.ext'``, naming the file and the extensions that work.
+        ``unsupported file type '.ext'`` (``output``: ``unsupported output type``), naming
+        the file and the extensions that work.
     """
-    suffix = Path(path).suffix
-    fmt = formats.get(suffix.lower())
+    ext = Path(path).suffix
+    fmt = formats.get(ext.lower())
     if fmt is None:
-        raise InputError(
-            f"unsupported {what} type {suffix or '(none)'!r}; use one of "
-            + ", ".join(sorted(formats)),
-            source=str(path),
-        )
+        allowed = ", ".join(sorted(formats))
+        if output:
+            raise InputError(f"unsupported output type {ext or '(none)'!r}; use one of {allowed}",
+                             source=str(path))  # fmt: skip
+        raise InputError(f"unsupported file type {ext or '(none)'!r}; use one of {allowed}",
+                         source=str(path))  # fmt: skip
     return fmt
 
 

@@ -378,7 +378,7 @@ def write_boundaries(gdf: gpd.GeoDataFrame, path: str | Path) -> None:
 
     p = Path(path)
     driver = file_format(p, {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"},
-                         what="output")  # fmt: skip
+                         output=True)  # fmt: skip
     if len(gdf) == 0:
         raise InputError("no settlements found: nothing to write", source=str(p))
     validate_boundaries(gdf, source=str(p))

@@ -53,7 +53,7 @@ def table_format(path: Path, *, allowed: Mapping[str, str] = TABLE_FORMATS) -> s
     InputError
         naming the file and the extensions that work.
     """
-    return file_format(path, allowed, what="output")
+    return file_format(path, allowed, output=True)
 
 
 def _missing(value: Any) -> bool:
