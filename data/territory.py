@@ -1,8 +1,10 @@
 """The service territory: where the network works (default: Russia, with a coast buffer).
 
 One definition for every caller: the API refuses an application or a check outside it
-(422, :meth:`Territory.require`), and the file readers (:func:`data.io.read_points`)
-warn about rows outside it (:func:`in_territory`, vectorised over prepared geometry).
+(422, :meth:`Territory.require`), and the CLI's file readers (:func:`data.io.read_points`)
+warn about rows outside it (:meth:`Territory.contains_many`: a 1-degree grid in front of
+the prepared outline, so a million rows take tens of milliseconds). The outline file stays
+where the map needs it and is read from there by path.
 The default outline is the bundled Natural Earth outline of Russia the map draws
 (``maps/static/vendor/world-atlas/outline.geojson``, feature ``role == "russia"``): it
 holds Kaliningrad and Crimea, and Chukotka is already split at 180 degrees (parts on both
@@ -46,7 +48,8 @@ _OUT, _IN, _BORDER = 0, 1, 2
 
 
 class Territory:
-    """Where the service takes applications.
+    """Where the service works: the API takes applications and checks inside it, the CLI
+    warns about rows outside it.
 
     Parameters
     ----------
