@@ -58,8 +58,19 @@ RAW_CSV_OPT = typer.Option(False, "--raw-csv", help="Write text cells as they ar
 def read_options(
     sep: str | None, encoding: str | None, sheet: str | None, allow_outside: bool
 ) -> dict[str, Any]:
-    """Keyword arguments of :func:`data.io.read_points` from the file-reading options."""
-    return {"sep": sep, "encoding": encoding, "sheet": sheet, "allow_outside": allow_outside}
+    """Keyword arguments of :func:`data.io.read_points` from the file-reading options; rows
+    are checked against the API's territory (``PVZ_TERRITORY_PATH``,
+    ``PVZ_TERRITORY_BUFFER_M``) unless ``allow_outside``."""
+    opts: dict[str, Any] = {"sep": sep, "encoding": encoding, "sheet": sheet,
+                            "allow_outside": allow_outside}  # fmt: skip
+    if not allow_outside:
+        from api.settings import get_settings
+        from data.territory import load_territory
+
+        settings = get_settings()
+        opts["territory"] = load_territory(settings.territory_path,
+                                           buffer_m=settings.territory_buffer_m)  # fmt: skip
+    return opts
 
 
 #: the help of ``pvz`` (worded in the language of the messages by :func:`main`)

@@ -219,6 +219,9 @@ MESSAGES: dict[str, str] = {
         "{file}: строк вне России — {n_out:,} из {n:,} (строки {rows}); проверьте их или "
         "укажите --allow-outside для сети за рубежом",
     "not a valid protection policy: {why}": "неверная политика защиты: {why}",
+    "cannot read the territory outline: {error}":
+        "не удаётся прочитать контур территории: {error}",
+    "the territory outline is empty": "контур территории пуст",
     "cannot read the reward policy: {why}": "не удаётся прочитать политику вознаграждений: {why}",
     "cannot read policy: {why}": "не удаётся прочитать политику: {why}",
     "not valid TOML: {why}": "неверный TOML: {why}",

@@ -66,6 +66,11 @@ ClosedDays = Annotated[
         examples=[3, ["2020-04-21", "2020-04-22"]],
     ),
 ]
+#: a point's (an application's) features, as every body that sets them accepts them
+AreaM2 = Annotated[float, Strict(), Field(gt=0, le=100_000, allow_inf_nan=False)]
+FittingRooms = Annotated[int, Strict(), Field(ge=0, le=1000)]
+Rating = Annotated[float, Strict(), Field(ge=1, le=5, allow_inf_nan=False)]
+ComplaintRatePct = Annotated[float, Strict(), Field(ge=0, le=100, allow_inf_nan=False)]
 #: free text: tab and newline allowed, other control characters not (api.validation)
 Reason = Annotated[
     str,
@@ -77,7 +82,8 @@ MIN_RADIUS_M = 1.0
 
 
 class _In(BaseModel):
-    # numbers and booleans are strict per field (Num, Int, Bool); dates accept ISO strings
+    # numbers and booleans are strict per field (Num, Int, Bool); dates accept ISO strings;
+    # unknown fields are refused (subclasses inherit it with their own model_config)
     model_config = ConfigDict(extra="forbid")
 
 
@@ -116,7 +122,6 @@ class ApiKeyCreate(_In):
     role: Literal["admin", "expansion", "partner"]
     partner_id: Ident | None = Field(None, description="required for role partner")
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {"role": "partner", "partner_id": "acme"}},
     )  # fmt: skip
 
@@ -137,7 +142,6 @@ class CheckRequest(_In):
     lon: Lon
     kind: Ident | None = Field(None, description="kind of point (default: partner)")
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {"lat": 55.7512, "lon": 37.6184, "kind": "partner"}},
     )  # fmt: skip
 
@@ -213,7 +217,6 @@ class BatchCheckRequest(_In):
 
     candidates: list[BatchCandidate]
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {"candidates": [{"id": "c1", "lat": 55.75, "lon": 37.61},
                                                       {"id": "c2", "lat": 59.93, "lon": 30.31}]}},
     )  # fmt: skip
@@ -250,19 +253,18 @@ class PointCreate(_In):
     partner_id: Ident | None = None
     address: Text | None = None
     opened_on: dt.date | None = None
-    area_m2: Num | None = Field(None, gt=0, le=100_000, allow_inf_nan=False)
+    area_m2: AreaM2 | None = None
     waiting_zone: Bool | None = None
-    fitting_rooms: Int | None = Field(None, ge=0, le=1000)
-    rating: Num | None = Field(None, ge=1, le=5, allow_inf_nan=False)
+    fitting_rooms: FittingRooms | None = None
+    rating: Rating | None = None
     closed_days_2020: ClosedDays | None = None
-    complaint_rate_pct: Num | None = Field(
-        None, ge=0, le=100, allow_inf_nan=False, description="complaints, % of issued items"
+    complaint_rate_pct: ComplaintRatePct | None = Field(
+        None, description="complaints, % of issued items"
     )
     override_reason: Reason | None = Field(
         None, description="admin only: create despite conflicts; logged in the audit log"
     )
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {"lat": 55.7601, "lon": 37.6302, "kind": "own",
                                        "address": "Moscow, Tverskaya 1", "area_m2": 42.5}},
     )  # fmt: skip
@@ -275,15 +277,14 @@ class PointPatch(_In):
     partner_id: Ident | None = None
     address: Text | None = None
     opened_on: dt.date | None = None
-    area_m2: Num | None = Field(None, gt=0, le=100_000, allow_inf_nan=False)
+    area_m2: AreaM2 | None = None
     waiting_zone: Bool | None = None
-    fitting_rooms: Int | None = Field(None, ge=0, le=1000)
-    rating: Num | None = Field(None, ge=1, le=5, allow_inf_nan=False)
+    fitting_rooms: FittingRooms | None = None
+    rating: Rating | None = None
     closed_days_2020: ClosedDays | None = None
-    complaint_rate_pct: Num | None = Field(None, ge=0, le=100, allow_inf_nan=False)
+    complaint_rate_pct: ComplaintRatePct | None = None
     override_reason: Reason | None = None
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {"status": "paused"}},
     )  # fmt: skip
 
@@ -338,12 +339,11 @@ class ApplicationCreate(_In):
     lon: Lon
     kind: Ident | None = Field(None, description="default: partner")
     address: Text | None = None
-    area_m2: Num | None = Field(None, gt=0, le=100_000, allow_inf_nan=False)
+    area_m2: AreaM2 | None = None
     waiting_zone: Bool | None = None
-    fitting_rooms: Int | None = Field(None, ge=0, le=1000)
+    fitting_rooms: FittingRooms | None = None
     planned_opening: dt.date | None = None
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {
             "lat": 55.7601, "lon": 37.6302, "address": "Moscow, Tverskaya 1", "area_m2": 42.5,
             "waiting_zone": True, "fitting_rooms": 2, "planned_opening": "2026-12-01"}},
@@ -418,7 +418,6 @@ class Decision(_In):
 
     reason: Reason | None = None
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"example": {"reason": "site visit OK"}},
     )  # fmt: skip
 

@@ -12,7 +12,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import MIN_RADIUS_M, Bool, ConflictOut, Ident, Int, Lat, Lon, Num, Text
+from api.schemas import (
+    MIN_RADIUS_M,
+    AreaM2,
+    Bool,
+    ConflictOut,
+    FittingRooms,
+    Ident,
+    Int,
+    Lat,
+    Lon,
+    Num,
+    Text,
+)
 
 __all__ = [
     "Cannibalization",
@@ -38,9 +50,9 @@ class ScoreCandidate(BaseModel):
     lat: Lat
     lon: Lon
     kind: Ident | None = Field(None, description="kind of point (default: partner)")
-    area_m2: Num | None = Field(None, gt=0, le=100_000, allow_inf_nan=False)
+    area_m2: AreaM2 | None = None
     waiting_zone: Bool | None = None
-    fitting_rooms: Int | None = Field(None, ge=0, le=1000)
+    fitting_rooms: FittingRooms | None = None
     rating: Num | None = Field(None, gt=0, le=5, allow_inf_nan=False,
                                description="service rating, (0, 5]")  # fmt: skip
     model_config = ConfigDict(extra="forbid")

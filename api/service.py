@@ -28,11 +28,11 @@ from api.loaders import load_policy, load_reward_policy, load_settlements
 from api.services import answers
 from api.services.network import ProtectionWrites
 from api.services.onboarding import Onboarding, Submission, current
-from api.services.territory import Territory, load_territory
 from api.settings import Settings
 from data.errors import Conflict, InputError
 from data.store import ApiKey, Application, AuditEntry, Point, Store, open_store
 from data.store.base import new_id, now_utc, to_iso
+from data.territory import Territory, load_territory
 from geo.geodesic import validate_latlon
 from geo.settlements import SettlementLookup
 from planning.protection import BatchCheck, CheckResult, ProtectionNetwork, ProtectionPolicy

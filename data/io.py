@@ -25,7 +25,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,13 @@ import pandas as pd
 
 from data.errors import InputError, Message
 from data.outputs import final_mode, neutralise_frame
+from data.territory import Territory, load_territory
 
 __all__ = [
     "ALIASES",
     "FORMATS",
-    "TERRITORY",
     "atomic_path",
-    "in_territory",
+    "file_format",
     "read_points",
     "read_table",
     "write_table",
@@ -69,23 +69,28 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "status": ("status",),
 }
 
-#: the service territory, coarsely: (min_lat, max_lat, min_lon, max_lon) boxes covering
-#: Russia with Crimea, Kaliningrad and Chukotka across the antimeridian
-TERRITORY: tuple[tuple[float, float, float, float], ...] = (
-    (41.0, 82.0, 19.0, 180.0),
-    (41.0, 82.0, -180.0, -168.0),
-)
-
 _SEP_NAMES = {",": ",", ";": ";", "\t": "\t", "\\t": "\t", "tab": "\t", "comma": ",",
               "semicolon": ";", "|": "|"}  # fmt: skip
 _DECIMAL_COMMA = re.compile(r"\s*[-+]?\d*,\d+\s*")
 
 
-def _format_of(path: Path) -> str:
-    fmt = FORMATS.get(path.suffix.lower())
+def file_format(path: Path, formats: Mapping[str, str] = FORMATS, *, output: bool = False) -> str:
+    """The format ``formats`` (extension -> format name) gives ``path``'s extension, compared
+    in lower case: the one check of every reader and writer that goes by extension.
+
+    Raises
+    ------
+    InputError
+        ``unsupported file type '.ext'`` (``output``: ``unsupported output type``), naming
+        the file and the extensions that work.
+    """
+    ext = Path(path).suffix
+    fmt = formats.get(ext.lower())
     if fmt is None:
-        raise InputError("unsupported file type {ext!r}; use one of {allowed}",
-                         ext=path.suffix or "(none)", allowed=", ".join(sorted(FORMATS)),
+        allowed = ", ".join(sorted(formats))
+        template = ("unsupported output type {ext!r}; use one of {allowed}" if output
+                    else "unsupported file type {ext!r}; use one of {allowed}")  # fmt: skip
+        raise InputError(template, ext=ext or "(none)", allowed=allowed,
                          source=str(path))  # fmt: skip
     return fmt
 
@@ -111,7 +116,7 @@ def read_table(
     sheet : Excel sheet name or 1-based number; default: the first sheet
     """
     p = Path(path)
-    fmt = _format_of(p)
+    fmt = file_format(p)
     if not p.is_file():
         raise InputError("file not found", source=str(p))
     if p.stat().st_size == 0:
@@ -392,24 +397,19 @@ def _read_geo(p: Path) -> pd.DataFrame:
     return df
 
 
-def in_territory(lat: Any, lon: Any) -> np.ndarray:
-    """Whether points lie in the (coarse) service territory :data:`TERRITORY`."""
-    la, lo = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
-    inside = np.zeros(la.shape, dtype=bool)
-    for lat0, lat1, lon0, lon1 in TERRITORY:
-        inside |= (la >= lat0) & (la <= lat1) & (lo >= lon0) & (lo <= lon1)
-    return inside
-
-
-def _check_territory(lat: pd.Series, lon: pd.Series, source: str) -> Message | None:
+def _check_territory(
+    lat: pd.Series, lon: pd.Series, source: str, territory: Territory
+) -> Message | None:
     """Stop when the whole file looks swapped; the warning about single rows outside
-    Russia is returned (the caller logs it once the rows passed their own checks)."""
+    ``territory`` (the API's: :mod:`data.territory`) is returned (the caller logs it once
+    the rows passed their own checks)."""
     la, lo = lat.to_numpy(float), lon.to_numpy(float)
-    outside = ~in_territory(la, lo)
+    outside = ~territory.contains_many(la, lo)
     n_out, n = int(outside.sum()), len(la)
     if not n_out:
         return None
-    swapped = outside & in_territory(lo, la)
+    swapped = np.zeros(n, dtype=bool)
+    swapped[outside] = territory.contains_many(lo[outside], la[outside])
     if 2 * n_out > n and 2 * int(swapped.sum()) > n_out:
         i = int(np.flatnonzero(swapped)[0])
         raise InputError(
@@ -489,13 +489,15 @@ def read_points(
     encoding: str | None = None,
     sheet: str | None = None,
     allow_outside: bool = False,
+    territory: Territory | None = None,
 ) -> pd.DataFrame:
     """Read and validate a points or candidates table.
 
     ``sep``, ``encoding`` and ``sheet`` are passed to :func:`read_table`. Unless
-    ``allow_outside``, a file whose rows mostly lie outside Russia but would lie
-    inside with lat and lon swapped is refused, and single rows outside are
-    logged as warnings with their row numbers.
+    ``allow_outside``, a file whose rows mostly lie outside the service ``territory``
+    (default: Russia, :func:`data.territory.load_territory`) but would lie inside with lat
+    and lon swapped is refused, and single rows outside are logged as warnings with their
+    row numbers.
 
     Returns a frame with ``id`` (str), ``lat``, ``lon`` (float, WGS84 degrees),
     ``radius_m`` (float, NaN where missing) and ``kind``/``status`` when present
@@ -535,7 +537,10 @@ def read_points(
     coords = {col: _numeric(out, col, src, required=True) for col in ("lat", "lon")}
     # a swapped file is named as such (its latitudes may exceed 90); a bad row is reported
     # alone, without the warning about rows outside Russia (logged once all rows passed)
-    warning = None if allow_outside else _check_territory(coords["lat"], coords["lon"], src)
+    warning = None
+    if not allow_outside:
+        area = territory if territory is not None else load_territory()
+        warning = _check_territory(coords["lat"], coords["lon"], src, area)
     for col, limit in (("lat", 90.0), ("lon", 180.0)):
         v = coords[col]
         bad = v.abs() > limit
@@ -668,7 +673,7 @@ def write_table(
     (:func:`data.outputs.neutralise_frame`); ``raw_csv`` writes them unchanged.
     """
     p = Path(path)
-    fmt = _format_of(p)
+    fmt = file_format(p)
     if fmt not in ("csv", "xlsx") and not {"lat", "lon"} <= set(df.columns):
         raise InputError("this table has no lat/lon columns: write it as .csv", source=str(p))
     if fmt in ("csv", "xlsx") and not raw_csv:

@@ -395,17 +395,14 @@ def write_boundaries(gdf: gpd.GeoDataFrame, path: str | Path) -> None:
     """Write settlement polygons as GeoPackage (``.gpkg``, layer ``settlements``) or
     GeoJSON (``.geojson``/``.json``), atomically; checked first with
     :func:`data.boundaries.validate_boundaries` so the file loads with ``--boundaries``."""
-    from data.io import atomic_path
+    from data.io import atomic_path, file_format
 
     p = Path(path)
-    ext = p.suffix.lower()
-    drivers = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
-    if ext not in drivers:
-        raise InputError("unsupported output type {ext!r}; use .gpkg or .geojson",
-                         ext=ext or "(none)", source=str(p))  # fmt: skip
+    driver = file_format(p, {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"},
+                         output=True)  # fmt: skip
     if len(gdf) == 0:
         raise InputError("no settlements found: nothing to write", source=str(p))
     validate_boundaries(gdf, source=str(p))
     with atomic_path(p) as tmp:
-        layer = {"layer": "settlements"} if drivers[ext] == "GPKG" else {}
-        gdf.to_file(tmp, driver=drivers[ext], engine="pyogrio", **layer)
+        layer = {"layer": "settlements"} if driver == "GPKG" else {}
+        gdf.to_file(tmp, driver=driver, engine="pyogrio", **layer)

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +23,8 @@ from typing import Any
 import pandas as pd
 
 from data.errors import InputError
-from data.outputs import final_mode, neutralise_cell
+from data.io import atomic_path, file_format
+from data.outputs import neutralise_cell
 from data.vocabulary import format_rub
 
 __all__ = [
@@ -54,15 +53,7 @@ def table_format(path: Path, *, allowed: Mapping[str, str] = TABLE_FORMATS) -> s
     InputError
         naming the file and the extensions that work.
     """
-    fmt = allowed.get(Path(path).suffix.lower())
-    if fmt is None:
-        raise InputError(
-            "unsupported output type {ext!r}; use one of {allowed}",
-            ext=Path(path).suffix or "(none)",
-            allowed=", ".join(sorted(allowed)),
-            source=str(path),
-        )
-    return fmt
+    return file_format(path, allowed, output=True)
 
 
 def _missing(value: Any) -> bool:
@@ -75,20 +66,13 @@ def _header(name: str) -> str:
 
 
 def _atomic(path: Path, write: Callable[[str], None]) -> None:
+    """``write(tmp)``, then ``tmp`` renamed over ``path`` (:func:`data.io.atomic_path`); the
+    folder must exist (an accounting file is not written into a folder made up on the way)."""
     path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
+    if not path.parent.is_dir():
         raise InputError("output directory does not exist", source=str(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, final_mode(path))  # the umask's mode (or the old file's), not 0600
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        write(str(tmp))
 
 
 def write_text_atomic(path: Path, text: str, *, encoding: str = "utf-8") -> None:

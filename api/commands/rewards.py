@@ -44,7 +44,6 @@ __all__ = [
     "rewards_compare",
     "statements_json",
     "warn_clamps",
-    "write_text_atomic",
 ]
 
 #: ``pvz rewards -o``: extension -> format

@@ -7,7 +7,7 @@ The lifecycle (pending, refused, approved, rejected, withdrawn, expired) is
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -155,36 +155,45 @@ async def withdraw(
     return _out(app, caller, lang)
 
 
-@router.post("/{app_id}/approve", response_model=ApplicationOut, summary="Approve")
-async def approve(
+@dataclass(frozen=True)
+class _Decision:
+    """What approving or rejecting needs: the application, the reason given, an expansion
+    or admin caller, the service, the answer's language."""
+
+    app_id: str
+    reason: str | None
+    caller: Caller
+    service: Service
+    lang: str
+
+
+def _decision(
     app_id: str = AppId,
     body: Decision | None = None,
     caller: Caller = Depends(EXPANSION),
     service: Service = Depends(get_service),
     lang: str = Depends(language),
-) -> ApplicationOut:
+) -> _Decision:
+    return _Decision(app_id, body.reason if body else None, caller, service, lang)
+
+
+@router.post("/{app_id}/approve", response_model=ApplicationOut, summary="Approve")
+async def approve(d: _Decision = Depends(_decision)) -> ApplicationOut:
     """Turn a pending application into an active point, atomically with the protection check
     against the stored points and reservations; 409 with the blocking points otherwise, and
     409 saying why for a refused, expired, withdrawn or decided application."""
-    reason = body.reason if body else None
-    app, _point = await run_in_threadpool(service.approve_application, app_id,
-                                          actor=caller.actor, reason=reason,
-                                          language=lang)  # fmt: skip
-    return _out(app, caller, lang)
+    app, _point = await run_in_threadpool(d.service.approve_application, d.app_id,
+                                          actor=d.caller.actor, reason=d.reason,
+                                          language=d.lang)  # fmt: skip
+    return _out(app, d.caller, d.lang)
 
 
 @router.post("/{app_id}/reject", response_model=ApplicationOut, summary="Reject")
-async def reject(
-    app_id: str = AppId,
-    body: Decision | None = None,
-    caller: Caller = Depends(EXPANSION),
-    service: Service = Depends(get_service),
-    lang: str = Depends(language),
-) -> ApplicationOut:
+async def reject(d: _Decision = Depends(_decision)) -> ApplicationOut:
     """Reject a pending application (a reason is required); its reservation ends. 409 saying
     why for one that is not pending."""
-    if body is None or not body.reason:
+    if not d.reason:
         raise InputError("a reason is required to reject", column="reason")
-    app = await run_in_threadpool(service.reject_application, app_id, actor=caller.actor,
-                                  reason=body.reason, language=lang)  # fmt: skip
-    return _out(app, caller, lang)
+    app = await run_in_threadpool(d.service.reject_application, d.app_id, actor=d.caller.actor,
+                                  reason=d.reason, language=d.lang)  # fmt: skip
+    return _out(app, d.caller, d.lang)

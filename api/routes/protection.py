@@ -37,14 +37,15 @@ def _name(x: object) -> str | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
 
 
-def check_body(r: CheckResult) -> dict[str, object]:
-    """The JSON body of a :class:`CheckResult` (conflicts nearest first), in full detail."""
+def check_body(r: CheckResult, *, partner: bool = False) -> dict[str, object]:
+    """The JSON body of a :class:`CheckResult` (conflicts nearest first): in full detail, or
+    as a ``partner`` sees it (:func:`api.services.answers.blocker`)."""
     return {
         "allowed": r.allowed,
         "radius_m": r.radius_m,
         "settlement": _name(r.settlement),
         "settlement_population": int(r.settlement_population),
-        "conflicts": [answers.blocker(c, partner=False) for c in r.conflicts],
+        "conflicts": [answers.blocker(c, partner=partner) for c in r.conflicts],
     }
 
 
@@ -72,23 +73,11 @@ def check_answer(
         raise InputError(f"a partner checks kind 'partner' only, not {kind!r}", column="kind")
     service.territory.require(lat, lon, language=lang)
     r = service.check(lat, lon, kind="partner")
-    conflicts = service.with_kinds(r.conflicts)
+    r = replace(r, conflicts=service.with_kinds(r.conflicts))
     sugg = [] if r.allowed else service.suggest(lat, lon, kind="partner", language=lang)
-    return {
-        "allowed": r.allowed,
-        "radius_m": r.radius_m,
-        "settlement": _name(r.settlement),
-        "settlement_population": int(r.settlement_population),
-        "conflicts": [answers.blocker(c, partner=True) for c in conflicts],
-        "message": answers.message(
-            allowed=r.allowed,
-            conflicts=conflicts,
-            language=lang,
-            suggestions=sugg,
-            radius_m=r.radius_m,
-        ),  # fmt: skip
-        "suggestions": sugg,
-    }
+    msg = answers.message(allowed=r.allowed, conflicts=r.conflicts, language=lang,
+                          suggestions=sugg, radius_m=r.radius_m)  # fmt: skip
+    return {**check_body(r, partner=True), "message": msg, "suggestions": sugg}
 
 
 def json_response(content: object) -> Response:

@@ -290,6 +290,19 @@ _ORDER_COLS = [f.name for f in fields(OrderLine)]
 _IN_CHUNK = 500
 
 
+def _insert_sql(table: str, cols: Sequence[str]) -> str:
+    """``INSERT INTO table (cols) VALUES (?, ...)``: one row of ``cols``, in that order."""
+    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+
+
+def _page_sql(table: str, cols: Sequence[str], where: Sequence[str]) -> str:
+    """``SELECT cols FROM table [WHERE a AND b ...] ORDER BY id LIMIT ?``: a page by id."""
+    sql = f"SELECT {', '.join(cols)} FROM {table}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql + " ORDER BY id LIMIT ?"
+
+
 def _conflicts_json(conflicts: Sequence[Conflict]) -> str:
     return json.dumps([[str(c.point_id), c.distance_m, c.radius_m, c.kind, c.reserved_until]
                        for c in conflicts])  # fmt: skip
@@ -792,11 +805,7 @@ class SqlStore(Store):
         with self._write() as cur:
             if cur.execute("SELECT 1 FROM api_keys WHERE key_hash = ?", [key.key_hash]).fetchone():
                 return False
-            cur.execute(
-                f"INSERT INTO api_keys ({', '.join(_KEY_COLS)}) VALUES "
-                f"({', '.join('?' * len(_KEY_COLS))})",
-                [getattr(key, c) for c in _KEY_COLS],
-            )
+            cur.execute(_insert_sql("api_keys", _KEY_COLS), [getattr(key, c) for c in _KEY_COLS])
             self._audit(cur, actor=actor, action="key.created", entity="key",
                         entity_id=key.key_id,
                         detail={"role": key.role, "partner_id": key.partner_id})  # fmt: skip
@@ -860,22 +869,14 @@ class SqlStore(Store):
         return Application(**d)
 
     def _insert_point(self, cur: _Cursor, p: Point) -> None:
-        cur.execute(
-            f"INSERT INTO points ({', '.join(_POINT_COLS)}) VALUES "
-            f"({', '.join('?' * len(_POINT_COLS))})",
-            [getattr(p, c) for c in _POINT_COLS],
-        )
+        cur.execute(_insert_sql("points", _POINT_COLS), [getattr(p, c) for c in _POINT_COLS])
 
     def _insert_app(self, cur: _Cursor, a: Application) -> None:
         values = [getattr(a, c) for c in _APP_COLS]
         values[_APP_COLS.index("conflicts")] = _conflicts_json(a.conflicts)
         if a.forecast is not None:
             values[_APP_COLS.index("forecast")] = json.dumps(a.forecast, default=str)
-        cur.execute(
-            f"INSERT INTO applications ({', '.join(_APP_COLS)}) VALUES "
-            f"({', '.join('?' * len(_APP_COLS))})",
-            values,
-        )
+        cur.execute(_insert_sql("applications", _APP_COLS), values)
 
     def _live_sql(self) -> tuple[str, list[str]]:
         kinds, statuses = self.policy.protecting_kinds, self.policy.protecting_statuses
@@ -910,14 +911,19 @@ class SqlStore(Store):
             yield Transaction(self, cur, now_utc())
 
     # ------------------------------------------------------------ points
+    @staticmethod
+    def _row_by_id(cur: _Cursor, table: str, cols: Sequence[str], key: str,
+                   noun: str) -> Sequence[Any]:  # fmt: skip
+        """The row ``key`` of ``table`` (columns ``cols``) read through ``cur``;
+        NotFoundError ``no {noun} with id ...`` if none."""
+        row = cur.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", [key]).fetchone()
+        if row is None:
+            raise NotFoundError(f"no {noun} with id {key!r}")
+        return row
+
     def _point_in(self, cur: _Cursor, point_id: str) -> Point:
         """The stored point ``point_id`` read through ``cur``; NotFoundError if none."""
-        row = cur.execute(
-            f"SELECT {', '.join(_POINT_COLS)} FROM points WHERE id = ?", [point_id]
-        ).fetchone()
-        if row is None:
-            raise NotFoundError(f"no point with id {point_id!r}")
-        return self._point(row)
+        return self._point(self._row_by_id(cur, "points", _POINT_COLS, point_id, "point"))
 
     def get_point(self, point_id: str) -> Point:
         with self._read() as cur:
@@ -953,13 +959,9 @@ class SqlStore(Store):
         if after is not None:
             where.append("id > ?")
             params.append(after)
-        sql = f"SELECT {', '.join(_POINT_COLS)} FROM points"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id LIMIT ?"
-        params.append(int(limit))
         with self._read() as cur:
-            rows = cur.execute(sql, params).fetchall()
+            rows = cur.execute(_page_sql("points", _POINT_COLS, where),
+                               [*params, int(limit)]).fetchall()  # fmt: skip
         return [self._point(r) for r in rows]
 
     def count_points(self, *, live_only: bool = False) -> int:
@@ -991,23 +993,15 @@ class SqlStore(Store):
         points = [p if p.created_at else replace(p, created_at=stamp, updated_at=stamp)
                   for p in points]  # fmt: skip
         with self._write() as cur:
-            cur.executemany(
-                f"INSERT INTO points ({', '.join(_POINT_COLS)}) VALUES "
-                f"({', '.join('?' * len(_POINT_COLS))})",
-                [[getattr(p, c) for c in _POINT_COLS] for p in points],
-            )
+            cur.executemany(_insert_sql("points", _POINT_COLS),
+                            [[getattr(p, c) for c in _POINT_COLS] for p in points])  # fmt: skip
             self._audit(cur, actor=actor, action="points.seeded", entity="point", entity_id="*",
                         reason=reason, detail={"count": len(points)})  # fmt: skip
         return len(points)
 
     def _app_in(self, cur: _Cursor, app_id: str) -> Application:
         """The stored application ``app_id`` read through ``cur``; NotFoundError if none."""
-        row = cur.execute(
-            f"SELECT {', '.join(_APP_COLS)} FROM applications WHERE id = ?", [app_id]
-        ).fetchone()
-        if row is None:
-            raise NotFoundError(f"no application with id {app_id!r}")
-        return self._app(row)
+        return self._app(self._row_by_id(cur, "applications", _APP_COLS, app_id, "application"))
 
     def get_application(self, app_id: str) -> Application:
         with self._read() as cur:
@@ -1057,11 +1051,8 @@ class SqlStore(Store):
         if after is not None:
             where.append("id > ?")
             params.append(after)
-        sql = f"SELECT {', '.join(_APP_COLS)} FROM applications"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id LIMIT ?"
-        rows = cur.execute(sql, [*params, int(limit)]).fetchall()
+        rows = cur.execute(_page_sql("applications", _APP_COLS, where),
+                           [*params, int(limit)]).fetchall()  # fmt: skip
         return [self._app(r) for r in rows]
 
     def reservations(self) -> list[Application]:
@@ -1120,8 +1111,7 @@ class SqlStore(Store):
                     changed.append((old, o))
             if new:
                 cur.executemany(
-                    f"INSERT INTO orders ({', '.join(_ORDER_COLS)}, created_at, updated_at) "
-                    f"VALUES ({', '.join('?' * (len(_ORDER_COLS) + 2))})",
+                    _insert_sql("orders", [*_ORDER_COLS, "created_at", "updated_at"]),
                     [[*(getattr(o, c) for c in _ORDER_COLS), stamp, stamp] for o in new],
                 )
             if changed:
@@ -1214,11 +1204,7 @@ class SqlStore(Store):
         values = [json.dumps(v, allow_nan=False) if isinstance(v, dict) else v
                   for v in (getattr(cal, c) for c in _CAL_COLS)]  # fmt: skip
         with self._write() as cur:
-            cur.execute(
-                f"INSERT INTO model_calibrations ({', '.join(_CAL_COLS)}) VALUES "
-                f"({', '.join('?' * len(_CAL_COLS))})",
-                values,
-            )
+            cur.execute(_insert_sql("model_calibrations", _CAL_COLS), values)
             self._audit(cur, actor=actor, action="model.calibrated", entity="model",
                         entity_id=cal.id, at=cal.created_at,
                         detail={"first_month": cal.first_month, "last_month": cal.last_month,

@@ -130,15 +130,9 @@ CREATE TABLE api_keys (
 );
 """
 
-_GEOG = """,
-    geog geography(Point, 4326) GENERATED ALWAYS AS
-        (ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography) STORED"""
-
-SQLITE_MIGRATIONS: list[str] = [
-    _TABLES.format(point_geog="", app_geog="")
-    + """
-CREATE TABLE audit_log (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+#: the append-only audit log; ``id`` is the backend's auto-increment key
+_AUDIT_LOG = """CREATE TABLE audit_log (
+    id         {id},
     at         TEXT NOT NULL,
     actor      TEXT NOT NULL,
     action     TEXT NOT NULL,
@@ -147,7 +141,17 @@ CREATE TABLE audit_log (
     reason     TEXT,
     detail     TEXT NOT NULL
 );
-CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+"""
+
+_GEOG = """,
+    geog geography(Point, 4326) GENERATED ALWAYS AS
+        (ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography) STORED"""
+
+SQLITE_MIGRATIONS: list[str] = [
+    _TABLES.format(point_geog="", app_geog="")
+    + "\n"
+    + _AUDIT_LOG.format(id="INTEGER PRIMARY KEY AUTOINCREMENT")
+    + """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
@@ -165,17 +169,9 @@ POSTGIS_MIGRATIONS: list[str] = [
     + """
 CREATE INDEX points_geog ON points USING GIST (geog);
 CREATE INDEX applications_geog ON applications USING GIST (geog);
-CREATE TABLE audit_log (
-    id         BIGSERIAL PRIMARY KEY,
-    at         TEXT NOT NULL,
-    actor      TEXT NOT NULL,
-    action     TEXT NOT NULL,
-    entity     TEXT NOT NULL,
-    entity_id  TEXT NOT NULL,
-    reason     TEXT,
-    detail     TEXT NOT NULL
-);
-CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+"""
+    + _AUDIT_LOG.format(id="BIGSERIAL PRIMARY KEY")
+    + """CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
 FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();

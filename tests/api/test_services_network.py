@@ -71,3 +71,13 @@ def test_decide_excludes_and_orders() -> None:
     near = [("B", 300.0, 500.0), ("A", 100.0, 500.0), ("SELF", 0.0, 500.0)]
     got = protection.decide("partner", 500.0, near, protection.ProtectionPolicy(), exclude={"SELF"})
     assert [c.point_id for c in got.conflicts] == ["A", "B"]
+
+
+def test_the_patch_body_is_the_changeable_fields() -> None:
+    """``PATCH /v1/points/{id}`` accepts exactly what the use case may change
+    (:data:`api.services.network.PATCHABLE_FIELDS`, the one list): ``closed_days_2020``
+    (a count or the days) is stored as the count and ``closed_dates_2020``."""
+    from api.schemas import PointPatch
+
+    body = set(PointPatch.model_fields) - {"override_reason"}
+    assert body | {"closed_dates_2020"} == network.PATCHABLE_FIELDS

@@ -274,16 +274,6 @@ def test_single_rows_outside_are_warnings(tmp_path: Path) -> None:
         logger.removeHandler(handler)
 
 
-@pytest.mark.parametrize(
-    ("lat", "lon"),
-    [(54.71, 20.51), (64.73, 177.51), (65.0, -170.0), (73.5, 80.5), (44.95, 34.1), (69.7, 170.3)],
-)
-def test_territory_covers_russia(lat: float, lon: float) -> None:
-    from data.io import in_territory
-
-    assert in_territory([lat], [lon]).all()
-
-
 # --- the fast CSV writer writes what pandas writes (#16) ---
 
 
@@ -304,3 +294,30 @@ def test_fast_csv_writer_matches_pandas(tmp_path: Path, frame: pd.DataFrame) -> 
     out = tmp_path / "fast.csv"
     write_table(frame, out)
     assert out.read_bytes() == frame.to_csv(index=False).encode("utf-8")
+
+
+# --- one extension check for the point readers/writers, the money sheets and boundaries ---
+
+
+def test_one_extension_check_serves_every_file_writer(tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    from data.io import FORMATS, file_format
+    from data.osm_boundaries import write_boundaries
+    from data.sheets import TABLE_FORMATS, table_format, write_sheets
+
+    assert file_format(Path("A.CSV")) == "csv" and file_format(Path("b.GeoJSON")) == "geojson"
+    assert table_format(Path("s.XLSX")) == "xlsx"
+    with pytest.raises(InputError, match=r"unsupported file type '\.txt'; use one of ") as info:
+        read_points(write(tmp_path, "id,lat,lon\n", "p.txt"))
+    assert info.value.source == str(tmp_path / "p.txt")
+    assert ", ".join(sorted(FORMATS)) in str(info.value)
+    with pytest.raises(
+        InputError, match=r"unsupported output type '\(none\)'; use one of "
+    ) as info:
+        write_sheets(tmp_path / "statements", {"s": pd.DataFrame({"a": [1]})})
+    assert ", ".join(sorted(TABLE_FORMATS)) in str(info.value)
+    gdf = gpd.GeoDataFrame({"name": ["x"]}, geometry=gpd.points_from_xy([37.0], [55.0]), crs=4326)
+    with pytest.raises(InputError, match=r"unsupported output type '\.csv'; use one of \.geojson"):
+        write_boundaries(gdf, tmp_path / "b.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.txt"]  # nothing written
