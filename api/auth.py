@@ -7,7 +7,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -147,6 +147,18 @@ class KeyCache(dict[str, tuple[Caller, float]]):
     def put(self, digest: str, caller: Caller) -> None:
         """Trust ``caller`` for ``digest`` for the next ``ttl_s`` seconds."""
         self[digest] = (caller, time.monotonic() + self.ttl_s)
+
+    def forget(self, key_ids: Collection[str]) -> None:
+        """Drop the entries of the keys ``key_ids`` (short ids): their next use reads them."""
+        for digest, (who, _) in list(self.items()):
+            if who.key_id in key_ids:
+                self.pop(digest, None)
+
+    def on_changes(self, changes: list[tuple[int, str, str]]) -> None:
+        """A subscriber of the service's change feed (:mod:`api.services.changes`): a key
+        another worker revoked is dropped when the feed hands its ``key`` entry on, so it is
+        refused here at the next poll, and within ``ttl_s`` at the latest."""
+        self.forget({key_id for _, entity, key_id in changes if entity == "key"})
 
 
 def key_cache(state: object, ttl_s: float = 1.0) -> KeyCache:

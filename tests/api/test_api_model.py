@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from apikit import Api, error, running_app
 
-from api.network_model import NetworkModel, _models
 from api.services.forecast import CalibrationSchedule, calibration_months
+from api.services.planning import NetworkModel, _models
 from data.store import OrderLine, Point
 from geo.settlements import SettlementLookup
 from planning.synthetic import SyntheticNetwork, orders_for_turnover, synthetic_network
