@@ -125,14 +125,13 @@ class ChangeFeed:
         self.interval_s = interval_s
         self.window = window
         self.page = page
-        #: passes over the log so far (one per :meth:`poll` that read it; for tests, logs)
-        self.reads = 0
+        #: passes over the log so far (the start, then one per :meth:`poll` that read it)
+        self.reads = 1
         self._lock = threading.Lock()
         self._subs: list[Subscription] = []
         self._seen: deque[int] = deque(maxlen=20 * window)
         self._seen_set: set[int] = set()
         self._frozen = False
-        self._last_read = -float("inf")
         self._cursor = store.last_audit_id()
         # entries already in the store are what the caches load: mark the recent ones seen
         for entry_id, _, _ in store.changes_since(max(0, self._cursor - window), limit=window):
@@ -140,6 +139,7 @@ class ChangeFeed:
                 self._see(entry_id)
         self._low = max(0, self._cursor - window)
         self._advance_low()
+        self._last_read = time.monotonic()
 
     @property
     def cursor(self) -> int:
