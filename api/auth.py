@@ -113,8 +113,7 @@ def create_key(
     digest = hash_key(token)
     record = ApiKey(key_hash=digest, key_id=f"k-{digest[:12]}", role=role, partner_id=partner_id,
                     created_at=to_iso(now_utc()), created_by=actor)  # fmt: skip
-    store = service.store if isinstance(service, Service) else service
-    store.add_key(record, actor=actor)
+    service.add_key(record, actor=actor)  # a Service, or a Store: the same call
     return token, record
 
 
@@ -195,7 +194,7 @@ async def get_caller(
     digest = hash_key(api_key)
     caller = cache.fresh(digest)
     if caller is None:
-        record = service.store.get_key(digest)
+        record = service.get_key(digest)
         if record is None or record.revoked_at is not None:
             cache.pop(digest, None)
             raise AuthenticationError("unknown API key" if record is None else "revoked API key")
@@ -214,7 +213,7 @@ async def get_caller(
 
 def _touch(service: Service, digest: str, at: str) -> None:
     try:
-        service.store.touch_key(digest, at)
+        service.touch_key(digest, at)
     except Exception:  # bookkeeping: never fails a request
         log.warning("could not record the use of a key", exc_info=True)
 

@@ -303,6 +303,19 @@ class Service:
                     default=0.0)  # fmt: skip
         return answers.suggestions(lat, lon, allowed_at, language=language, start_m=start)
 
+    def add_key(self, key: ApiKey, *, actor: str) -> bool:
+        """Store a key (hash only; logged); False, and nothing changes, if its hash is stored
+        already."""
+        return self.store.add_key(key, actor=actor)
+
+    def get_key(self, key_hash: str) -> ApiKey | None:
+        """The key with this SHA-256 hex digest (revoked ones too), or None."""
+        return self.store.get_key(key_hash)
+
+    def touch_key(self, key_hash: str, at: str) -> None:
+        """Record that the key was used at ``at`` (ISO UTC); not logged."""
+        self.store.touch_key(key_hash, at)
+
     def list_keys(self) -> list[ApiKey]:
         """Every API key (hashes only), revoked ones too, oldest first."""
         return self.store.list_keys()
