@@ -76,7 +76,7 @@ def test_one_read_of_the_log_reaches_every_cache_of_the_other_worker(
     workers: tuple[Service, Service],
 ) -> None:
     a, b = workers
-    b.changes.poll(max_age_s=0)  # the seeding
+    assert b.changes.poll(max_age_s=0) == 0  # the seeding came before b started
     b.sync()
     # b's caches, each built before a's writes
     model = NetworkModel(b, demand=_demand(), refresh_s=0.0)
