@@ -15,7 +15,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import KeyCache, create_key
 from api.errors import document_errors, install_error_handlers
 from api.fast_check import CHECK_PATH, FastCheck
-from api.network_model import attach as attach_network_model
 from api.pages import SecurityHeaders, install_docs
 from api.routes import applications, audit, health, keys, orders, points, protection, rewards
 from api.routes import density as density_routes
@@ -26,6 +25,7 @@ from api.routes import planning as planning_routes
 from api.service import Service
 from api.services.forecast import CalibrationSchedule
 from api.services.jobs import runner_for
+from api.services.planning import attach as attach_network_model
 from api.settings import Settings, get_settings
 from api.validation import InputEdges
 from data.errors import PvzError
@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         app.state.service = svc
         schedule = CalibrationSchedule.for_service(svc)  # PVZ_MODEL_CALIBRATION_INTERVAL_H
         app.state.key_cache = KeyCache(svc.settings.key_cache_s)  # see api.auth
+        keys_fed = svc.changes.subscribe(("key",), callback=app.state.key_cache.on_changes)
         app.state.jobs = runner_for(svc)  # heavy work: worker processes, see its module
         if service is None:  # a server process (pvz serve --workers N): see freeze_heap
             freeze_heap()
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
             if schedule is not None:
                 schedule.stop()
             app.state.jobs.shutdown()  # kill every worker process: SIGTERM stops at once
+            svc.changes.unsubscribe(keys_fed)
             if service is None:
                 svc.close()
 

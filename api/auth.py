@@ -7,7 +7,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -113,8 +113,7 @@ def create_key(
     digest = hash_key(token)
     record = ApiKey(key_hash=digest, key_id=f"k-{digest[:12]}", role=role, partner_id=partner_id,
                     created_at=to_iso(now_utc()), created_by=actor)  # fmt: skip
-    store = service.store if isinstance(service, Service) else service
-    store.add_key(record, actor=actor)
+    service.add_key(record, actor=actor)  # a Service, or a Store: the same call
     return token, record
 
 
@@ -147,6 +146,18 @@ class KeyCache(dict[str, tuple[Caller, float]]):
     def put(self, digest: str, caller: Caller) -> None:
         """Trust ``caller`` for ``digest`` for the next ``ttl_s`` seconds."""
         self[digest] = (caller, time.monotonic() + self.ttl_s)
+
+    def forget(self, key_ids: Collection[str]) -> None:
+        """Drop the entries of the keys ``key_ids`` (short ids): their next use reads them."""
+        for digest, (who, _) in list(self.items()):
+            if who.key_id in key_ids:
+                self.pop(digest, None)
+
+    def on_changes(self, changes: list[tuple[int, str, str]]) -> None:
+        """A subscriber of the service's change feed (:mod:`api.services.changes`): a key
+        another worker revoked is dropped when the feed hands its ``key`` entry on, so it is
+        refused here at the next poll, and within ``ttl_s`` at the latest."""
+        self.forget({key_id for _, entity, key_id in changes if entity == "key"})
 
 
 def key_cache(state: object, ttl_s: float = 1.0) -> KeyCache:
@@ -183,7 +194,7 @@ async def get_caller(
     digest = hash_key(api_key)
     caller = cache.fresh(digest)
     if caller is None:
-        record = service.store.get_key(digest)
+        record = service.get_key(digest)
         if record is None or record.revoked_at is not None:
             cache.pop(digest, None)
             raise AuthenticationError("unknown API key" if record is None else "revoked API key")
@@ -202,7 +213,7 @@ async def get_caller(
 
 def _touch(service: Service, digest: str, at: str) -> None:
     try:
-        service.store.touch_key(digest, at)
+        service.touch_key(digest, at)
     except Exception:  # bookkeeping: never fails a request
         log.warning("could not record the use of a key", exc_info=True)
 

@@ -4,7 +4,9 @@ The in-memory :class:`~planning.protection.ProtectionNetwork` (live points
 and live reservations) answers checks fast; it is a pre-check only. Every
 write is decided by the store inside its transaction, then the index is
 brought in step by replaying the audit log, which also carries writes made
-by other workers.
+by other workers: :attr:`Service.changes` (:mod:`api.services.changes`) reads it once
+for every cache of the service (this index, the network and density models, the key
+cache) and hands each the same entries.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from __future__ import annotations
 import heapq
 import logging
 import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
@@ -26,6 +26,7 @@ import pandas as pd
 from api.limits import RateLimits
 from api.loaders import load_policy, load_reward_policy, load_settlements
 from api.services import answers
+from api.services.changes import ChangeFeed
 from api.services.network import ProtectionWrites
 from api.services.onboarding import Onboarding, Submission, current
 from api.settings import Settings
@@ -105,13 +106,13 @@ class Service:
             staff_applications=settings.staff_applications_per_minute,
         )  # fmt: skip
         self._territory: Territory | None = None
-        #: optional candidate scorer (set by :mod:`api.network_model`): application -> a
+        #: optional candidate scorer (set by :mod:`api.services.planning`): application -> a
         #: score, or an :class:`ApplicationScore` with the expected turnover and reward
         self.scorer: Callable[[Application], float | ApplicationScore | None] | None = None
         self._lock = threading.RLock()
-        self._last_sync = 0.0
-        self._seen: deque[int] = deque(maxlen=20_000)
-        self._seen_set: set[int] = set()
+        #: the audit log, read once for every cache of this service (:mod:`api.services.changes`)
+        self.changes = ChangeFeed(self.store, interval_s=settings.sync_interval_s)
+        self._changes = self.changes.subscribe(("point", "application"))
         self._frozen = False
         self.reload()
 
@@ -125,7 +126,7 @@ class Service:
     def reload(self) -> None:
         """Rebuild the index from the store: every live point and live reservation."""
         with self._lock:
-            last = self.store.last_audit_id()
+            self._changes.take()  # handed on before this read: the read has them
             net = ProtectionNetwork(self.policy, self.settlements)
             ids, lat, lon, rad, kind = self.store.live_points()
             if ids:
@@ -135,14 +136,6 @@ class Service:
             self._reserved: dict[str, str] = {}
             for app in self.store.reservations():
                 self._index_application(app)
-            self._cursor = last
-            self._seen.clear()
-            self._seen_set.clear()
-            for entry_id, _, _ in self.store.changes_since(max(0, last - 1000), limit=1000):
-                if entry_id <= last:  # already in what was just loaded
-                    self._seen.append(entry_id)
-                    self._seen_set.add(entry_id)
-            self._last_sync = time.monotonic()
             log.info("index loaded: %d live points, %d reservations", len(ids),
                      len(self._reserved))  # fmt: skip
 
@@ -177,36 +170,29 @@ class Service:
                 self.network.remove_point(app_id)
 
     def sync(self, *, force: bool = False) -> None:
-        """Replay audit-log entries not seen yet (this and other workers' writes).
+        """Apply the audit-log entries not applied yet (this and other workers' writes) to
+        the index: the change feed reads the log at most once per ``sync_interval_s``
+        (``force``: now) for every cache of the service.
 
-        Unforced, it never waits: while another thread holds the index lock (syncing, or
-        forking a worker process) the index answers as it is."""
-        if self._frozen or (
-            not force and time.monotonic() - self._last_sync < self.settings.sync_interval_s
-        ):
+        Unforced, it never waits: while another thread reads the log or holds the index lock
+        (syncing, or forking a worker process) the index answers as it is."""
+        if self._frozen:
             self._expire()
             return
-        if not self._lock.acquire(blocking=force):
+        self.changes.poll(max_age_s=0.0 if force else None, wait=force)
+        if not force and not self._changes.pending:
+            self._expire()
+            return
+        if not self._lock.acquire(blocking=force):  # forced: wait for a replay under way
             return
         try:
-            # ids from a sequence may commit out of order: look back over a window
-            after = max(0, self._cursor - 1000)
-            while True:
-                changes = self.store.changes_since(after, limit=5000)
-                if not changes:
-                    break
-                for entry_id, entity, entity_id in changes:
-                    if entry_id in self._seen_set or entry_id <= self._cursor - 1000:
-                        continue
+            got = self._changes.take()
+            if got is None:  # the inbox overflowed: entries were dropped
+                self.reload()
+            else:
+                for _, entity, entity_id in got:
                     self._apply(entity, entity_id)
-                    if len(self._seen) == self._seen.maxlen:
-                        self._seen_set.discard(self._seen[0])
-                    self._seen.append(entry_id)
-                    self._seen_set.add(entry_id)
-                    self._cursor = max(self._cursor, entry_id)
-                after = changes[-1][0]
             self._expire()
-            self._last_sync = time.monotonic()
         finally:
             self._lock.release()
 
@@ -214,12 +200,11 @@ class Service:
         """Stop replaying the audit log: the index stays as it is now (the snapshot a worker
         process of :mod:`api.services.jobs` works on)."""
         self._frozen = True
+        self.changes.freeze()
 
     def _apply(self, entity: str, entity_id: str) -> None:
         if entity == "point" and entity_id == "*":
-            cursor = self._cursor
             self.reload()
-            self._cursor = max(self._cursor, cursor)
         elif entity == "point":
             self._index_point(self.store.get_point(entity_id))
         elif entity == "application":
@@ -319,6 +304,19 @@ class Service:
         start = max([max(c.radius_m, here.radius_m) - c.distance_m for c in here.conflicts],
                     default=0.0)  # fmt: skip
         return answers.suggestions(lat, lon, allowed_at, language=language, start_m=start)
+
+    def add_key(self, key: ApiKey, *, actor: str) -> bool:
+        """Store a key (hash only; logged); False, and nothing changes, if its hash is stored
+        already."""
+        return self.store.add_key(key, actor=actor)
+
+    def get_key(self, key_hash: str) -> ApiKey | None:
+        """The key with this SHA-256 hex digest (revoked ones too), or None."""
+        return self.store.get_key(key_hash)
+
+    def touch_key(self, key_hash: str, at: str) -> None:
+        """Record that the key was used at ``at`` (ISO UTC); not logged."""
+        self.store.touch_key(key_hash, at)
 
     def list_keys(self) -> list[ApiKey]:
         """Every API key (hashes only), revoked ones too, oldest first."""
@@ -558,9 +556,9 @@ class Service:
     # ------------------------------------------------------------ the scoring model
     def calibrate_model(self, *, actor: str, months: list[str] | None = None) -> Any:
         """Calibrate the scoring model on the stored orders and store the calibration
-        (:meth:`api.network_model.NetworkModel.calibrate`); returns the stored
+        (:meth:`api.services.planning.NetworkModel.calibrate`); returns the stored
         :class:`~data.store.ModelCalibration`. ``ConflictError`` with too little data."""
-        from api.network_model import network_model
+        from api.services.planning import network_model
 
         return network_model(self).calibrate(
             actor=actor,

@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     sync_interval_s: float = Field(
         default=1.0,
         ge=0,
-        description="how often a worker replays other workers' writes into its index, s",
+        description="how often a worker reads the audit log for other workers' writes (one "
+        "read for its index, models and key cache: api/services/changes.py), s",
     )
     demo_points: int = Field(
         default=0, ge=0, description="seed a demo network of this size if the store is empty"

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import EXPANSION, PARTNER, Caller, get_caller, get_service
@@ -73,10 +73,11 @@ def _suggest(service: Service, a: Application, lang: str) -> list[dict[str, Any]
 )
 async def post_application(
     body: ApplicationCreate,
+    response: Response,
     caller: Caller = Depends(PARTNER),
     service: Service = Depends(get_service),
     lang: str = Depends(language),
-) -> Response:
+) -> ApplicationOut:
     """Submit a location with its features. The answer comes at once: ``pending`` (allowed:
     the spot is reserved for you until ``reserved_until``) or ``refused`` (blocked: the
     blockers, a ``message`` and up to 3 ``suggestions`` of nearby spots allowed now), with
@@ -97,7 +98,8 @@ async def post_application(
         return _out(sub.app, caller, lang, _suggest(service, sub.app, lang)), sub.created
 
     out, created = await run_in_threadpool(run)
-    return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
+    response.status_code = 201 if created else 200
+    return out
 
 
 @router.get("", response_model=ApplicationList, summary="List applications")

@@ -2,7 +2,7 @@
 
 Counts reveal no ids, owners or exact places, so every role (a partner too) gets the
 counts of the whole network, not only its own points. The counts come from the service's
-:class:`~api.density_model.DensityModel`: built once (in the background at start-up,
+:class:`~api.services.density.DensityModel`: built once (in the background at start-up,
 :func:`warm_up`), then kept current from the audit log on every request (no re-read of the
 store, no lag behind writes); a request counts its bbox from per-cell totals in a few
 milliseconds at national scale.
@@ -17,10 +17,10 @@ from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller, get_caller, get_service
-from api.density_model import MAX_RESOLUTION, MIN_RESOLUTION, density_model
 from api.errors import ERROR_RESPONSES
 from api.schemas_density import DensityCollection, DensityFeature, DensityProperties
 from api.service import Service
+from api.services.density import MAX_RESOLUTION, MIN_RESOLUTION, density_model
 from data.bbox import parse_bbox
 from data.errors import InputError
 

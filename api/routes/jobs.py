@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller, get_caller
 from api.errors import ERROR_RESPONSES
+from api.schemas import json_as_built
 from api.services.jobs import Job, JobRunner, budget_of, runner_for
 
 __all__ = ["HEAVY_RESPONSES", "JobOut", "router", "run_heavy"]
@@ -90,7 +91,7 @@ async def run_heavy(
 _JOB_ID = Path(description="the id a 202 answer gave", max_length=64)
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, summary="A job's status and result")
+@router.get("/jobs/{job_id}", **json_as_built(JobOut), summary="A job's status and result")
 async def get_job(
     request: Request, job_id: str = _JOB_ID, caller: Caller = Depends(get_caller)
 ) -> Response:
@@ -101,7 +102,7 @@ async def get_job(
                     media_type="application/json")  # fmt: skip
 
 
-@router.delete("/jobs/{job_id}", response_model=JobOut, summary="Cancel a job")
+@router.delete("/jobs/{job_id}", **json_as_built(JobOut), summary="Cancel a job")
 async def cancel_job(
     request: Request, job_id: str = _JOB_ID, caller: Caller = Depends(get_caller)
 ) -> Response:

@@ -71,8 +71,5 @@ async def revoke_key(
     default), this one at once. Revoking a revoked key changes nothing; an unknown id is
     404. Logged in the audit log (``key.revoked``)."""
     key = await run_in_threadpool(service.revoke_key, key_id, actor=caller.actor)
-    cache = key_cache(request.app.state, service.settings.key_cache_s)
-    for digest, (who, _) in list(cache.items()):
-        if who.key_id == key_id:
-            cache.pop(digest, None)
+    key_cache(request.app.state, service.settings.key_cache_s).forget({key_id})
     return ApiKeyOut.of(key)

@@ -21,9 +21,9 @@ from starlette.routing import NoMatchFound
 from api.auth import EXPANSION, Caller, get_caller, get_service
 from api.errors import error_response
 from api.geocoder import GeocoderError, geocode
-from api.network_model import network_model
 from api.routes import protection as protection_routes
 from api.service import Service
+from api.services.planning import network_model
 from data.errors import NotFoundError
 from data.places import load_places
 from data.regions import region_of

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import ADMIN, EXPANSION, Caller, get_service
 from api.errors import ERROR_RESPONSES
 from api.routes.jobs import HEAVY_RESPONSES, run_heavy
+from api.schemas import json_as_built
 from api.service import Service
 from api.services.forecast import Forecaster
 from api.services.jobs import calibration_cost
@@ -71,12 +72,11 @@ async def get_model(
     return _out(await run_in_threadpool(service.latest_calibration))
 
 
-@router.post(
-    "/calibrate",
-    response_model=ModelOut,
-    summary="Calibrate on the stored orders",
-    responses=HEAVY_RESPONSES,
-)
+_CALIBRATE_ROUTE = json_as_built(ModelOut)
+_CALIBRATE_ROUTE["responses"].update(HEAVY_RESPONSES)
+
+
+@router.post("/calibrate", **_CALIBRATE_ROUTE, summary="Calibrate on the stored orders")
 async def calibrate(
     request: Request,
     body: CalibrateRequest | None = None,

@@ -11,7 +11,6 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import EXPANSION, Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
-from api.network_model import ScoredBatch, network_model, rub
 from api.routes.jobs import HEAVY_RESPONSES, run_heavy
 from api.schemas import json_as_built
 from api.schemas_planning import (
@@ -24,6 +23,7 @@ from api.schemas_planning import (
 )
 from api.service import Service
 from api.services.jobs import pairs_within, plan_cost, score_cost, whitespace_cost
+from api.services.planning import ScoredBatch, network_model, rub
 from data.bbox import in_bbox, parse_bbox
 from data.errors import PayloadTooLargeError
 from planning.demand import Demand

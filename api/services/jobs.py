@@ -628,7 +628,7 @@ def runner_for(service: Any) -> JobRunner:
     copy is a consistent snapshot; in the worker, the service is frozen (no replay of the
     audit log: the snapshot is what the work sees) and has a store of its own.
     """
-    from api.network_model import network_model
+    from api.services.planning import network_model
     from data.store import open_store
 
     settings = service.settings

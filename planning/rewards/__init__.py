@@ -58,6 +58,7 @@ from planning.rewards.bonuses import (
     TransitionFloor,
     register_bonus,
     registered_bonuses,
+    unregister_bonus,
 )
 from planning.rewards.calendar import (
     double_rate_end,
@@ -98,6 +99,7 @@ from planning.rewards.points import (
     points_frame_from_records,
 )
 from planning.rewards.policy import (
+    BonusSettings,
     RewardPolicy,
 )
 from planning.rewards.statements import (
@@ -121,6 +123,7 @@ __all__ = [
     "STATEMENT_COLUMNS",
     "STATUSES",
     "Bonus",
+    "BonusSettings",
     "BonusAmounts",
     "BonusInputs",
     "ComparisonSummary",
@@ -151,6 +154,7 @@ __all__ = [
     "points_frame_from_records",
     "register_bonus",
     "registered_bonuses",
+    "unregister_bonus",
     "statement_lines_frame",
     "statement_to_dict",
     "statements_frame",

@@ -1,8 +1,9 @@
 """Reward bonuses: one class each, in a registry the engine, statements and tables read.
 
 A bonus is paid per point and month on top of the item lines and shows as a statement line
-of its own. Adding one is one class here, decorated with :func:`register_bonus`, plus the
-policy fields it reads (in :class:`~planning.rewards.policy.RewardPolicy`):
+of its own. Adding one is one class here, decorated with :func:`register_bonus`, its
+settings in a nested :class:`~planning.rewards.policy.BonusSettings` (the policy's
+``[bonuses.volume_bonus]`` table, validated when the policy is loaded):
 
 .. code-block:: python
 
@@ -10,11 +11,16 @@ policy fields it reads (in :class:`~planning.rewards.policy.RewardPolicy`):
     class VolumeBonus(Bonus):
         kind = "volume_bonus"            # the statement line's kind
         column = "volume_bonus_kop"      # its per-point totals column (kopecks)
-        policy_fields = ("volume_bonus_rub",)
+        policy_fields = ("amount_rub",)  # all empty: the bonus is off
+
+        class Settings(BonusSettings):
+            amount_rub: Decimal = Decimal("0")
+
+        settings_model = Settings
 
         def compute(self, inputs, policy):
-            amount = np.where(inputs.issued_count >= 1000, kop(policy.volume_bonus_rub), 0)
-            return BonusAmounts(amount.astype(np.int64))
+            amount = kop(self.settings(policy).amount_rub)
+            return BonusAmounts(np.where(inputs.issued_count >= 1000, amount, 0).astype(np.int64))
 
         def line(self, totals, policy):
             if totals[self.column] == 0:
@@ -39,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from planning.rewards.money import IntArray, fits_int64, half_up_div, kop, percent_label, ratio
-from planning.rewards.policy import RewardPolicy
+from planning.rewards.policy import BonusSettings, RewardPolicy
 from planning.rewards.statements import StatementLine
 
 __all__ = [
@@ -52,6 +58,7 @@ __all__ = [
     "TransitionFloor",
     "register_bonus",
     "registered_bonuses",
+    "unregister_bonus",
 ]
 
 
@@ -96,7 +103,11 @@ class Bonus(ABC):
     column : the per-point totals column of its amount in kopecks (``retro_bonus_kop``)
     tier_column : the totals column of the applied tier index (``retro_tier``), for bonuses
         whose :meth:`compute` returns tiers; ``None`` otherwise
-    policy_fields : the policy fields it reads; all empty means the bonus is off
+    policy_fields : the policy fields it reads (of its ``settings_model`` when it has one);
+        all empty means the bonus is off
+    settings_model : its own policy table, a :class:`BonusSettings` subclass read from
+        ``[bonuses.<kind>]`` (validated when the policy is loaded; absent: the model's
+        defaults); None: it reads fields of :class:`RewardPolicy` (the built-in bonuses)
     top_up : paid on top of the new scheme rather than as part of it
     """
 
@@ -104,11 +115,20 @@ class Bonus(ABC):
     column: ClassVar[str]
     tier_column: ClassVar[str | None] = None
     policy_fields: ClassVar[tuple[str, ...]]
+    settings_model: ClassVar[type[BonusSettings] | None] = None
     top_up: ClassVar[bool] = False
+
+    def settings(self, policy: RewardPolicy) -> Any:
+        """What it reads its settings from: its table in ``policy`` (the defaults of its
+        ``settings_model`` when the policy has none), or the policy itself."""
+        if self.settings_model is None:
+            return policy
+        return policy.bonus_settings(self.kind) or self.settings_model()
 
     def active(self, policy: RewardPolicy) -> bool:
         """Whether any of its policy fields is set (tiers given, switch on)."""
-        return any(bool(getattr(policy, name)) for name in self.policy_fields)
+        src = self.settings(policy)
+        return any(bool(getattr(src, name)) for name in self.policy_fields)
 
     @abstractmethod
     def compute(self, inputs: BonusInputs, policy: RewardPolicy) -> BonusAmounts:
@@ -144,6 +164,11 @@ def register_bonus(cls: _B) -> _B:
             raise ValueError(f"bonus {cls.__name__}: kind or column already registered")
     _REGISTRY.append(bonus)
     return cls
+
+
+def unregister_bonus(cls: type[Bonus]) -> None:
+    """Take the bonus of class ``cls`` out of the registry (a plug-in unloaded, a test)."""
+    _REGISTRY[:] = [b for b in _REGISTRY if type(b) is not cls]
 
 
 def registered_bonuses() -> tuple[Bonus, ...]:

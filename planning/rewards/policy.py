@@ -21,6 +21,7 @@ from data.errors import InputError
 
 __all__ = [
     "DEFAULT_COHORTS",
+    "BonusSettings",
     "DoubleRateCohort",
     "QualityTier",
     "RetroBonusTier",
@@ -131,6 +132,12 @@ class QualityTier(_Model):
     multiplier: Annotated[Decimal, Field(ge=1, allow_inf_nan=False)]
 
 
+class BonusSettings(_Model):
+    """The base of a bonus's own policy table, ``[bonuses.<kind>]`` in the TOML (see
+    :attr:`planning.rewards.bonuses.Bonus.settings_model`): frozen, unknown keys and floats
+    refused, like every part of the policy."""
+
+
 class RewardPolicy(_Model):
     """Every number of the reward programme; the defaults are the 2020 programme.
 
@@ -148,6 +155,9 @@ class RewardPolicy(_Model):
     transition_floor : pay ``max(new, old)`` (a top-up line) instead of ``new``
     retro_bonus_tiers : turnover tiers; the highest reached tier applies
     quality_tiers : service-quality multipliers; the first qualifying tier applies
+    bonuses : the tables of bonuses that bring their own settings, by bonus kind (TOML
+        ``[bonuses.<kind>]``; each validated by its bonus's ``settings_model``), stored as
+        ``(kind, settings)`` pairs; :meth:`bonus_settings` reads one
     """
 
     rate_percent: NonNegDecimal = Decimal("5")
@@ -162,6 +172,36 @@ class RewardPolicy(_Model):
     transition_floor: bool = False
     retro_bonus_tiers: tuple[RetroBonusTier, ...] = ()
     quality_tiers: tuple[QualityTier, ...] = ()
+    bonuses: tuple[tuple[str, BonusSettings], ...] = ()
+
+    @field_validator("bonuses", mode="before")
+    @classmethod
+    def _bonus_tables(cls, value: Any) -> tuple[tuple[str, BonusSettings], ...]:
+        from planning.rewards.bonuses import registered_bonuses  # the registry imports us
+
+        models = {b.kind: b.settings_model for b in registered_bonuses()
+                  if b.settings_model is not None}  # fmt: skip
+        pairs = list(value.items()) if isinstance(value, dict) else list(value)
+        out: list[tuple[str, BonusSettings]] = []
+        for kind, table in pairs:
+            model = models.get(kind)
+            if model is None:
+                known = ", ".join(sorted(models)) or "none"
+                raise ValueError(f"unknown bonus {kind!r} (bonuses with a table: {known})")
+            if isinstance(table, model):
+                out.append((kind, table))
+                continue
+            try:
+                out.append((kind, model.model_validate(table)))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(part) for part in (kind, *first["loc"]))
+                raise ValueError(f"{where}: {first['msg']}") from None
+        return tuple(sorted(out, key=lambda pair: pair[0]))
+
+    def bonus_settings(self, kind: str) -> BonusSettings | None:
+        """The validated table of bonus ``kind``, or None when the policy has none."""
+        return next((s for k, s in self.bonuses if k == kind), None)
 
     @field_validator("cap_threshold_rub", "cap_amount_rub", "old_fee_per_parcel_rub")
     @classmethod

@@ -118,7 +118,7 @@ def test_documented_in_openapi(api: Api) -> None:
 def test_counts_follow_every_change_at_once(api: Api) -> None:
     # the density model applies the audit log's point entries on each request: a new point,
     # a move, a status change are counted by the next request, with no re-read of the store
-    from api.density_model import density_model
+    from api.services.density import density_model
 
     url = "/v1/points/density?bbox=100,60,101,61&resolution=4"
     assert api.call("GET", url, "expansion").json()["total"] == 0

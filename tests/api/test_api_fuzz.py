@@ -46,7 +46,7 @@ def fuzz_app(store_url: str, settlements: SettlementLookup) -> Iterator[Any]:
     from api.app import bootstrap
 
     bootstrap(service, service.settings)
-    from api.network_model import network_model
+    from api.services.planning import network_model
 
     assert len(network_model(service).demand) > 0  # built up front, not in the first request
     app.state.fuzz_keys = [

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from apikit import Api, error, running_app
 
-from api.network_model import NetworkModel, _models
+from api.routes.model import ModelOut
 from api.services.forecast import CalibrationSchedule, calibration_months
+from api.services.planning import NetworkModel, _models
 from data.store import OrderLine, Point
 from geo.settlements import SettlementLookup
 from planning.synthetic import SyntheticNetwork, orders_for_turnover, synthetic_network
@@ -108,6 +109,7 @@ def test_calibration_lifecycle(api: Api, net: SyntheticNetwork) -> None:
     r = api.call("POST", "/v1/model/calibrate", "admin", json={"months": MONTHS})
     assert r.status_code == 200, r.text
     out = r.json()
+    ModelOut.model_validate(out)  # hand-built JSON (it may come from a worker process)
     assert out["calibrated"] is True
     cal = out["calibration"]
     assert (cal["first_month"], cal["last_month"]) == tuple(MONTHS)

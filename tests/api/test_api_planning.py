@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from apikit import MOSCOW, Api, error, near, running_app
 
-from api.network_model import network_model, rub
+from api.services.planning import network_model, rub
 from data.places import load_places
 from data.store import Point
 from geo.settlements import SettlementLookup

@@ -10,11 +10,11 @@ first one, the default :class:`~planning.scoring.HuffParams`; its
 :attr:`NetworkModel.forecaster` says which and gives the 80 % ranges.
 
 Refresh policy: the model is rebuilt when a point changed since it was built
-or a calibration was stored (an ``entity == "point"`` or ``"model"`` entry in the
-audit log after the cursor it was built at) *and* it is at least ``refresh_s``
-seconds old (default 30 s). Expected
-turnover may thus lag the network by up to ``refresh_s``; a burst of writes
-causes one rebuild, not one per write. Application entries do not rebuild it
+or a calibration was stored (an ``entity == "point"`` or ``"model"`` entry handed on by
+the service's change feed, :mod:`api.services.changes`, after it was built) *and* it is at
+least ``refresh_s`` seconds old (default 30 s). Expected turnover may thus lag the network
+by up to ``refresh_s`` (plus the feed's ``sync_interval_s`` for another worker's write); a
+burst of writes causes one rebuild, not one per write. Application entries do not rebuild it
 (reservations are not open points). The protection decision is never cached:
 it always comes from the service's live index (points and reservations).
 """
@@ -128,13 +128,15 @@ class NetworkModel:
         self._demand = demand
         self._model: HuffModel | None = None
         self._median_turnover = math.nan
-        self._cursor = 0
         self._built_at = 0.0
+        #: point and calibration entries of the service's change feed
+        self._changes = service.changes.subscribe(("point", "model"))
+        self._model_stale = False
+        self._points_stale = False
         #: how many times the model was built (for tests and logs)
         self.builds = 0
         self._lock = threading.RLock()
         self._points: pd.DataFrame | None = None
-        self._points_cursor = 0
         self._points_at = 0.0
         #: the latest stored calibration the model rests on (read at each build)
         self.forecaster = Forecaster(None, None)
@@ -181,7 +183,8 @@ class NetworkModel:
         return frame
 
     def _build(self) -> HuffModel:
-        cursor = self.service.store.last_audit_id()  # before reading: later writes rebuild
+        self._take_changes()  # before reading: what was handed on so far, the read has
+        self._model_stale = False
         serving = served_points(self.points_frame(), self.service.policy)
         forecaster = Forecaster.of(self.service.store.latest_calibration())
         params = forecaster.fit.params if forecaster.fit is not None else self.params
@@ -189,29 +192,20 @@ class NetworkModel:
         self.forecaster = forecaster
         turnover = model.turnover()
         self._median_turnover = float(np.median(turnover)) if turnover.size else math.nan
-        self._model, self._cursor = model, cursor
+        self._model = model
         self._built_at = time.monotonic()
         self.builds += 1
-        log.info("network model built: %d points, %d demand cells, audit cursor %d",
-                 turnover.size, len(self.demand), cursor)  # fmt: skip
+        log.info("network model built: %d points, %d demand cells", turnover.size,
+                 len(self.demand))  # fmt: skip
         return model
 
-    def _point_changed_after(self, cursor: int) -> tuple[bool, int]:
-        """Whether a point changed after audit entry ``cursor``; and a cursor past the
-        entries that were not about points (so they are not read again)."""
-        store = self.service.store
-        while True:
-            changes = store.changes_since(cursor, limit=5000)
-            if not changes:
-                return False, cursor
-            if any(entity in ("point", "model") for _, entity, _ in changes):
-                return True, cursor
-            cursor = changes[-1][0]
-
-    def _points_changed(self) -> bool:
-        """Whether a point changed since the model's cursor (moves the cursor past others)."""
-        changed, self._cursor = self._point_changed_after(self._cursor)
-        return changed
+    def _take_changes(self) -> None:
+        """Mark the model and the points stale if the feed handed on a point or calibration
+        entry (the feed reads the log at most once per ``sync_interval_s``)."""
+        self.service.changes.poll()
+        if self._changes.pending:
+            self._changes.take()
+            self._model_stale = self._points_stale = True
 
     def points(self) -> pd.DataFrame:
         """:meth:`points_frame`, cached with the model's rule: re-read when a point changed
@@ -219,13 +213,12 @@ class NetworkModel:
         with self._lock:
             if self._points is not None and time.monotonic() - self._points_at < self.refresh_s:
                 return self._points
-            if self._points is not None:
-                changed, self._points_cursor = self._point_changed_after(self._points_cursor)
-                if not changed:
-                    return self._points
-            cursor = self.service.store.last_audit_id()  # before reading: later writes count
+            self._take_changes()
+            if self._points is not None and not self._points_stale:
+                return self._points
+            self._points_stale = False  # before reading: later writes count
             self._points = self.points_frame()
-            self._points_cursor, self._points_at = cursor, time.monotonic()
+            self._points_at = time.monotonic()
             return self._points
 
     def model(self) -> HuffModel:
@@ -233,8 +226,10 @@ class NetworkModel:
         with self._lock:
             if self._model is None:
                 return self._build()
-            if time.monotonic() - self._built_at >= self.refresh_s and self._points_changed():
-                return self._build()
+            if time.monotonic() - self._built_at >= self.refresh_s:
+                self._take_changes()
+                if self._model_stale:
+                    return self._build()
             return self._model
 
     def invalidate(self) -> None:
