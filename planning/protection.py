@@ -19,7 +19,10 @@ elementwise on arrays or on plain floats). Everything that decides goes through 
   pairs near the edge with their exact geodesic).
 
 Only how the neighbours are found differs. The index's grid uses ``max(r_q, r_p)`` as its
-reach, to look no farther than it must; it decides nothing. Which points are live (kinds,
+reach, to look no farther than it must; for the batch it decides nothing. (The single
+check's index path, :meth:`geo.index.PointIndex.query_point_rows`, leaves out the pairs of
+its 1 m band at or beyond that reach as it scans, to stay fast; :func:`decide` then applies
+the comparison to what is left, so the two cannot disagree.) Which points are live (kinds,
 statuses, reservations) is :class:`ProtectionPolicy`'s, and the caller's selection.
 """
 
