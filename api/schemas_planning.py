@@ -178,6 +178,12 @@ class PlanRequest(BaseModel):
     ignore_existing: Bool = Field(
         False, description="plan as if no live point served demand (greenfield)"
     )
+    include_reservations: Bool = Field(
+        False,
+        description="count demand near a spot reserved by an application under review as "
+        "served, as if the point were open (default false: only live points serve; a "
+        "reservation blocks candidates near it either way; ignored with ignore_existing)",
+    )
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"example": {
@@ -208,6 +214,9 @@ class PlanResponse(BaseModel):
     chosen: list[PlanSite]
     existing: Literal["counted", "ignored"] = Field(
         description="whether demand served by the live network counted as served"
+    )
+    reservations: Literal["counted", "ignored"] = Field(
+        description="whether demand near reserved spots counted as served (include_reservations)"
     )
     covered_before: float = Field(description="demand the live network serves already")
     covered_added: float = Field(description="demand the chosen sites add (the objective)")

@@ -336,6 +336,20 @@ class Service:
         """Live reservations in the in-memory index."""
         return len(self._reserved)
 
+    def serving_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """WGS84 ``(lat, lon)`` arrays of the live points in the in-memory index, the spots
+        reserved by applications under review left out (they block, but serve nobody yet)."""
+        with self._lock:
+            index = self.network.index
+            slots = index.live_slots()
+            if self._reserved:
+                ids = index.ids_of(slots)
+                keep = np.fromiter((i not in self._reserved for i in ids), dtype=bool,
+                                   count=ids.size)  # fmt: skip
+                slots = slots[keep]
+            lat, lon, _ = index.coords(slots)
+        return lat, lon
+
     @property
     def indexed_points(self) -> int:
         """Live points in the in-memory index (reservations excluded)."""

@@ -136,6 +136,13 @@ class Settings(BaseSettings):
     job_queue: int = Field(
         default=8, ge=0, description="most jobs waiting for a worker (503 above)"
     )
+    sync_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="worker processes for heavy requests that wait for their answer, per "
+        "server process, apart from the jobs' (one more at once: 503)",
+    )
     job_nice: int = Field(
         default=10,
         ge=0,

@@ -319,6 +319,40 @@ class PointIndex:
             )
         return self._query_batch(lat, lon, radius_m, distances=distances)
 
+    def query_reach(
+        self,
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        radius_m: npt.ArrayLike = 0.0,
+        *,
+        distances: Literal[True, "chord"] = True,
+    ) -> Pairs:
+        """The pairs within reach of each query q: every live point p whose chord to q is
+        below ``max(r_q, r_p) + band_m``, a superset of :meth:`query`'s pairs, left for the
+        caller to decide (the protection rule, ``planning.protection.decide_pairs``).
+
+        The pairs that :meth:`query` would decide by the geodesic in the band (within
+        ``band_m`` of ``max(r_q, r_p)``) are kept here whatever their distance, and carry
+        their exact geodesic; every other pair lies inside for certain (its chord is below
+        ``max(r_q, r_p) - band_m``). So ``distance_m < radius_m`` on these pairs gives
+        exactly :meth:`query`'s pairs.
+
+        Parameters
+        ----------
+        lat, lon : array-like, WGS84 degrees of the queries
+        radius_m : float or array-like, each query's own radius, metres
+        distances : True: the geodesic of every pair. ``"chord"``: the pairs inside for
+            certain carry the 3-D chord (shorter than the geodesic by less than
+            ``s**3 / (24 rho**2)``), the band's pairs the geodesic (see :meth:`query`)
+
+        Returns
+        -------
+        Pairs sorted by query, then by distance.
+        """
+        if distances is not True and distances != "chord":
+            raise ValueError(f"distances must be True or 'chord', got {distances!r}")
+        return self._query_batch(lat, lon, radius_m, distances=distances, decide=False)
+
     def _query_batch(
         self,
         lat: npt.ArrayLike,
@@ -326,6 +360,7 @@ class PointIndex:
         radius_m: npt.ArrayLike,
         *,
         distances: bool | Literal["chord"],
+        decide: bool = True,
     ) -> Pairs:
         la, lo = validate_latlon(lat, lon)
         rq = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), la.shape).copy()
@@ -352,7 +387,7 @@ class PointIndex:
                     la[q[border]], lo[q[border]], self._lat[slot[border]], self._lon[slot[border]]
                 )
         # pairs within the band are decided by the geodesic; d == R is outside
-        out = border[~(dist[border] < r[border])]
+        out = border[~(dist[border] < r[border])] if decide else _NO_INT
         if out.size:
             n = _kernels.drop_pairs(out, q, slot, dist, r, prad)
             q, slot, dist, r, prad = q[:n], slot[:n], dist[:n], r[:n], prad[:n]
@@ -522,15 +557,20 @@ class PointIndex:
             self._rad[slots[hit_p]],
         )
 
-    def self_pairs(self, *, distances: bool = True) -> Pairs:
+    def self_pairs(self, *, distances: bool = True, reach: bool = False) -> Pairs:
         """Every pair of live points a, b (``slot_a < slot_b``) with ``d < max(r_a, r_b)``.
 
-        ``query`` holds the slot of ``a`` and ``slot`` the slot of ``b``.
+        ``query`` holds the slot of ``a`` and ``slot`` the slot of ``b``. With
+        ``reach=True``, every pair within reach instead, as :meth:`query_reach` finds them
+        (``distances`` True), for the caller to decide.
         """
         with self._lock:
             slots = self.live_slots()
             lat, lon, rad = self.coords(slots)
-            pairs = self.query(lat, lon, rad, distances=distances)
+            if reach:
+                pairs = self.query_reach(lat, lon, rad)
+            else:
+                pairs = self.query(lat, lon, rad, distances=distances)
         a = slots[pairs.query]
         keep = a < pairs.slot
         return Pairs(

@@ -6,11 +6,24 @@ from its settlement's population (see :class:`ProtectionPolicy`) unless given.
 Only points of a protecting kind and status are live; only candidates of a
 blocked kind can be refused.
 
-The decision itself is one pure function, :func:`decide`: the in-memory pre-check
-(:meth:`ProtectionNetwork.check`) and the binding check inside the store's write
-transaction (``api/services/network.py``) both call it; only how the neighbours
-are found differs (the exact index, or the rows read under the transaction's lock
-and measured by :func:`measure`).
+Where the rule lives: here, in one comparison, :func:`decide_pairs` (``d < max(r_p, r_c)``,
+elementwise on arrays or on plain floats). Everything that decides goes through it:
+
+- :func:`decide`, the rule for one candidate (kinds, exclusions, the order of the
+  conflicts), used by the in-memory pre-check (:meth:`ProtectionNetwork.check`) and by the
+  binding check inside the store's write transaction (``api/services/network.py``, on the
+  rows read under the transaction's lock and measured by :func:`measure`);
+- :meth:`ProtectionNetwork.check_batch` (``pvz check``, ``POST /v1/protection/check-batch``,
+  scoring, planning, white space) and :meth:`ProtectionNetwork.audit`, on the pairs within
+  reach that the index returns (:meth:`geo.index.PointIndex.query_reach`: a superset, the
+  pairs near the edge with their exact geodesic).
+
+Only how the neighbours are found differs. The index's grid uses ``max(r_q, r_p)`` as its
+reach, to look no farther than it must; for the batch it decides nothing. (The single
+check's index path, :meth:`geo.index.PointIndex.query_point_rows`, leaves out the pairs of
+its 1 m band at or beyond that reach as it scans, to stay fast; :func:`decide` then applies
+the comparison to what is left, so the two cannot disagree.) Which points are live (kinds,
+statuses, reservations) is :class:`ProtectionPolicy`'s, and the caller's selection.
 """
 
 from __future__ import annotations
@@ -20,7 +33,7 @@ import tomllib
 from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +56,7 @@ __all__ = [
     "ProtectionPolicy",
     "RadiusTier",
     "decide",
+    "decide_pairs",
     "measure",
 ]
 
@@ -143,6 +157,29 @@ class Decision(NamedTuple):
     conflicts: list[Conflict]
 
 
+@overload
+def decide_pairs(distance_m: float, radius_m: float, point_radius_m: float) -> bool: ...
+@overload
+def decide_pairs(
+    distance_m: FloatArray, radius_m: FloatArray | float, point_radius_m: FloatArray | float
+) -> npt.NDArray[np.bool_]: ...
+def decide_pairs(distance_m: Any, radius_m: Any, point_radius_m: Any) -> Any:
+    """The competition-protection rule's comparison: the one place it is written.
+
+    A candidate of radius ``r_c`` conflicts with a live point at geodesic distance ``d``
+    with radius ``r_p`` when ``d < max(r_p, r_c)``; ``d == r`` is allowed (a NaN distance
+    never conflicts). Elementwise on arrays of pairs (returns a bool array) and on plain
+    floats (returns a bool) alike.
+
+    Parameters
+    ----------
+    distance_m : exact WGS84 geodesic distance between candidate and point, metres
+    radius_m : the candidate's own protection radius ``r_c``, metres
+    point_radius_m : the point's protection radius ``r_p``, metres
+    """
+    return (distance_m < point_radius_m) | (distance_m < radius_m)
+
+
 def decide(
     kind: str | None,
     radius_m: float,
@@ -175,7 +212,7 @@ def decide(
     if kind is not None and kind not in policy.blocked_kinds:
         return Decision(True, [])
     conflicts = [Conflict(pid, d, r) for pid, d, r in neighbours
-                 if d < (r if r > radius_m else radius_m)]  # fmt: skip
+                 if decide_pairs(d, radius_m, r)]  # fmt: skip
     if exclude:
         conflicts = [c for c in conflicts if c.point_id not in exclude]
     if len(conflicts) > 1:
@@ -445,20 +482,27 @@ class ProtectionNetwork:
         k = np.broadcast_to(np.asarray(kind if kind is not None else self.policy.default_kind),
                             la.shape)  # fmt: skip
         blocked = np.flatnonzero(self.policy.blocked(k))
-        sub = self.index.query(la[blocked], lo[blocked], r[blocked],
-                               distances=True if all_distances else "chord")  # fmt: skip
-        if not all_distances and sub.query.size:
+        rb = r[blocked]
+        sub = self.index.query_reach(la[blocked], lo[blocked], rb,
+                                     distances=True if all_distances else "chord")  # fmt: skip
+        ids = self.index.ids_of(sub.slot)
+        hit = decide_pairs(sub.distance_m, rb[sub.query], sub.point_radius_m)
+        if exclude is not None:
+            hit &= ids != exclude
+        if not hit.all():
+            sub = Pairs(sub.query[hit], sub.slot[hit], sub.distance_m[hit], sub.radius_m[hit],
+                        sub.point_radius_m[hit])  # fmt: skip
+            ids = ids[hit]
+        if not all_distances and sub.query.size:  # the nearest conflict's geodesic
             first = np.flatnonzero(np.r_[True, sub.query[1:] != sub.query[:-1]])
             plat, plon, _ = self.index.coords(sub.slot[first])
             q = blocked[sub.query[first]]
             sub.distance_m[first] = distance_m(la[q], lo[q], plat, plon)
-        ids = self.index.ids_of(sub.slot)
-        keep = np.ones(ids.size, dtype=bool) if exclude is None else ids != exclude
-        pairs = Pairs(blocked[sub.query[keep]], sub.slot[keep], sub.distance_m[keep],
-                      sub.radius_m[keep], sub.point_radius_m[keep])  # fmt: skip
+        pairs = Pairs(blocked[sub.query], sub.slot, sub.distance_m, sub.radius_m,
+                      sub.point_radius_m)  # fmt: skip
         allowed = np.ones(la.size, dtype=bool)
         allowed[pairs.query] = False
-        return BatchCheck(allowed, r, loc.name, loc.population, pairs, ids[keep])
+        return BatchCheck(allowed, r, loc.name, loc.population, pairs, ids)
 
     def check(
         self,
@@ -493,8 +537,12 @@ class ProtectionNetwork:
 
     def audit(self) -> AuditResult:
         """Every pair of live points closer than ``max(r_a, r_b)``, nearest first."""
-        p = self.index.self_pairs(distances=True)
-        order = np.lexsort((p.slot, p.query, p.distance_m))
+        p = self.index.self_pairs(reach=True)
+        _, _, r_a = self.index.coords(p.query)
+        hit = decide_pairs(p.distance_m, r_a, p.point_radius_m)
+        order = np.lexsort((p.slot[hit], p.query[hit], p.distance_m[hit]))
+        p = Pairs(p.query[hit], p.slot[hit], p.distance_m[hit], p.radius_m[hit],
+                  p.point_radius_m[hit])  # fmt: skip
         return AuditResult(
             self.index.ids_of(p.query[order]),
             self.index.ids_of(p.slot[order]),

@@ -192,9 +192,10 @@ async def plan(
     service: Service = Depends(get_service),
 ) -> Response:
     """Choose up to ``k`` new candidates that add the most demand within ``service_radius_m``
-    to what the live network serves (demand within ``service_radius_m`` of a live point or a
-    reserved spot is served already; ``ignore_existing``: greenfield), never a candidate
-    blocked by the live network, never two closer than the larger of their radii. Lazy greedy
+    to what the live network serves (demand within ``service_radius_m`` of a live point is
+    served already; ``include_reservations``: of a spot reserved by an application under
+    review too; ``ignore_existing``: greenfield), never a candidate blocked by the live
+    network or a reservation, never two closer than the larger of their radii. Lazy greedy
     with swaps; on small instances also the exact model (HiGHS), whose status, bound and gap
     are reported as they are (a failure of the exact model keeps the heuristic plan). Up to
     5,000 candidates and ``max_batch`` demand points; the estimated work (pairs of candidates
@@ -226,6 +227,7 @@ async def plan(
         _, problem = model.plan(
             lat, lon, k=0, service_radius_m=body.service_radius_m, ids=ids, kind=kinds,
             radius_m=radius, demand=demand, time_limit_s=PLAN_EXACT_TIME_LIMIT_S,
+            include_reservations=body.include_reservations,
         )  # fmt: skip
         if body.ignore_existing:
             problem = problem.greenfield()
@@ -242,6 +244,8 @@ async def plan(
             "k": body.k, "n_candidates": problem.n_candidates,
             "n_blocked": int((~problem.allowed).sum()), "chosen": chosen,
             "existing": "ignored" if body.ignore_existing else "counted",
+            "reservations": ("counted" if body.include_reservations and not body.ignore_existing
+                             else "ignored"),
             "covered_before": round(best.before, 6), "covered_added": round(best.covered, 6),
             "covered_after": round(best.after, 6), "covered_demand": round(best.after, 6),
             "total_demand": round(total, 6),

@@ -14,10 +14,14 @@ one plan). Here such work is:
    (:class:`JobRunner`): the child sees a copy-on-write *snapshot* of the in-memory index
    and models as they were at the fork, so the server keeps answering single checks and
    ``/health`` from its own index, and no lock of the server is held while the work runs.
-   At most ``workers`` such processes run at once; more work waits in a queue of at most
-   ``max_queued``. A request up to ``Budget.sync`` waits for its answer (a client that
-   disconnects kills its process); above that it becomes a **job** (HTTP 202 and an id):
-   ``GET /v1/jobs/{id}`` for its status and result, ``DELETE`` kills it.
+   A request up to ``Budget.sync`` waits for its answer (a client that disconnects kills
+   its process); above that it becomes a **job** (HTTP 202 and an id): ``GET
+   /v1/jobs/{id}`` for its status and result, ``DELETE`` kills it. Jobs and waiting
+   requests have slots of their own, so a long job never delays a waiting request: at
+   most ``workers`` jobs run at once, more wait in a queue of at most ``max_queued``; at
+   most ``sync_workers`` waiting requests run at once, one more is refused at once
+   (:class:`Busy`, HTTP 503) rather than left waiting behind them. Both kinds of worker
+   process run alike (niceness, memory cap, their own process group).
    :meth:`JobRunner.shutdown` (SIGTERM) kills every worker process at once.
 
 A job belongs to its caller (:attr:`Job.owner`): another caller gets 404, as for an
@@ -259,6 +263,7 @@ class Job:
     _cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
     _pid_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _ended: float = field(default=0.0, repr=False)
+    _release: Callable[[], None] | None = field(default=None, repr=False)
 
     @property
     def finished(self) -> bool:
@@ -382,8 +387,10 @@ class JobRunner:
 
     Parameters
     ----------
-    workers : most worker processes running at once (>= 1)
+    workers : most worker processes running jobs at once (>= 1)
     max_queued : most jobs waiting for a worker; more: :class:`Busy`
+    sync_workers : most worker processes running synchronous work (:meth:`run_sync`) at
+        once (>= 1), apart from the jobs' ``workers``; one more: :class:`Busy` at once
     keep_s : how long a finished job's status and result are kept, seconds
     fork_guard : a context manager held by the forking thread across ``fork()`` (the
         service's index and model locks: the child's copy is consistent and no lock is
@@ -401,6 +408,7 @@ class JobRunner:
         *,
         workers: int = 1,
         max_queued: int = 8,
+        sync_workers: int = 1,
         keep_s: float = 600.0,
         fork_guard: Callable[[], AbstractContextManager[Any]] | None = None,
         after_fork: Callable[[], None] | None = None,
@@ -414,29 +422,37 @@ class JobRunner:
         self.keep_s = keep_s
         self._fork_guard = fork_guard or contextlib.nullcontext
         self._after_fork = after_fork
+        self.sync_workers = max(1, int(sync_workers))
         self._slots = threading.BoundedSemaphore(self.workers)
+        self._sync_slots = threading.BoundedSemaphore(self.sync_workers)
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._closed = False
 
     # -------------------------------------------------------------- registry
-    def submit(self, kind: str, work: Callable[[], Any], *, owner: str, cost: float = 0.0,
-               register: bool = True) -> Job:  # fmt: skip
+    def submit(self, kind: str, work: Callable[[], Any], *, owner: str,
+               cost: float = 0.0) -> Job:  # fmt: skip
         """Queue ``work`` (a function returning a JSON-serialisable value) for a worker
         process; returns the job at once. :class:`Busy` if the queue is full."""
-        job = Job(id=f"J{uuid.uuid4().hex}", kind=kind, owner=owner, cost=cost, work=work)
+        return self._start(kind, work, owner=owner, cost=cost, sync=False)
+
+    def _start(self, kind: str, work: Callable[[], Any], *, owner: str, cost: float,
+               sync: bool) -> Job:  # fmt: skip
+        """Register and start a job; a synchronous one (``sync``, never found by
+        :meth:`get`) holds one of the sync slots already."""
+        job = Job(id=f"J{uuid.uuid4().hex}", kind=kind, owner="" if sync else owner,
+                  cost=cost, work=work)  # fmt: skip
         with self._lock:
             if self._closed:
                 raise Busy("the server is shutting down")
             self._prune()
-            waiting = sum(1 for j in self._jobs.values() if j.status == "queued")
-            if waiting >= self.max_queued:
-                raise Busy(f"{waiting} jobs are waiting for a worker already "
-                           f"(PVZ_JOB_QUEUE={self.max_queued}); try again later")  # fmt: skip
+            if not sync:
+                waiting = sum(1 for j in self._jobs.values() if j.status == "queued" and j.owner)
+                if waiting >= self.max_queued:
+                    raise Busy(f"{waiting} jobs are waiting for a worker already "
+                               f"(PVZ_JOB_QUEUE={self.max_queued}); try again later")  # fmt: skip
             self._jobs[job.id] = job
-        if not register:
-            job.owner = ""  # never found by get(): an ephemeral (synchronous) job
-        threading.Thread(target=self._run, args=(job,), name=f"job-{job.id[:9]}",
+        threading.Thread(target=self._run, args=(job, sync), name=f"job-{job.id[:9]}",
                          daemon=True).start()  # fmt: skip
         return job
 
@@ -494,6 +510,9 @@ class JobRunner:
     # -------------------------------------------------------------- running
     def _finish(self, job: Job, status: str, *, result: bytes | None = None,
                 error: PvzError | None = None) -> None:  # fmt: skip
+        release, job._release = job._release, None
+        if release is not None:  # the slot is free before anyone learns the outcome
+            release()
         job.status = status
         job.finished_at = to_iso(now_utc())
         job._ended = time.monotonic()
@@ -507,11 +526,13 @@ class JobRunner:
             job.error = (type(err).__name__, str(err))
             job.future.set_exception(err)
 
-    def _run(self, job: Job) -> None:
-        while not self._slots.acquire(timeout=0.1):
+    def _run(self, job: Job, sync: bool = False) -> None:
+        slots = self._sync_slots if sync else self._slots
+        while not sync and not slots.acquire(timeout=0.1):  # a sync job holds its slot
             if job._cancelled.is_set():
                 self._finish(job, "cancelled")
                 return
+        job._release = slots.release  # released once: by _finish, or at the end here
         try:
             if job._cancelled.is_set():
                 self._finish(job, "cancelled")
@@ -523,7 +544,9 @@ class JobRunner:
             if not job.finished:
                 self._finish(job, "failed", error=JobFailed(f"internal error: {exc!r}"))
         finally:
-            self._slots.release()
+            release, job._release = job._release, None
+            if release is not None:
+                release()
 
     def _fork_and_wait(self, job: Job) -> None:
         r, w = os.pipe()
@@ -573,10 +596,19 @@ class JobRunner:
         cost: float,
         disconnected: Callable[[], Awaitable[bool]] | None = None,
     ) -> bytes:
-        """Run ``work`` in a worker process and wait for its JSON; the process is killed
-        when ``disconnected()`` turns true (:class:`ClientGone`) or this coroutine is
-        cancelled (server shutdown). Domain errors of the work are raised here."""
-        job = self.submit(kind, work, owner="", cost=cost, register=False)
+        """Run ``work`` in a worker process of the sync slots (never behind the jobs) and
+        wait for its JSON; :class:`Busy` at once when every sync slot is taken. The process
+        is killed when ``disconnected()`` turns true (:class:`ClientGone`) or this coroutine
+        is cancelled (server shutdown). Domain errors of the work are raised here."""
+        if not self._sync_slots.acquire(blocking=False):
+            raise Busy(f"{self.sync_workers} heavy request(s) that wait for their answer are "
+                       f"running already (PVZ_SYNC_WORKERS={self.sync_workers}); try again "
+                       "shortly")  # fmt: skip
+        try:
+            job = self._start(kind, work, owner="", cost=cost, sync=True)
+        except BaseException:
+            self._sync_slots.release()
+            raise
         fut = asyncio.wrap_future(job.future)
         try:
             while True:
@@ -622,7 +654,7 @@ class _StoreOfItsOwn:
 
 def runner_for(service: Any) -> JobRunner:
     """The :class:`JobRunner` of a :class:`~api.service.Service`, from its settings
-    (``job_workers``, ``job_queue``, ``job_keep_s``).
+    (``job_workers``, ``job_queue``, ``sync_workers``, ``job_keep_s``).
 
     The fork holds the service's index lock and its network model's lock, so the worker's
     copy is a consistent snapshot; in the worker, the service is frozen (no replay of the
@@ -643,6 +675,7 @@ def runner_for(service: Any) -> JobRunner:
                                                           service.policy))  # fmt: skip
 
     return JobRunner(workers=settings.job_workers, max_queued=settings.job_queue,
+                     sync_workers=settings.sync_workers,
                      keep_s=settings.job_keep_s, fork_guard=guard,
                      after_fork=after_fork, nice=settings.job_nice,
                      memory_mb=settings.job_memory_mb)  # fmt: skip

@@ -29,7 +29,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -347,6 +347,7 @@ class NetworkModel:
         radius_m: npt.ArrayLike,
         demand: Demand | None = None,
         time_limit_s: float = 10.0,
+        include_reservations: bool = False,
     ) -> tuple[SitePlan, CoverageProblem]:
         """Choose up to ``k`` candidates covering the most demand under the protection rule.
 
@@ -360,6 +361,9 @@ class NetworkModel:
         demand : demand points; default: the settlement cells within ``service_radius_m``
             of some candidate (so the share is of the demand the candidates can reach)
         time_limit_s : time limit of the exact model, seconds (it runs on small instances)
+        include_reservations : whether a spot reserved by an application under review
+            serves demand as a live point does (default: only live points serve; a
+            reservation blocks candidates near it either way)
         """
         la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
         lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))
@@ -374,9 +378,11 @@ class NetworkModel:
             mask[cells] = True
             demand = self.demand.subset(mask)
         with self.service.index_lock:
+            existing: tuple[npt.ArrayLike, npt.ArrayLike] | Literal["network"] = (
+                "network" if include_reservations else self.service.serving_points())  # fmt: skip
             problem = CoverageProblem.from_points(
                 demand, la, lo, service_radius_m=service_radius_m, radius_m=radius_m,
-                network=self.service.network, kind=kind, ids=list(ids),
+                network=self.service.network, kind=kind, ids=list(ids), existing=existing,
             )  # fmt: skip
         return select_sites(problem, k, time_limit_s=time_limit_s), problem
 

@@ -426,10 +426,6 @@ class Store(ABC):
     def reservations(self) -> list[Application]:
         """Pending allowed applications whose reservation has not expired."""
 
-    @abstractmethod
-    def reject_application(self, app_id: str, *, actor: str, reason: str) -> Application:
-        """Reject a pending application; its reservation ends."""
-
     # ------------------------------------------------------------ orders
     @abstractmethod
     def upsert_orders(
@@ -1063,26 +1059,6 @@ class SqlStore(Store):
                 [True, to_iso(now_utc()), *kinds],
             ).fetchall()
         return [self._app(r) for r in rows]
-
-    def _pending(self, cur: _Cursor, app_id: str) -> Application:
-        app = self._app_in(cur, app_id)
-        if app.status != "pending":
-            raise ConflictError(f"application {app_id!r} is {app.status} already")
-        return app
-
-    def reject_application(self, app_id: str, *, actor: str, reason: str) -> Application:
-        stamp = to_iso(now_utc())
-        with self._write() as cur:
-            app = self._pending(cur, app_id)
-            cur.execute(
-                "UPDATE applications SET status = 'rejected', decided_at = ?, decided_by = ?, "
-                "decision_reason = ? WHERE id = ?",
-                [stamp, actor, reason, app_id],
-            )
-            self._audit(cur, actor=actor, action="application.rejected", entity="application",
-                        entity_id=app_id, reason=reason, at=stamp)  # fmt: skip
-        return replace(app, status="rejected", decided_at=stamp, decided_by=actor,
-                       decision_reason=reason)  # fmt: skip
 
     # ------------------------------------------------------------ orders
     def upsert_orders(

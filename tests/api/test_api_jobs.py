@@ -324,3 +324,112 @@ def test_cancel_kills_the_workers_own_children(tmp_path: Any) -> None:
     alive = Path(f"/proc/{grandchild}").exists() and Path(
         f"/proc/{grandchild}/stat").read_text().split(")")[-1].split()[0] != "Z"  # fmt: skip
     assert not alive
+
+
+# ---------------------------------------------------------------- sync requests apart from jobs
+def _hold(path: str) -> Any:
+    """A real workload in a worker process that runs until the file ``path`` exists."""
+
+    def work() -> dict[str, int]:
+        import os
+
+        rounds = 0
+        while not os.path.exists(path):
+            rounds += 1
+            time.sleep(0.01)
+        return {"rounds": rounds}
+
+    return work
+
+
+def _sync_in_thread(runner: Any, work: Any) -> tuple[Any, dict[str, Any]]:
+    """Start ``runner.run_sync(work)`` in a thread of its own; the thread and its outcome."""
+    import asyncio
+    import threading
+
+    out: dict[str, Any] = {}
+
+    def go() -> None:
+        try:
+            out["data"] = asyncio.run(runner.run_sync("hold", work, cost=1.0))
+        except Exception as exc:  # noqa: BLE001 - handed to the test
+            out["error"] = exc
+
+    thread = threading.Thread(target=go, daemon=True)
+    thread.start()
+    return thread, out
+
+
+def _until_running(runner: Any, kind: str) -> None:
+    deadline = time.monotonic() + 60
+    while not any(j.kind == kind and j.status == "running" for j in runner.active()):
+        assert time.monotonic() < deadline, runner.active()
+        time.sleep(0.02)
+
+
+def test_sync_work_has_its_own_slots(tmp_path: Any) -> None:
+    """With one job worker busy, synchronous work still runs at once in its own slot; a
+    second synchronous request while the sync slot is taken is refused (Busy) at once."""
+    from api.services.jobs import Busy, JobRunner
+
+    runner = JobRunner(workers=1, sync_workers=1)
+    job = runner.submit("hold", _hold(str(tmp_path / "job-done")), owner="me")
+    _until_running(runner, "hold")
+    thread, out = _sync_in_thread(runner, lambda: {"n": int(np.arange(1000).sum())})
+    thread.join(60)
+    assert out == {"data": b'{"n":499500}'}
+    assert runner.get(job.id, "me").status == "running"  # the job runs on meanwhile
+    # the sync slot taken: one more synchronous request is refused at once, naming the limit
+    thread, held = _sync_in_thread(runner, _hold(str(tmp_path / "sync-done")))
+    deadline = time.monotonic() + 60
+    while sum(1 for j in runner.active() if not j.owner and j.status == "running") < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    third, refused = _sync_in_thread(runner, lambda: {"n": 1})
+    third.join(60)
+    assert isinstance(refused.get("error"), Busy)
+    assert "PVZ_SYNC_WORKERS=1" in str(refused["error"])
+    (tmp_path / "sync-done").touch()
+    thread.join(60)
+    assert "data" in held and b"rounds" in held["data"]
+    # the slot is free again; the job finishes when told
+    thread, out = _sync_in_thread(runner, lambda: {"n": 2})
+    thread.join(60)
+    assert out == {"data": b'{"n":2}'}
+    (tmp_path / "job-done").touch()
+    assert b"rounds" in job.future.result(timeout=60)
+
+
+@pytest.mark.slow
+def test_a_sync_plan_answers_while_a_long_plan_job_runs(
+    tmp_path: Any, settlements: SettlementLookup, inline: Api
+) -> None:
+    """A real long plan runs as a job on the one job worker; a small plan, waiting for its
+    answer, gets it while that job still runs (it does not queue behind it). With the one
+    sync slot taken, the next waiting request is 503 at once, naming the setting."""
+    url = f"sqlite:///{tmp_path / 'pvz.db'}"
+    for api in _api(url, settlements, cost_inline=0, cost_sync=1e6, cost_limit=1e12):
+        running = _slow(api)
+        deadline = time.monotonic() + 120
+        while api.call("GET", f"/v1/jobs/{running}", "expansion").json()["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        r = api.call("POST", "/v1/plan", "expansion", json=PLAN)
+        assert r.status_code == 200, r.text  # answered, not queued (200, not 202)
+        assert r.json() == inline.call("POST", "/v1/plan", "expansion", json=PLAN).json()
+        assert api.call("GET", f"/v1/jobs/{running}", "expansion").json()["status"] == "running"
+        # the sync slot taken by a waiting request: the next one is 503 at once
+        runner = api.client.app.state.jobs  # type: ignore[attr-defined]
+        thread, held = _sync_in_thread(runner, _hold(str(tmp_path / "done")))
+        while not any(not j.owner and j.status == "running" for j in runner.active()):
+            assert time.monotonic() < deadline + 60
+            time.sleep(0.02)
+        body = error(api.call("POST", "/v1/plan", "expansion", json=PLAN), 503, "busy")
+        assert "PVZ_SYNC_WORKERS=1" in body["message"]
+        (tmp_path / "done").touch()
+        thread.join(60)
+        assert "data" in held
+        r = api.call("POST", "/v1/plan", "expansion", json=PLAN)
+        assert r.status_code == 200, r.text
+        assert api.call("GET", f"/v1/jobs/{running}", "expansion").json()["status"] == "running"
+        api.call("DELETE", f"/v1/jobs/{running}", "expansion")

@@ -268,6 +268,54 @@ def test_plan_ignore_existing(api: Api) -> None:
     assert out["share"] == pytest.approx(out["covered_added"] / 121.0, abs=1e-6)
 
 
+def test_plan_reservations_block_but_serve_only_when_asked(
+    store_url: str, settlements: SettlementLookup
+) -> None:
+    """A spot reserved by an application under review blocks candidates near it, but the
+    demand near it is served by default only when a live point serves it; with
+    ``include_reservations`` the reserved spot serves as if it were open."""
+    res = near(*MOSCOW, 4000, 90)
+    far = near(*MOSCOW, 8000, 180)
+    body: dict[str, Any] = {
+        "candidates": [
+            {"id": "by-reservation", "lat": near(*res, 800, 0)[0], "lon": near(*res, 800, 0)[1]},
+            {"id": "on-reservation", "lat": near(*res, 100, 0)[0], "lon": near(*res, 100, 0)[1]},
+            {"id": "far", "lat": far[0], "lon": far[1]},
+        ],
+        "k": 1, "service_radius_m": 1500,
+        "demand": [{"lat": MOSCOW[0], "lon": MOSCOW[1], "weight": 100.0},
+                   {"lat": res[0], "lon": res[1], "weight": 50.0},
+                   {"lat": far[0], "lon": far[1], "weight": 30.0}],
+    }  # fmt: skip
+    with running_app(store_url, settlements, NETWORK[:1]) as (client, service):
+        api = PlanningApi(client, service, {"partner": "acme"})
+        app = service.submit_application({"lat": res[0], "lon": res[1]}, partner_id="acme",
+                                         actor="test")  # fmt: skip
+        assert app.allowed and service.reservation_count == 1
+        before = api.state()
+        live = api.call("POST", "/v1/plan", "expansion", json=body).json()
+        assert live["reservations"] == "ignored" and live["existing"] == "counted"
+        assert live["covered_before"] == 100.0  # the live point only
+        assert live["n_blocked"] == 1  # the candidate on the reserved spot, either way
+        assert [(c["id"], c["added_demand"]) for c in live["chosen"]] == [("by-reservation", 50.0)]
+        counted = api.call("POST", "/v1/plan", "expansion",
+                           json={**body, "include_reservations": True}).json()  # fmt: skip
+        assert counted["reservations"] == "counted"
+        assert counted["covered_before"] == 150.0 and counted["n_blocked"] == 1
+        assert [(c["id"], c["added_demand"]) for c in counted["chosen"]] == [("far", 30.0)]
+        green = api.call("POST", "/v1/plan", "expansion",
+                         json={**body, "include_reservations": True,
+                               "ignore_existing": True}).json()  # fmt: skip
+        assert green["reservations"] == "ignored" and green["covered_before"] == 0.0
+        assert green["n_blocked"] == 1
+        # once the application is rejected, its spot neither blocks nor serves
+        service.reject_application(app.id, actor="test", reason="no")
+        after = api.call("POST", "/v1/plan", "expansion",
+                         json={**body, "include_reservations": True}).json()  # fmt: skip
+        assert after["covered_before"] == 100.0 and after["n_blocked"] == 0
+        assert before[0] == api.state()[0]  # planning wrote no point
+
+
 def test_plan_default_demand(api: Api) -> None:
     body = {"candidates": PLAN["candidates"][:3], "k": 1, "service_radius_m": 2000}
     r = api.call("POST", "/v1/plan", "admin", json=body)
@@ -289,6 +337,7 @@ BAD_PLAN = [
     ({**PLAN, "candidates": [{"lat": 55.7, "lon": 37.5, "kind": "nosuch"}]}, "kind"),
     ({**PLAN, "colour": 1}, "colour"),
     ({**PLAN, "ignore_existing": "yes"}, "ignore_existing"),
+    ({**PLAN, "include_reservations": "yes"}, "include_reservations"),
     ({"k": 1, "service_radius_m": 100}, "candidates"),
 ]  # fmt: skip
 

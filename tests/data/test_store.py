@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.services.network import ProtectionWrites
+from api.services.onboarding import Onboarding
 from data.errors import ConflictError, InputError, NotFoundError, ProtectionConflict
 from data.store import ApiKey, Application, Point, Store, open_store
 from data.store.base import search_box
@@ -25,6 +26,11 @@ DAY = timedelta(days=1)
 def writes(store: Store) -> ProtectionWrites:
     """The protection-rule writes on ``store`` (the application layer's use cases)."""
     return ProtectionWrites(store, ProtectionPolicy())
+
+
+def onboarding(store: Store) -> Onboarding:
+    """The application lifecycle on ``store`` (the application layer's use cases)."""
+    return Onboarding(store, writes(store), reservation=DAY)
 
 
 def at(lat: float, lon: float, azimuth_deg: float, dist_m: float) -> tuple[float, float]:
@@ -177,7 +183,7 @@ def test_reservation_blocks_until_decided_or_expired(store: Store) -> None:
     with pytest.raises(ConflictError):  # refused: it holds nothing and cannot be approved
         writes(store).approve_application("A2", actor="e")
     # a pending application blocked by a reservation taken after its own expired
-    store.reject_application("A1", actor="e", reason="no")
+    onboarding(store).reject("A1", actor="e", reason="no")
     assert store.reservations() == []
     a2 = writes(store).submit_application(replace(a2, id="A2b", status="pending"), actor="p2",
                                           reservation=DAY)  # fmt: skip
@@ -188,7 +194,7 @@ def test_reservation_blocks_until_decided_or_expired(store: Store) -> None:
     with pytest.raises(ConflictError):
         writes(store).approve_application("A2b", actor="e")
     with pytest.raises(ConflictError):
-        store.reject_application("A1", actor="e", reason="again")
+        onboarding(store).reject("A1", actor="e", reason="again")
     with pytest.raises(NotFoundError):
         writes(store).approve_application("nope", actor="e")
     # an expired reservation protects nothing
