@@ -205,7 +205,9 @@
       for (c = 0; c < d.classes.length; c++) {
         if (clsStart[c] === clsStart[c + 1]) continue;
         var cl = d.classes[c];
-        ctx.fillStyle = cl.color;
+        // a hollow class (paused) is a white dot in a ring of its colour; tiny squares
+        // (national view) keep the colour
+        ctx.fillStyle = cl.hollow && !big ? "#fff" : cl.color;
         if (big) {
           for (j = clsStart[c]; j < clsStart[c + 1]; j++) ctx.fillRect(vx[j] - half, vy[j] - half, size, size);
           continue;
@@ -221,7 +223,7 @@
           }
         }
         ctx.fill();
-        ctx.lineWidth = cl.stroke ? 2 : 0.75;
+        ctx.lineWidth = cl.stroke ? 2.5 : 0.75;
         ctx.strokeStyle = cl.stroke || "rgba(255,255,255,0.9)";
         ctx.stroke();
       }
