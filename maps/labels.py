@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+import numpy as np
+
 __all__ = [
     "LANGUAGES",
     "Lang",
@@ -150,7 +152,7 @@ def bool_label(value: object, lang: str = "ru") -> str | None:
     ``yes``/``no``/``да``/``нет`` (any case); anything else (a number, NaN, other text)
     gives None: not a yes/no value.
     """
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, (bool, np.bool_)):
         return text("yes" if value else "no", lang)
     if isinstance(value, str):
         v = value.strip().lower()
