@@ -67,7 +67,8 @@ __all__ = [
 
 BBox = tuple[float, float, float, float]
 
-#: colour of each point kind; ``closed`` points are grey, ``paused`` ones get an orange ring
+#: colour of each point kind: working points are filled with it, ``paused`` ones are hollow
+#: rings of it, ``closed`` ones grey outlined in it (as maps/static/ui/app.js pointStyle)
 KIND_COLORS = {"partner": "#1f77b4", "own": "#2ca02c", "postamat": "#9467bd"}
 _OTHER_COLOR = "#8c564b"
 _CLOSED_COLOR = "#b0b0b0"
