@@ -516,8 +516,11 @@
         return "<span class='sw' style='background:" + c + (ring ? ";border:2px solid " + ring : "") +
           "'></span>";
       };
+      // an area (protection or check circle): tinted inside, thin edge; unlike a paused
+      // point's swatch (white inside, thick ring)
       var ring = function (c, dash) {
-        return "<span class='sw ring" + (dash ? " dash" : "") + "' style='border-color:" + c + "'></span>";
+        return "<span class='sw ring" + (dash ? " dash" : "") + "' style='border-color:" + c +
+          ";background:" + c + "2e'></span>";
       };
       var line = function (c, dash) {
         return "<span class='sw ln" + (dash ? " dash" : "") + "' style='background:" + c + "'></span>";
