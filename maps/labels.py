@@ -43,7 +43,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "lg_audit": "Аудит", "lg_audit_pair": "пара точек ближе радиуса защиты",
         "lg_whitespace": "Белые пятна", "lg_zone": "зона неохваченного спроса",
         "lg_candidates": "Кандидаты", "allowed": "разрешено", "blocked": "запрещено",
-        "conflict": "Нарушение", "distance": "расстояние", "radius": "радиус", "m": "м",
+        "conflict": "Нарушение", "distance": "расстояние", "radius": "радиус", "m": "м", "km": "км",
         "note_circles": "Зоны защиты геодезические (WGS84) и видны с масштаба 12: у каждой "
                         "точки вида «{kinds}» в статусе «{statuses}», своим радиусом (заданным "
                         "или по численности населённого пункта); точки других видов и "
@@ -61,7 +61,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "lg_audit_pair": "pair closer than its radius", "lg_whitespace": "White space",
         "lg_zone": "zone with unserved demand", "lg_candidates": "Candidates",
         "allowed": "allowed", "blocked": "blocked", "conflict": "Conflict",
-        "distance": "distance", "radius": "radius", "m": "m",
+        "distance": "distance", "radius": "radius", "m": "m", "km": "km",
         "note_circles": "Protection circles are geodesic (WGS84) and appear from zoom 12: "
                         "every {kinds} point that is {statuses}, at its radius (given, or from "
                         "its settlement's tier); other kinds and statuses protect nothing and "

@@ -189,19 +189,22 @@ class HeatOverlay(folium.map.Layer):
 
 class ScaleBar(MacroElement):
     """A metric-only scale bar (no miles or feet: the maps are for Russian users), wide
-    enough that its label stays inside the bar (:data:`SCALE_MAX_WIDTH`)."""
+    enough that its label stays inside the bar (:data:`SCALE_MAX_WIDTH`); ``units``: the
+    metre and kilometre in the map's language (``L.pvz.scale`` in pvz-canvas.js)."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        "L.control.scale({imperial: false, metric: true, maxWidth: {{ this.max_width }}})"
+        "L.pvz.scale({maxWidth: {{ this.max_width }}, units: {{ this.units_json }}})"
         ".addTo({{ this._parent.get_name() }});"
         "{% endmacro %}"
     )
 
-    def __init__(self, max_width: int = SCALE_MAX_WIDTH) -> None:
+    def __init__(self, units: tuple[str, str] = ("м", "км"),
+                 max_width: int = SCALE_MAX_WIDTH) -> None:  # fmt: skip
         super().__init__()
         self._name = "ScaleBar"
         self.max_width = int(max_width)
+        self.units_json = _json(list(units))
 
 
 #: a legend entry: ``(label, colour, shape)`` or ``(label, colour, shape, outline colour)``

@@ -426,7 +426,7 @@ def build_map(
 
     m = OfflineMap(location=[61.5, 100.0], zoom_start=3, prefer_canvas=True, control_scale=False,
                    world_copy_jump=False)  # fmt: skip
-    ScaleBar().add_to(m)  # metric only
+    ScaleBar((text("m", lang), text("km", lang))).add_to(m)  # metric only
     m.drawn = {"points": len(view), "candidates": 0, "audit_pairs": 0, "zones": 0}
     if tiles:
         url = OSM_TILES if tiles.lower() in ("osm", "openstreetmap") else tiles

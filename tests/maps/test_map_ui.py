@@ -560,8 +560,11 @@ def test_scale_metric_only_label_inside(watched: Watched, live_api: LiveApi) -> 
         lines = _scale_lines(page)
         assert len(lines) == 1, (zoom, lines)
         label, width, needed = lines[0]
-        assert re.fullmatch(r"\d+ (m|km)", label), (zoom, label)
+        assert re.fullmatch(r"\d+ (м|км)", label), (zoom, label)
         assert needed <= width, (zoom, lines)
+    page.click("#lang")  # English units with the English page
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert re.fullmatch(r"\d+ (m|km)", _scale_lines(page)[0][0]), _scale_lines(page)
     _clean(watched)
 
 

@@ -406,11 +406,17 @@ def test_scale_metric_only_label_inside_the_bar(watched: Watched, tmp_path: Path
             ".map(l => [l.textContent, l.clientWidth, l.scrollWidth]); }", zoom)  # fmt: skip
         assert len(lines) == 1, (zoom, lines)
         label, width, needed = lines[0]
-        assert re.fullmatch(r"\d+ (m|km)", label), (zoom, label)
+        assert re.fullmatch(r"\d+ (м|км)", label), (zoom, label)
         assert needed <= width, (zoom, lines)
         seen.add(label)
-    assert "500 m" in seen or "300 m" in seen
+    assert "500 м" in seen or "300 м" in seen
     assert watched.errors == []
+    en = tmp_path / "cher_en.html"
+    save_map(build_map(_statuses_frame(), region="Череповец", demand=False, lang="en"), en)
+    page.goto(en.as_uri())
+    page.wait_for_function("window.pvzLayers && window.pvzLayers.length >= 1")
+    label = page.text_content(".leaflet-control-scale-line")
+    assert label is not None and re.fullmatch(r"\d+ (m|km)", label), label
 
 
 def test_status_looks_distinct_and_legend_as_markers(watched: Watched, tmp_path: Path) -> None:

@@ -373,7 +373,24 @@
     popupOf: function (i) { return this.lines[i][4]; }
   });
 
+  /* A metric-only scale bar whose units read in the map's language: options.units is
+   * ["м", "км"] or ["m", "km"] (default), changeable later with setUnits. */
+  var MetricScale = L.Control.Scale.extend({
+    options: { imperial: false, metric: true, maxWidth: 150, units: ["m", "km"] },
+    _updateMetric: function (maxMeters) {
+      var m = this._getRoundNum(maxMeters), u = this.options.units;
+      this._updateScale(this._mScale, m < 1000 ? m + " " + u[0] : m / 1000 + " " + u[1],
+        m / maxMeters);
+    },
+    setUnits: function (units) {
+      this.options.units = units;
+      if (this._map) this._update();
+      return this;
+    }
+  });
+
   L.pvz = {
+    scale: function (options) { return new MetricScale(options); },
     decode: decode,
     escapeHtml: escapeHtml,
     shown: shown,

@@ -123,9 +123,9 @@
   var startView = h && h.length === 3 && h.every(isFinite) ? h : [10, 55.75, 37.62];
   var map = ui.map = L.map("map", { preferCanvas: true, worldCopyJump: false,
     zoomControl: true }).setView([startView[1], startView[2]], startView[0]);
-  // metric only; 150 px wide at most (a round length is at least 75 px: its label fits,
-  // as in the planner's maps, maps/layers.py SCALE_MAX_WIDTH)
-  L.control.scale({ imperial: false, metric: true, maxWidth: 150 }).addTo(map);
+  // metric only, in the page's language; 150 px wide at most (a round length is at least
+  // 75 px: its label fits, as in the planner's maps, maps/layers.py SCALE_MAX_WIDTH)
+  ui.scale = L.pvz.scale({ maxWidth: 150, units: [t("m"), t("km")] }).addTo(map);
   map.createPane("outline").style.zIndex = 150; // under the tiles: shows where tiles fail
   var renderer = L.canvas({ padding: 0.3 });
   var pointsLayer = ui.pointsLayer = L.layerGroup();
@@ -1106,6 +1106,7 @@
       el.title = t(el.dataset.i18nTitle);
     });
     $("lang").textContent = t("lang_switch");
+    if (ui.scale) ui.scale.setUnits([t("m"), t("km")]);
     $("mode-hint").textContent = t("hint_" + ui.mode);
     if (ui.me) $("who").textContent = t("role_" + ui.me.role) +
       (ui.me.partner_id ? " " + ui.me.partner_id : "");
