@@ -35,9 +35,20 @@ __all__ = ["BodyLimit", "bootstrap", "create_app", "freeze_heap"]
 log = logging.getLogger(__name__)
 
 DESCRIPTION = """
-Partner pickup-point network planning: the competition-protection rule (no other point
-of the network within 500-1,000 m depending on the settlement), partner onboarding with
-an instant answer, and the network as GeoJSON.
+Планирование сети партнёрских пунктов выдачи заказов: правило защиты от конкуренции
+(в радиусе 500-1000 м от пункта сети, в зависимости от населённого пункта, другой пункт
+не открывается), подключение партнёров с мгновенным ответом, сеть в GeoJSON.
+
+Ключ передаётся в заголовке `X-API-Key`. Роли: `admin` (всё), `expansion` (сеть, пакетные
+проверки, одобрение заявок), `partner` (свои заявки и пункты). Координаты в градусах WGS84,
+расстояния в метрах на эллипсоиде WGS84. Ответы для партнёров на русском; английский — с
+заголовком `Accept-Language: en`.
+
+---
+
+**English.** Partner pickup-point network planning: the competition-protection rule (no
+other point of the network within 500-1,000 m depending on the settlement), partner
+onboarding with an instant answer, and the network as GeoJSON.
 
 Send your key in the `X-API-Key` header. Roles: `admin` (everything), `expansion` (the
 network, batch checks, approvals), `partner` (its own applications and points).

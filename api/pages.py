@@ -36,11 +36,11 @@ __all__ = [
 DOCS_STATIC_URL = "/docs/static"
 
 _DOCS_HTML = """<!DOCTYPE html>
-<html lang="en">
+<html lang="ru">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>{title} - API docs</title>
+<title>{title}: документация API (API docs)</title>
 <link rel="stylesheet" href="{static}/swagger-ui.css">
 </head>
 <body>

@@ -92,7 +92,9 @@ def encode_features(
     Parameters
     ----------
     lat, lon : WGS84 degrees
-    classes : one ``{"label", "color"[, "stroke"]}`` per class (at most 256)
+    classes : one ``{"label", "color"[, "stroke"][, "hollow"]}`` per class (at most 256):
+        fill and outline colours (``#rrggbb``); ``hollow`` (any non-empty text): a white dot
+        in a ring of ``stroke``
     cls : class index of each feature (default: all 0)
     radius_m : protection radius of each feature, metres (drawn as geodesic circles)
     columns : popup columns, in order, name -> values

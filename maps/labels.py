@@ -13,9 +13,12 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+import numpy as np
+
 __all__ = [
     "LANGUAGES",
     "Lang",
+    "bool_label",
     "column_label",
     "fmt_money",
     "fmt_num",
@@ -40,12 +43,13 @@ _TEXT: dict[str, dict[str, str]] = {
         "lg_audit": "Аудит", "lg_audit_pair": "пара точек ближе радиуса защиты",
         "lg_whitespace": "Белые пятна", "lg_zone": "зона неохваченного спроса",
         "lg_candidates": "Кандидаты", "allowed": "разрешено", "blocked": "запрещено",
-        "conflict": "Нарушение", "distance": "расстояние", "radius": "радиус", "m": "м",
+        "conflict": "Нарушение", "distance": "расстояние", "radius": "радиус", "m": "м", "km": "км",
         "note_circles": "Зоны защиты геодезические (WGS84) и видны с масштаба 12: у каждой "
                         "точки вида «{kinds}» в статусе «{statuses}», своим радиусом (заданным "
                         "или по численности населённого пункта); точки других видов и "
                         "статусов ничего не защищают и зон не имеют.",
-        "note_paused": "Приостановленные точки обведены оранжевым; закрытые — серые.",
+        "note_paused": "Приостановленные точки — полые кружки цвета своего типа; закрытые — "
+                       "серые с обводкой цвета своего типа.",
         "yes": "да", "no": "нет", "rub": "₽",
     },
     "en": {
@@ -57,12 +61,13 @@ _TEXT: dict[str, dict[str, str]] = {
         "lg_audit_pair": "pair closer than its radius", "lg_whitespace": "White space",
         "lg_zone": "zone with unserved demand", "lg_candidates": "Candidates",
         "allowed": "allowed", "blocked": "blocked", "conflict": "Conflict",
-        "distance": "distance", "radius": "radius", "m": "m",
+        "distance": "distance", "radius": "radius", "m": "m", "km": "km",
         "note_circles": "Protection circles are geodesic (WGS84) and appear from zoom 12: "
                         "every {kinds} point that is {statuses}, at its radius (given, or from "
                         "its settlement's tier); other kinds and statuses protect nothing and "
                         "have none.",
-        "note_paused": "Paused points have an orange ring; closed points are grey.",
+        "note_paused": "Paused points are hollow rings in their kind's colour; closed points "
+                       "are grey, outlined in their kind's colour.",
         "yes": "yes", "no": "no", "rub": "RUB",
     },
 }  # fmt: skip
@@ -134,6 +139,28 @@ def column_label(name: str, lang: str = "ru", *, candidate: bool = False) -> str
 def value_label(value: str, lang: str = "ru") -> str:
     """A kind or status (``partner``, ``paused``) in ``lang``; other values unchanged."""
     return _VALUES[_lang(lang)].get(value, value)
+
+
+_TRUE = frozenset({"true", "1", "1.0", "yes", "y", "да", "t"})
+_FALSE = frozenset({"false", "0", "0.0", "no", "n", "нет", "f"})
+
+
+def bool_label(value: object, lang: str = "ru") -> str | None:
+    """A yes/no value as people read it: ``да``/``нет`` (ru) or ``yes``/``no`` (en).
+
+    ``value`` is a bool (Python or NumPy) or a text ``true``/``false``/``1``/``0``/
+    ``yes``/``no``/``да``/``нет`` (any case); anything else (a number, NaN, other text)
+    gives None: not a yes/no value.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return text("yes" if value else "no", lang)
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in _TRUE:
+            return text("yes", lang)
+        if v in _FALSE:
+            return text("no", lang)
+    return None
 
 
 def locale(lang: str = "ru") -> str:

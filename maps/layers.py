@@ -19,7 +19,22 @@ from jinja2 import Template
 
 from maps.assets import inline_head
 
-__all__ = ["GeoJsonOverlay", "HeatOverlay", "Legend", "LinesCanvas", "OfflineMap", "PointsCanvas"]
+__all__ = [
+    "SCALE_MAX_WIDTH",
+    "GeoJsonOverlay",
+    "HeatOverlay",
+    "Legend",
+    "LegendEntry",
+    "LinesCanvas",
+    "OfflineMap",
+    "PointsCanvas",
+    "ScaleBar",
+]
+
+#: the scale bar's longest length, pixels: a round length is at least half of it, 75 px,
+#: room for its longest label ("3000 km") in the 11 px font of maps/static/css/pvz-map.css;
+#: the map UI (maps/static/ui/app.js) uses the same
+SCALE_MAX_WIDTH = 150
 
 
 def _json(obj: Any) -> str:
@@ -172,10 +187,36 @@ class HeatOverlay(folium.map.Layer):
         self.options_json = _json({"radius": radius, "blur": blur, "max": 1.0, "minOpacity": 0.25})
 
 
-class Legend(MacroElement):
-    """A legend control: titled sections of ``(label, colour, shape)`` entries and notes.
+class ScaleBar(MacroElement):
+    """A metric-only scale bar (no miles or feet: the maps are for Russian users), wide
+    enough that its label stays inside the bar (:data:`SCALE_MAX_WIDTH`); ``units``: the
+    metre and kilometre in the map's language (``L.pvz.scale`` in pvz-canvas.js)."""
 
-    ``shape`` is ``dot``, ``square`` or ``line``.
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.pvz.scale({maxWidth: {{ this.max_width }}, units: {{ this.units_json }}})"
+        ".addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, units: tuple[str, str] = ("м", "км"),
+                 max_width: int = SCALE_MAX_WIDTH) -> None:  # fmt: skip
+        super().__init__()
+        self._name = "ScaleBar"
+        self.max_width = int(max_width)
+        self.units_json = _json(list(units))
+
+
+#: a legend entry: ``(label, colour, shape)`` or ``(label, colour, shape, outline colour)``
+LegendEntry = tuple[str, str, str] | tuple[str, str, str, str]
+
+
+class Legend(MacroElement):
+    """A legend control: titled sections of :data:`LegendEntry` entries and notes.
+
+    ``shape`` is ``dot``, ``ring`` (hollow: a white dot in a ring of ``colour``, or of the
+    outline colour when given), ``square`` or ``line``; an outline colour ('' for none)
+    draws the swatch's border as the markers draw theirs.
     """
 
     _template = Template(
@@ -188,7 +229,7 @@ class Legend(MacroElement):
         "{% endmacro %}"
     )
 
-    def __init__(self, sections: Sequence[tuple[str, Sequence[tuple[str, str, str]]]],
+    def __init__(self, sections: Sequence[tuple[str, Sequence[LegendEntry]]],
                  notes: Sequence[str] = ()) -> None:  # fmt: skip
         super().__init__()
         self._name = "Legend"
@@ -197,9 +238,16 @@ class Legend(MacroElement):
         parts = []
         for title, entries in sections:
             parts.append(f"<h4>{escape(title)}</h4>")
-            for label, color, shape in entries:
-                cls = {"square": "sw sq", "line": "sw ln"}.get(shape, "sw")
-                parts.append(f'<div class="row"><span class="{cls}" style="background:'
-                             f'{escape(color)}"></span>{escape(label)}</div>')  # fmt: skip
+            for entry in entries:
+                label, color, shape = entry[0], entry[1], entry[2]
+                outline = entry[3] if len(entry) > 3 else ""
+                cls = {"square": "sw sq", "line": "sw ln", "ring": "sw ring"}.get(shape, "sw")
+                if shape == "ring":
+                    style = f"background:#fff;border:2px solid {outline or color}"
+                else:
+                    style = f"background:{color}" + (f";border:2px solid {outline}"
+                                                     if outline else "")  # fmt: skip
+                parts.append(f'<div class="row"><span class="{cls}" style="'
+                             f'{escape(style)}"></span>{escape(label)}</div>')  # fmt: skip
         parts.extend(f'<div class="note">{escape(n)}</div>' for n in notes)
         self.html_json = _json("".join(parts))

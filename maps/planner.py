@@ -32,8 +32,26 @@ from data.places import load_places
 from geo.settlements import SettlementLookup, urban_radius_m
 from maps.assets import load_outline
 from maps.encoding import encode_features
-from maps.labels import Lang, column_label, fmt_money, fmt_num, locale, text, value_label
-from maps.layers import GeoJsonOverlay, HeatOverlay, Legend, LinesCanvas, OfflineMap, PointsCanvas
+from maps.labels import (
+    Lang,
+    bool_label,
+    column_label,
+    fmt_money,
+    fmt_num,
+    locale,
+    text,
+    value_label,
+)
+from maps.layers import (
+    GeoJsonOverlay,
+    HeatOverlay,
+    Legend,
+    LegendEntry,
+    LinesCanvas,
+    OfflineMap,
+    PointsCanvas,
+    ScaleBar,
+)
 from planning.protection import ProtectionNetwork, ProtectionPolicy
 
 __all__ = [
@@ -49,11 +67,11 @@ __all__ = [
 
 BBox = tuple[float, float, float, float]
 
-#: colour of each point kind; ``closed`` points are grey, ``paused`` ones get an orange ring
+#: colour of each point kind: working points are filled with it, ``paused`` ones are hollow
+#: rings of it, ``closed`` ones grey outlined in it (as maps/static/ui/app.js pointStyle)
 KIND_COLORS = {"partner": "#1f77b4", "own": "#2ca02c", "postamat": "#9467bd"}
 _OTHER_COLOR = "#8c564b"
 _CLOSED_COLOR = "#b0b0b0"
-_PAUSED_STROKE = "#ff7f0e"
 #: candidate score bins, low to high (viridis)
 _SCORE_COLORS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
 _BLOCKED = {"color": "#111111", "stroke": "#d62728"}
@@ -75,6 +93,8 @@ _FORMATS = {"radius_m": "int", "fitting_rooms": "int", "area_m2": "num", "rating
             "score": "num", "captured_demand": "num", "blocker_distance_m": "num",
             "opened_on": "date", "turnover_rub": "rub", "monthly_turnover_rub": "rub",
             "reward_rub": "rub", "net_gain_rub": "rub", "cannibalized_rub": "rub"}  # fmt: skip
+#: popup columns that hold yes/no values (also as text: ``true``, ``1``, ``да``)
+_YES_NO = frozenset({"waiting_zone"})
 _RUSSIA_BOUNDS = [[41.0, 19.0], [78.0, 191.0]]
 
 
@@ -122,10 +142,36 @@ def _facts(df: pd.DataFrame, facts: Sequence[str], lang: Lang) -> dict[str, pd.S
                 s = s.round(1 if col.endswith("_m") else 0)
             elif col in ("kind", "status"):
                 s = s.map(lambda v: v if not isinstance(v, str) else value_label(v, lang))
-            elif pd.api.types.is_bool_dtype(s):
-                s = s.map({True: text("yes", lang), False: text("no", lang)})
+            elif col in _YES_NO or pd.api.types.is_bool_dtype(s) or _all_bool(s):
+                s = _yes_no(s, lang, numbers=col in _YES_NO)
             cols[col] = s
     return cols
+
+
+def _all_bool(s: pd.Series) -> bool:
+    """Every present value is a bool (an object column of True/False with gaps, as
+    ``read_csv`` gives one)."""
+    vals = s.dropna()
+    return len(vals) > 0 and all(isinstance(v, (bool, np.bool_)) for v in vals)
+
+
+def _yes_no(s: pd.Series, lang: Lang, *, numbers: bool = False) -> pd.Series:
+    """``да``/``нет`` (``yes``/``no``) for yes/no values (with ``numbers``, 1 and 0 too);
+    missing stay missing, other values unchanged."""
+
+    def one(v: Any) -> Any:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return None
+        if (
+            numbers
+            and not isinstance(v, (bool, np.bool_))
+            and isinstance(v, (int, float, np.number))
+        ):
+            v = bool(v) if v in (0, 1) else v
+        got = bool_label(v, lang)
+        return v if got is None else got
+
+    return s.astype(object).map(one)
 
 
 def _point_classes(df: pd.DataFrame, lang: Lang = "ru"
@@ -139,12 +185,12 @@ def _point_classes(df: pd.DataFrame, lang: Lang = "ru"
     classes = []
     for lab in labels:
         k, s = lab.split(" · ", 1)
-        entry = {
-            "label": f"{value_label(k, lang)} · {value_label(s, lang)}",
-            "color": _CLOSED_COLOR if s == "closed" else KIND_COLORS.get(k, _OTHER_COLOR),
-        }
-        if s == "paused":
-            entry["stroke"] = _PAUSED_STROKE
+        kc = KIND_COLORS.get(k, _OTHER_COLOR)
+        entry = {"label": f"{value_label(k, lang)} · {value_label(s, lang)}", "color": kc}
+        if s == "paused":  # hollow: a ring of the kind's colour
+            entry.update(stroke=kc, hollow="1")
+        elif s == "closed":  # grey, outlined in the kind's colour
+            entry.update(color=_CLOSED_COLOR, stroke=kc)
         classes.append(entry)
     code = {lab: i for i, lab in enumerate(labels)}
     return classes, combo.map(code).to_numpy(dtype=np.int64)
@@ -235,7 +281,7 @@ def _metric_label(metric: str, lang: Lang = "ru") -> str:
 
 
 def _candidate_layer(cand: pd.DataFrame, lang: Lang = "ru"
-                     ) -> tuple[PointsCanvas, list[tuple[str, str, str]]]:  # fmt: skip
+                     ) -> tuple[PointsCanvas, list[LegendEntry]]:  # fmt: skip
     metric = next((c for c in SCORE_COLUMNS if c in cand.columns), None)
     allowed = cand["allowed"].to_numpy(dtype=bool)
     classes: list[dict[str, str]] = []
@@ -275,7 +321,8 @@ def _candidate_layer(cand: pd.DataFrame, lang: Lang = "ru"
     layer = PointsCanvas(blob, name=f"{text('candidates', lang)} ({fmt_num(len(cand), lang)})",
                          size=5, shape="diamond", circles_min_zoom=13,
                          max_circles=500)  # fmt: skip
-    legend = [(c["label"], c["color"], "square") for c in classes]
+    legend: list[LegendEntry] = [(c["label"], c["color"], "square", c.get("stroke", ""))
+                                 for c in classes]  # fmt: skip
     return layer, legend
 
 
@@ -377,8 +424,9 @@ def build_map(
     inside = in_bbox(pts["lat"], pts["lon"], bbox)
     view = pts[inside].reset_index(drop=True)
 
-    m = OfflineMap(location=[61.5, 100.0], zoom_start=3, prefer_canvas=True, control_scale=True,
+    m = OfflineMap(location=[61.5, 100.0], zoom_start=3, prefer_canvas=True, control_scale=False,
                    world_copy_jump=False)  # fmt: skip
+    ScaleBar((text("m", lang), text("km", lang))).add_to(m)  # metric only
     m.drawn = {"points": len(view), "candidates": 0, "audit_pairs": 0, "zones": 0}
     if tiles:
         url = OSM_TILES if tiles.lower() in ("osm", "openstreetmap") else tiles
@@ -390,7 +438,7 @@ def build_map(
         "color": "#7a8a99", "weight": 1, "fillColor": "#f7f5ef", "fillOpacity": 1,
         "opacity": 0.9}, pane="outline").add_to(m)  # fmt: skip
 
-    legend: list[tuple[str, list[tuple[str, str, str]]]] = []
+    legend: list[tuple[str, list[LegendEntry]]] = []
     notes = [text(
         "note_circles", lang,
         kinds="/".join(value_label(k, lang) for k in policy.protecting_kinds),
@@ -423,8 +471,9 @@ def build_map(
                            title=text("point_title", lang), formats=_FORMATS,
                            locale=locale(lang))  # fmt: skip
     PointsCanvas(blob, name=f"{text('points', lang)} ({fmt_num(len(view), lang)})").add_to(m)
-    legend.insert(0, (text("lg_points", lang), [(c["label"], c["color"], "dot")
-                                                for c in classes]))  # fmt: skip
+    legend.insert(0, (text("lg_points", lang), [
+        (c["label"], c["color"], "ring" if c.get("hollow") else "dot", c.get("stroke", ""))
+        for c in classes]))  # fmt: skip
     if any(c.get("stroke") for c in classes):
         notes.append(text("note_paused", lang))
 

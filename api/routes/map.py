@@ -135,9 +135,9 @@ async def map_violations(
     return JSONResponse(await run_in_threadpool(run))
 
 
-@functools.lru_cache(maxsize=1)
-def _settlements() -> list[list[Any]]:
-    p = load_places()
+@functools.lru_cache(maxsize=2)
+def _settlements(crimea: bool) -> list[list[Any]]:
+    p = load_places(crimea=crimea)
     tz = p["tz"] if "tz" in p else [""] * len(p)
     rows = []
     for a, b, c, d, e, r, cc, a1 in zip(p["name"], p["name_ru"], p["lat"], p["lon"],
@@ -153,27 +153,31 @@ def _settlements() -> list[list[Any]]:
 @router.get(
     "/map/settlements.json", summary="Settlements for the map search", include_in_schema=False
 )
-async def settlements() -> JSONResponse:
+async def settlements(service: Service = Depends(get_service)) -> JSONResponse:
     """Bundled settlements as ``[name, name_ru, lat, lon, population, time zone, region_ru,
     region_en]`` rows (GeoNames, CC BY; regions: ``data/regions_ru.csv``), most populous
-    first; the region tells apart places of one name (several Первомайский)."""
-    return JSONResponse(await run_in_threadpool(_settlements),
+    first; the region tells apart places of one name (several Первомайский). Crimea as the
+    service's settings say (``settlements_crimea``)."""
+    crimea = service.settings.settlements_crimea
+    return JSONResponse(await run_in_threadpool(_settlements, crimea),
                         headers={"Cache-Control": "max-age=86400"})  # fmt: skip
 
 
-@functools.lru_cache(maxsize=1)
-def _demand() -> list[list[float]]:
+@functools.lru_cache(maxsize=2)
+def _demand(crimea: bool) -> list[list[float]]:
     from planning.demand import settlement_demand
 
     with np.errstate(invalid="ignore", divide="ignore"):
-        dem = settlement_demand(load_places(), resolution=6)
+        dem = settlement_demand(load_places(crimea=crimea), resolution=6)
     w = np.sqrt(dem.weight / max(float(dem.weight.max()), 1e-9))
     return [[round(float(a), 4), round(float(b), 4), round(float(c), 3)]
             for a, b, c in zip(dem.lat, dem.lon, w, strict=True) if c > 0.01]  # fmt: skip
 
 
 @router.get("/map/demand.json", summary="Demand heat for the map", include_in_schema=False)
-async def demand() -> JSONResponse:
-    """The settlement demand surface (H3 resolution 6) as ``[lat, lon, weight 0..1]`` rows."""
-    return JSONResponse(await run_in_threadpool(_demand),
+async def demand(service: Service = Depends(get_service)) -> JSONResponse:
+    """The settlement demand surface (H3 resolution 6) as ``[lat, lon, weight 0..1]`` rows;
+    Crimea as the service's settings say (``settlements_crimea``)."""
+    crimea = service.settings.settlements_crimea
+    return JSONResponse(await run_in_threadpool(_demand, crimea),
                         headers={"Cache-Control": "max-age=86400"})  # fmt: skip

@@ -139,14 +139,17 @@ def message(
                 else "Здесь можно открыть пункт выдачи.")  # fmt: skip
     c = conflicts[0]
     d = rounded(c.distance_m)
+    # rounded to nothing (under 25 m): "less than 50 m", never "about 0 m"
+    near = f"less than {ROUND_M:.0f} m" if en else f"на расстоянии менее {ROUND_M:.0f} м"
     if c.kind == "reservation":
         what = (f"a spot reserved by another application until {_day(c.reserved_until)} is "
-                f"about {d:.0f} m away" if en else
-                f"примерно в {d:.0f} м место, закреплённое за другой заявкой до "
-                f"{_day(c.reserved_until)}")  # fmt: skip
+                f"{f'about {d:.0f} m' if d else near} away" if en else
+                f"{f'примерно в {d:.0f} м' if d else near} место, закреплённое за другой "
+                f"заявкой до {_day(c.reserved_until)}")  # fmt: skip
     else:
-        what = (f"a pickup point of the network is about {d:.0f} m away" if en else
-                f"примерно в {d:.0f} м работает пункт выдачи сети")  # fmt: skip
+        what = (f"a pickup point of the network is {f'about {d:.0f} m' if d else near} away"
+                if en else
+                f"{f'примерно в {d:.0f} м' if d else near} работает пункт выдачи сети")  # fmt: skip
     r = max(c.radius_m, radius_m or 0.0)
     text = (f"A pickup point cannot open here: {what} (protected radius {r:.0f} m)." if en
             else f"Здесь открыть пункт нельзя: {what} (радиус защиты {r:.0f} м).")  # fmt: skip

@@ -48,3 +48,28 @@ def test_cli_reads_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         row = pd.read_csv(out, keep_default_na=False).iloc[0]
         got[value] = (row["settlement"], int(row["radius_m"]))
     assert got == {"1": ("Севастополь", 700), "0": ("", 1000)}
+
+
+def _in_crimea(lat: float, lon: float) -> bool:
+    return 44.3 <= lat <= 46.2 and 32.4 <= lon <= 36.7
+
+
+@pytest.mark.parametrize("crimea", [True, False])
+def test_map_search_and_heat_follow_the_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                crimea: bool) -> None:  # fmt: skip
+    """``/map/settlements.json`` and ``/map/demand.json`` take Crimea from the service's
+    settings (``.env`` included), not from the process environment (set here the other way)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    monkeypatch.setenv("PVZ_SETTLEMENTS_CRIMEA", "0" if crimea else "1")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'pvz.db'}",
+                        settlements_crimea=crimea)  # fmt: skip
+    with TestClient(create_app(settings)) as client:
+        rows = client.get("/map/settlements.json").json()
+        heat = client.get("/map/demand.json").json()
+    assert ("Севастополь" in {r[1] for r in rows}) is crimea
+    assert len(rows) > 1000 and rows[0][1] == "Москва"
+    assert any(_in_crimea(lat, lon) for lat, lon, _ in heat) is crimea
+    assert len(heat) > 1000

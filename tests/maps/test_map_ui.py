@@ -543,3 +543,94 @@ def test_address_search_through_the_configured_geocoder(watched: Watched,
         live_api.service.settings.geocoder_url = ""
         server.shutdown()
         server.server_close()
+
+
+def _scale_lines(page: Any) -> list[list[Any]]:
+    return page.eval_on_selector_all(  # type: ignore[no-any-return]
+        ".leaflet-control-scale-line",
+        "ls => ls.map(l => [l.textContent, l.clientWidth, l.scrollWidth])")  # fmt: skip
+
+
+def test_scale_metric_only_label_inside(watched: Watched, live_api: LiveApi) -> None:
+    # Russian users: no miles or feet; the label ("500 м") never spills over the bar
+    page = _open(watched, live_api, "expansion")
+    for zoom in range(4, 19):
+        page.evaluate(f"void window.pvzUi.map.setView([59.1259, 37.9094], {zoom}, "
+                      "{animate: false})")  # fmt: skip
+        lines = _scale_lines(page)
+        assert len(lines) == 1, (zoom, lines)
+        label, width, needed = lines[0]
+        assert re.fullmatch(r"\d+ (м|км)", label), (zoom, label)
+        assert needed <= width, (zoom, lines)
+    page.click("#lang")  # English units with the English page
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert re.fullmatch(r"\d+ (m|km)", _scale_lines(page)[0][0]), _scale_lines(page)
+    _clean(watched)
+
+
+def test_status_swatches_match_markers(watched: Watched, live_api: LiveApi) -> None:
+    # paused is hollow, closed grey outlined in its kind's colour: the legend draws each
+    # status as the markers are drawn, and no two kind/status looks are the same
+    page = _open(watched, live_api, "expansion")
+    looks = {}
+    for kind in ("partner", "own", "postamat"):
+        for status in ("active", "paused", "closed"):
+            s = page.evaluate(f"window.pvzUi.pointStyle({{kind: '{kind}', status: '{status}'}})")
+            looks[(kind, status)] = (s["fillColor"], s["color"], s["weight"])
+    assert len(set(looks.values())) == 9, looks
+    assert looks[("partner", "paused")][0] == "#fff"
+    assert looks[("partner", "closed")][0] != looks[("partner", "active")][0]
+    assert looks[("own", "closed")][1] == looks[("own", "active")][0]  # kind's outline
+    rows = page.eval_on_selector_all(
+        "#legend .row", "rs => rs.map(r => [r.innerText.trim(), Array.from("
+        "r.querySelectorAll('.sw')).map(s => [getComputedStyle(s).backgroundColor, "
+        "getComputedStyle(s).borderTopColor])])")  # fmt: skip
+    by = {text.split(":")[0]: sws for text, sws in rows}
+
+    def rgb(hex_: str) -> str:
+        h = hex_.lstrip("#")
+        h = "".join(c * 2 for c in h) if len(h) == 3 else h
+        return f"rgb({int(h[0:2], 16)}, {int(h[2:4], 16)}, {int(h[4:6], 16)})"
+
+    for status, word in (("paused", "приостановлен"), ("closed", "закрыт")):
+        want = [[rgb(looks[(k, status)][0]), rgb(looks[(k, status)][1])]
+                for k in ("partner", "own", "postamat")]  # fmt: skip
+        assert by[word] == want, (word, by[word], want)
+    # the markers on the map: drawn with the same look
+    lat, lon = 61.3, 99.3
+    ids = {}
+    for i, status in enumerate(("active", "paused", "closed")):
+        lo, la, _ = WGS84.fwd(lon, lat, 90.0, 1500.0 * i)
+        ids[status] = _point(live_api, lat=float(la), lon=float(lo), kind="own",
+                             status=status).id  # fmt: skip
+    _goto(page, lat, lon + 0.02, 13)
+    page.wait_for_function(
+        "window.pvzUi.pointsLayer.getLayers().filter(m => "
+        f"{json.dumps(list(ids.values()))}.includes(m.pointId)).length === 3"
+    )
+    for status, pid in ids.items():
+        got = page.evaluate(
+            "(id) => { const m = window.pvzUi.pointsLayer.getLayers().find(m => m.pointId === id);"
+            " return [m.options.fillColor, m.options.color, m.options.weight]; }", pid)  # fmt: skip
+        assert tuple(got) == looks[("own", status)], (status, got)
+    shot(page, "map_ui_status_looks")
+    _clean(watched)
+
+
+def test_search_time_zone_reads_msk(watched: Watched, live_api: LiveApi) -> None:
+    # no raw "Europe/Moscow": Moscow time and its offset, as Russians say it
+    page = _open(watched, live_api, "expansion")
+    assert page.evaluate("window.pvzUi.mskLabel('Europe/Moscow')") == "МСК"
+    assert page.evaluate("window.pvzUi.mskLabel('Asia/Vladivostok')") == "МСК+7"
+    assert page.evaluate("window.pvzUi.mskLabel('Europe/Kaliningrad')") == "МСК\u22121"
+    assert page.evaluate("window.pvzUi.mskLabel('Not/AZone')") == ""
+    for query, want in (("Москва", "МСК"), ("Владивосток", "МСК+7")):
+        page.fill("#search", query)
+        item = page.wait_for_selector("#search-results li")
+        text = item.inner_text()
+        assert "/" not in text and "часовой пояс" not in text, text
+        assert re.search(rf"{re.escape(want)}(\s|$)", text), text
+    page.click("#lang")
+    page.fill("#search", "Vladivostok")
+    assert "MSK+7" in page.wait_for_selector("#search-results li").inner_text()
+    _clean(watched)

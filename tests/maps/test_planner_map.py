@@ -379,3 +379,120 @@ def test_many_points_painted_as_pixels(watched: Watched, tmp_path: Path) -> None
         return Array.from(d.data); }})()""")  # fmt: skip
     assert rgb == [0x2C, 0xA0, 0x2C, 255], rgb
     assert watched.errors == []
+
+
+def _statuses_frame() -> pd.DataFrame:
+    # Cherepovets, 3 kinds x 3 statuses, 300 m apart
+    rows = []
+    for i, kind in enumerate(("partner", "own", "postamat")):
+        for j, status in enumerate(("active", "paused", "closed")):
+            rows.append({"id": f"{kind}-{status}", "lat": 59.12 + 0.0027 * i,
+                         "lon": 37.90 + 0.0052 * j, "kind": kind, "status": status})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_scale_metric_only_label_inside_the_bar(watched: Watched, tmp_path: Path) -> None:
+    # `pvz map --region Череповец`: no miles or feet, and "500 м" never spills over its bar
+    path = tmp_path / "cher.html"
+    save_map(build_map(_statuses_frame(), region="Череповец", demand=False), path)
+    page = watched.page
+    page.goto(path.as_uri())
+    page.wait_for_function("window.pvzLayers && window.pvzLayers.length >= 1")
+    seen = set()
+    for zoom in range(4, 19):
+        lines = page.evaluate(
+            "(z) => { const m = Object.values(window).find(v => v instanceof L.Map);"
+            " m.setView([59.1259, 37.9094], z, {animate: false});"
+            " return Array.from(document.querySelectorAll('.leaflet-control-scale-line'))"
+            ".map(l => [l.textContent, l.clientWidth, l.scrollWidth]); }", zoom)  # fmt: skip
+        assert len(lines) == 1, (zoom, lines)
+        label, width, needed = lines[0]
+        assert re.fullmatch(r"\d+ (м|км)", label), (zoom, label)
+        assert needed <= width, (zoom, lines)
+        seen.add(label)
+    assert "500 м" in seen or "300 м" in seen
+    assert watched.errors == []
+    en = tmp_path / "cher_en.html"
+    save_map(build_map(_statuses_frame(), region="Череповец", demand=False, lang="en"), en)
+    page.goto(en.as_uri())
+    page.wait_for_function("window.pvzLayers && window.pvzLayers.length >= 1")
+    label = page.text_content(".leaflet-control-scale-line")
+    assert label is not None and re.fullmatch(r"\d+ (m|km)", label), label
+
+
+def test_status_looks_distinct_and_legend_as_markers(watched: Watched, tmp_path: Path) -> None:
+    # paused: hollow (white centre, ring of the kind's colour); closed: grey centre outlined
+    # in the kind's colour; active: the kind's colour. Legend swatches the same way.
+    path = tmp_path / "statuses.html"
+    save_map(build_map(_statuses_frame(), region="Череповец", demand=False), path)
+    page = watched.page
+    page.goto(path.as_uri())
+    page.wait_for_function("window.pvzLayers && window.pvzLayers.length >= 1")
+    page.evaluate("(() => { const m = Object.values(window).find(v => v instanceof L.Map);"
+                  " m.setView([59.1227, 37.9052], 16, {animate: false}); })()")  # fmt: skip
+    layer = "window.pvzLayers.find(l => l.options.name.startsWith('Точки'))"
+    page.wait_for_function(f"{layer}.drawn === 9")
+    classes = page.evaluate(f"{layer}.data.classes")
+    looks = {c["label"]: (c["color"], c.get("stroke"), bool(c.get("hollow"))) for c in classes}
+    assert len(set(looks.values())) == 9, looks
+    # the pixel at each marker's centre and just inside its ring
+    px = page.evaluate(f"""(() => {{ const l = {layer}, dpr = window.devicePixelRatio || 1;
+        const c = l._canvas.getContext('2d'), out = {{}};
+        for (let j = 0; j < l.drawn; j++) {{
+          const i = l._vis[j], at = (dx) => Array.from(c.getImageData(
+            Math.round((l._vx[j] + dx) * dpr), Math.round(l._vy[j] * dpr), 1, 1).data).slice(0, 3);
+          out[l.data.classes[l.data.cls[i]].label] = [at(0), at(l.options.size)];
+        }}
+        return out; }})()""")  # fmt: skip
+
+    def rgb(h: str) -> list[int]:
+        return [int(h[k : k + 2], 16) for k in (1, 3, 5)]
+
+    kinds = {"партнёрский ПВЗ": "#1f77b4", "собственный ПВЗ": "#2ca02c", "постамат": "#9467bd"}
+    for kind, colour in kinds.items():
+        assert px[f"{kind} · работает"][0] == rgb(colour), px
+        assert px[f"{kind} · приостановлен"][0] == [255, 255, 255], px
+        assert px[f"{kind} · закрыт"][0] == rgb("#b0b0b0"), px
+        for status in ("приостановлен", "закрыт"):  # the ring: the kind's colour
+            ring = px[f"{kind} · {status}"][1]
+            assert max(abs(a - b) for a, b in zip(ring, rgb(colour), strict=True)) < 40, (
+                kind, status, ring)  # fmt: skip
+    rows = page.eval_on_selector_all(
+        ".pvz-legend .row", "rs => rs.map(r => [r.textContent, getComputedStyle("
+        "r.querySelector('.sw')).backgroundColor, getComputedStyle(r.querySelector('.sw'))"
+        ".borderTopColor])")  # fmt: skip
+    legend = {label: (bg, border) for label, bg, border in rows}
+
+    def css(h: str) -> str:
+        r, g, b = rgb(h)
+        return f"rgb({r}, {g}, {b})"
+
+    for kind, colour in kinds.items():
+        assert legend[f"{kind} · приостановлен"] == ("rgb(255, 255, 255)", css(colour))
+        assert legend[f"{kind} · закрыт"] == (css("#b0b0b0"), css(colour))
+        assert legend[f"{kind} · работает"][0] == css(colour)
+    shot(page, "planner_map_statuses")
+    assert watched.errors == []
+
+
+def test_popup_yes_no_not_true(tmp_path: Path) -> None:
+    # a CSV with gaps reads waiting_zone as object True/False/NaN; text and 0/1 too
+    from maps.labels import bool_label
+    from maps.planner import _facts
+
+    df = pd.DataFrame({"id": ["a", "b", "c"], "waiting_zone": [True, None, False]})
+    df.to_csv(tmp_path / "p.csv", index=False)
+    read = pd.read_csv(tmp_path / "p.csv")
+    assert read["waiting_zone"].dtype == object
+    for frame in (read, df.astype({"waiting_zone": bool}),
+                  pd.DataFrame({"id": ["a", "b"], "waiting_zone": ["true", "FALSE"]}),
+                  pd.DataFrame({"id": ["a", "b"], "waiting_zone": [1.0, 0.0]})):  # fmt: skip
+        got = _facts(frame, ["waiting_zone"], "ru")["waiting_zone"].tolist()
+        assert got[0] == "да" and got[-1] == "нет", got
+        assert _facts(frame, ["waiting_zone"], "en")["waiting_zone"].tolist()[-1] == "no"
+    assert pd.isna(_facts(read, ["waiting_zone"], "ru")["waiting_zone"].tolist()[1])
+    assert (bool_label(np.bool_(True), "en"), bool_label("нет"), bool_label(2)) == (
+        "yes", "нет", None)  # fmt: skip
+    # a number column stays a number
+    rating = pd.DataFrame({"id": ["a"], "rating": [1.0]})
+    assert _facts(rating, ["rating"], "ru")["rating"].tolist() == [1.0]

@@ -205,7 +205,9 @@
       for (c = 0; c < d.classes.length; c++) {
         if (clsStart[c] === clsStart[c + 1]) continue;
         var cl = d.classes[c];
-        ctx.fillStyle = cl.color;
+        // a hollow class (paused) is a white dot in a ring of its colour; tiny squares
+        // (national view) keep the colour
+        ctx.fillStyle = cl.hollow && !big ? "#fff" : cl.color;
         if (big) {
           for (j = clsStart[c]; j < clsStart[c + 1]; j++) ctx.fillRect(vx[j] - half, vy[j] - half, size, size);
           continue;
@@ -221,7 +223,7 @@
           }
         }
         ctx.fill();
-        ctx.lineWidth = cl.stroke ? 2 : 0.75;
+        ctx.lineWidth = cl.stroke ? 2.5 : 0.75;
         ctx.strokeStyle = cl.stroke || "rgba(255,255,255,0.9)";
         ctx.stroke();
       }
@@ -371,7 +373,24 @@
     popupOf: function (i) { return this.lines[i][4]; }
   });
 
+  /* A metric-only scale bar whose units read in the map's language: options.units is
+   * ["м", "км"] or ["m", "km"] (default), changeable later with setUnits. */
+  var MetricScale = L.Control.Scale.extend({
+    options: { imperial: false, metric: true, maxWidth: 150, units: ["m", "km"] },
+    _updateMetric: function (maxMeters) {
+      var m = this._getRoundNum(maxMeters), u = this.options.units;
+      this._updateScale(this._mScale, m < 1000 ? m + " " + u[0] : m / 1000 + " " + u[1],
+        m / maxMeters);
+    },
+    setUnits: function (units) {
+      this.options.units = units;
+      if (this._map) this._update();
+      return this;
+    }
+  });
+
   L.pvz = {
+    scale: function (options) { return new MetricScale(options); },
     decode: decode,
     escapeHtml: escapeHtml,
     shown: shown,

@@ -23,7 +23,7 @@
     tileErrors: 0, tileLoads: 0, circles: 0, maxPoints: MAX_POINTS };
   var checkSeq = 0;
   var COLORS = { partner: "#1f77b4", own: "#2ca02c", postamat: "#9467bd" };
-  var CLOSED = "#b0b0b0", PAUSED = "#ff7f0e", OTHER = "#8c564b";
+  var CLOSED = "#b0b0b0", OTHER = "#8c564b";
   var RES_COLOR = "#6a3d9a", VIOL_COLOR = "#d62728", BLOCKER = "#c62828";
   var WS_COLORS = ["#b30000", "#e34a33", "#fdbb84"];
 
@@ -123,7 +123,9 @@
   var startView = h && h.length === 3 && h.every(isFinite) ? h : [10, 55.75, 37.62];
   var map = ui.map = L.map("map", { preferCanvas: true, worldCopyJump: false,
     zoomControl: true }).setView([startView[1], startView[2]], startView[0]);
-  L.control.scale({ imperial: false }).addTo(map);
+  // metric only, in the page's language; 150 px wide at most (a round length is at least
+  // 75 px: its label fits, as in the planner's maps, maps/layers.py SCALE_MAX_WIDTH)
+  ui.scale = L.pvz.scale({ maxWidth: 150, units: [t("m"), t("km")] }).addTo(map);
   map.createPane("outline").style.zIndex = 150; // under the tiles: shows where tiles fail
   var renderer = L.canvas({ padding: 0.3 });
   var pointsLayer = ui.pointsLayer = L.layerGroup();
@@ -225,9 +227,18 @@
   }
   ui.isLive = isLive;
 
-  function pointColor(p) {
-    return p.status === "closed" ? CLOSED : (COLORS[p.kind] || OTHER);
+  function kindColor(p) { return COLORS[p.kind] || OTHER; }
+
+  /* A point marker's look, as the legend shows it (and as the planner's HTML maps draw
+   * it): working, filled with its kind's colour; paused, hollow (a white dot in a ring of
+   * its kind's colour); closed, grey outlined in its kind's colour. */
+  function pointStyle(p) {
+    var k = kindColor(p);
+    if (p.status === "paused") return { fillColor: "#fff", color: k, weight: 2.5 };
+    if (p.status === "closed") return { fillColor: CLOSED, color: k, weight: 2 };
+    return { fillColor: k, color: "#fff", weight: 1 };
   }
+  ui.pointStyle = pointStyle;
 
   function label(prefix, v) { var k = prefix + v; var s = t(k); return s === k ? v : s; }
 
@@ -326,10 +337,10 @@
     var centre = map.getCenter().lng, browse = ui.mode === "browse";
     Object.keys(ui.pointsById).forEach(function (id) {
       var pt = ui.pointsById[id], p = pt.props;
+      var look = pointStyle(p);
       var m = L.circleMarker([pt.lat, near(pt.lon, centre)], { renderer: renderer, radius: 5,
-        weight: p.status === "paused" ? 2.5 : 1, color: p.status === "paused" ? PAUSED : "#fff",
-        fillColor: pointColor(p), fillOpacity: 0.95, interactive: browse,
-        bubblingMouseEvents: false });
+        weight: look.weight, color: look.color, fillColor: look.fillColor, fillOpacity: 0.95,
+        interactive: browse, bubblingMouseEvents: false });
       if (browse) m.bindPopup(pointPopup(id, p));
       m.pointId = id;
       m.addTo(pointsLayer);
@@ -365,7 +376,7 @@
       var pt = ui.pointsById[id];
       if (!isLive(pt.props)) return;
       L.polygon(PvzGeo.circle(pt.lat, near(pt.lon, centre), pt.props.radius_m, 64), {
-        renderer: renderer, color: pointColor(pt.props), weight: 1, fillOpacity: 0.06,
+        renderer: renderer, color: kindColor(pt.props), weight: 1, fillOpacity: 0.06,
         interactive: false }).addTo(circlesLayer);
       ui.circles++;
     });
@@ -505,8 +516,11 @@
         return "<span class='sw' style='background:" + c + (ring ? ";border:2px solid " + ring : "") +
           "'></span>";
       };
+      // an area (protection or check circle): tinted inside, thin edge; unlike a paused
+      // point's swatch (white inside, thick ring)
       var ring = function (c, dash) {
-        return "<span class='sw ring" + (dash ? " dash" : "") + "' style='border-color:" + c + "'></span>";
+        return "<span class='sw ring" + (dash ? " dash" : "") + "' style='border-color:" + c +
+          ";background:" + c + "2e'></span>";
       };
       var line = function (c, dash) {
         return "<span class='sw ln" + (dash ? " dash" : "") + "' style='background:" + c + "'></span>";
@@ -519,8 +533,13 @@
       ["partner", "own", "postamat"].forEach(function (k) {
         html += row(dot(COLORS[k]), t("kind_" + k));
       });
-      html += row(dot(CLOSED), t("lg_closed"));
-      html += row(dot("#1f77b4", PAUSED), t("lg_paused"));
+      // paused and closed: one swatch per kind, drawn as the markers are (pointStyle)
+      ["paused", "closed"].forEach(function (st) {
+        html += row(["partner", "own", "postamat"].map(function (k) {
+          var look = pointStyle({ kind: k, status: st });
+          return dot(look.fillColor, look.color);
+        }).join(""), t("lg_" + st));
+      });
       html += row(ring("#1f77b4"), t("lg_circle", {
         kinds: cfg.protecting_kinds.map(function (k) { return label("kind_", k); }).join(", "),
         statuses: cfg.protecting_statuses.map(function (s) { return label("status_", s); })
@@ -931,7 +950,7 @@
       // one name twice in one region: the coordinates tell them apart
       hint.textContent = [(en ? p[1] : p[0]) || "", t("population") + " " + I.num(p[4]),
         seen[p[1] + "|" + p[6]] > 1 ? I.num(p[2], 3) + "; " + I.num(p[3], 3) : "",
-        p[5] ? t("tz") + " " + p[5] : ""].filter(Boolean).join(" · ");
+        mskLabel(p[5])].filter(Boolean).join(" · ");
       li.appendChild(hint);
       li.addEventListener("click", function () {
         map.setView([p[2], near(p[3])], p[4] > 1e6 ? 10 : p[4] > 1e5 ? 12 : 13, { animate: false });
@@ -940,6 +959,29 @@
       out.appendChild(li);
     });
   }
+  /* A settlement's time zone as Russians say it, against Moscow time: "МСК", "МСК+7",
+   * "МСК−1" ("MSK+7" in English); "" when the browser does not know the zone. */
+  var mskCache = {};
+  function mskOffset(tz, when) {
+    var parts = new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23",
+      year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" })
+      .formatToParts(when), v = {};
+    parts.forEach(function (x) { v[x.type] = +x.value; });
+    return Date.UTC(v.year, v.month - 1, v.day, v.hour, v.minute) / 60000;
+  }
+  function mskLabel(tz) {
+    if (!tz) return "";
+    var key = tz + "|" + I.state.lang;
+    if (mskCache[key] !== undefined) return mskCache[key];
+    var out = "";
+    try {
+      var now = new Date(), h = (mskOffset(tz, now) - mskOffset("Europe/Moscow", now)) / 60;
+      var msk = I.state.lang === "en" ? "MSK" : "МСК";
+      out = h === 0 ? msk : msk + (h > 0 ? "+" : "\u2212") + I.num(Math.abs(h));
+    } catch (e) { out = ""; }
+    return (mskCache[key] = out);
+  }
+  ui.mskLabel = mskLabel;
   /* Addresses through the server's geocoder (PVZ_GEOCODER_URL), when one is configured:
    * asked 400 ms after the last keystroke, listed after the settlements. */
   var geoTimer = null, geoSeq = 0;
@@ -1064,6 +1106,7 @@
       el.title = t(el.dataset.i18nTitle);
     });
     $("lang").textContent = t("lang_switch");
+    if (ui.scale) ui.scale.setUnits([t("m"), t("km")]);
     $("mode-hint").textContent = t("hint_" + ui.mode);
     if (ui.me) $("who").textContent = t("role_" + ui.me.role) +
       (ui.me.partner_id ? " " + ui.me.partner_id : "");
