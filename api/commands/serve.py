@@ -10,7 +10,7 @@ import typer
 from api.cli import command
 from api.settings import Settings, get_settings
 
-__all__ = ["demo_db", "serve"]
+__all__ = ["demo_db", "keys_kept", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,29 @@ def _settings(database_url: str | None) -> Settings:
         os.environ["PVZ_DATABASE_URL"] = database_url
         get_settings.cache_clear()
     return get_settings()
+
+
+def keys_kept(database_url: str, keys: int) -> str:
+    """What ``pvz serve --demo`` says when the store already holds keys (they are not shown
+    again): how to get in if they are lost, Russian first, then English."""
+    ways_ru = ["задайте PVZ_BOOTSTRAP_ADMIN_KEY=<ваш-ключ> и перезапустите: сервер создаст "
+               "этот ключ администратора"]  # fmt: skip
+    ways_en = ["set PVZ_BOOTSTRAP_ADMIN_KEY=<your-key> and restart: the server creates that "
+               "admin key"]  # fmt: skip
+    if database_url.startswith("sqlite:///"):
+        path = os.path.abspath(database_url.split(":///", 1)[1])
+        ways_ru.append(f"или удалите демо-базу {path} (все её данные) и запустите снова: "
+                       "ключи будут созданы и показаны заново")  # fmt: skip
+        ways_en.append(f"or delete the demo database {path} (all its data) and start again: "
+                       "new keys are created and shown")  # fmt: skip
+    from api.wording import count
+
+    return (f"демо-ключи не созданы: в базе уже {count(keys, ('ключ', 'ключа', 'ключей'))}, они показываются только при "
+            f"первом запуске. Потеряли ключи? {'; '.join(ways_ru)}. С ключом администратора: "
+            "GET /v1/keys — список, POST /v1/keys — новый ключ, DELETE /v1/keys/{id} — отзыв.\n"
+            f"demo keys: not created, the store holds {keys} key(s) already (shown only on the "
+            f"first start). Lost them? {'; '.join(ways_en)}. With an admin key: GET /v1/keys "
+            "lists them, POST /v1/keys creates one, DELETE /v1/keys/{id} revokes.")  # fmt: skip
 
 
 @command("serve")
@@ -71,8 +94,7 @@ def serve(
         typer.echo(f"demo network: {added} points added, {store.count_points()} stored")
         keys = store.count_keys()
         if keys:  # seeded once: a restart neither adds keys nor prints secrets again
-            typer.echo(f"demo keys: not created, the store holds {keys} key(s) already "
-                       "(GET /v1/keys lists them; DELETE /v1/keys/{id} revokes)")  # fmt: skip
+            typer.echo(keys_kept(settings.database_url, keys))
         else:
             typer.echo("demo keys (send as X-API-Key; shown only now):")
             for role, partner in (("admin", None), ("expansion", None),

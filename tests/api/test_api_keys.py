@@ -143,6 +143,9 @@ def test_demo_seeds_keys_only_into_a_store_without_keys(
         get_settings.cache_clear()
     assert outs[0].count("pvz_") == 3 and "shown only now" in outs[0]
     assert "pvz_" not in outs[1] and "holds 3 key(s) already" in outs[1]
+    # a user who lost the keys is told how to get in, Russian first, naming the file
+    assert outs[1].index("демо-ключи не созданы") < outs[1].index("demo keys: not created")
+    assert "PVZ_BOOTSTRAP_ADMIN_KEY=" in outs[1] and str(tmp_path / "pvz.db") in outs[1]
     store = open_store(url, ProtectionPolicy())
     try:
         assert store.count_keys() == 3 and store.count_points() == 50
