@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -25,10 +26,10 @@ from api.schemas import (
 from api.service import Service
 from api.services import answers
 from api.services.jobs import check_batch_cost
-from data.errors import InputError, PayloadTooLargeError
+from data.errors import Conflict, InputError, NotFoundError, PayloadTooLargeError
 from planning.protection import BatchCheck, CheckResult
 
-__all__ = ["check_answer", "check_body", "json_response", "language", "router"]
+__all__ = ["blocker_owner", "check_answer", "check_body", "json_response", "language", "router"]
 
 router = APIRouter(prefix="/v1/protection", tags=["protection"], responses=ERROR_RESPONSES)
 
@@ -54,6 +55,21 @@ def language(request: Request) -> str:
     return answers.language_of(request.headers.get("accept-language"), service.settings.language)
 
 
+def blocker_owner(service: Service) -> Callable[[Conflict], str | None]:
+    """``owner(conflict)``: the partner owning a blocking point or reservation (the pending
+    application's), None for none or one gone since (for :func:`answers.owned`)."""
+
+    def owner(c: Conflict) -> str | None:
+        try:
+            if c.kind == "reservation":
+                return service.get_application(str(c.point_id)).partner_id
+            return service.get_point(str(c.point_id)).partner_id
+        except NotFoundError:
+            return None
+
+    return owner
+
+
 def check_answer(
     service: Service, caller: Caller, lat: float, lon: float, kind: str | None, lang: str
 ) -> dict[str, object]:
@@ -62,8 +78,8 @@ def check_answer(
     Expansion and admin: the full detail (ids, exact distances). A partner: its kind is
     ``partner`` (another kind: :class:`InputError`), the spot must lie in the service
     territory (:class:`InputError`, naming swapped coordinates), blockers without ids and
-    with distances rounded to 50 m, a ``message`` in ``lang`` and, when blocked, up to 3
-    ``suggestions``.
+    with distances rounded to 50 m (its own with their ids), a ``message`` in ``lang`` and,
+    when blocked, up to 3 ``suggestions``.
     """
     if caller.role != "partner":
         r = service.check(lat, lon, kind=kind)
@@ -74,18 +90,22 @@ def check_answer(
     r = service.check(lat, lon, kind="partner")
     conflicts = service.with_kinds(r.conflicts)
     sugg = [] if r.allowed else service.suggest(lat, lon, kind="partner", language=lang)
+    own = answers.owned(conflicts, caller.partner_id, blocker_owner(service))
     return {
         "allowed": r.allowed,
         "radius_m": r.radius_m,
         "settlement": _name(r.settlement),
         "settlement_population": int(r.settlement_population),
-        "conflicts": [answers.blocker(c, partner=True) for c in conflicts],
+        "conflicts": [
+            answers.blocker(c, partner=True, own=str(c.point_id) in own) for c in conflicts
+        ],
         "message": answers.message(
             allowed=r.allowed,
             conflicts=conflicts,
             language=lang,
             suggestions=sugg,
             radius_m=r.radius_m,
+            own=own,
         ),  # fmt: skip
         "suggestions": sugg,
     }

@@ -112,9 +112,13 @@ def test_check(api: Api) -> None:
     body = r.json()
     assert body["allowed"] is False and body["radius_m"] == 500.0 and body["settlement"] == "Москва"
     assert body["settlement_population"] == 13_010_112
-    # a partner sees no id, the distance rounded to 50 m (tests/api/test_onboarding.py)
-    assert body["conflicts"] == [{"point_id": None, "kind": "point", "distance_m": 300.0,
+    # a partner sees the distance rounded to 50 m (tests/api/test_onboarding.py), its own
+    # point P1 by id, another partner's without (tests/api/test_api_partner_view.py)
+    assert body["conflicts"] == [{"point_id": "P1", "kind": "point", "distance_m": 300.0,
                                   "radius_m": 500.0, "reserved_until": None}]  # fmt: skip
+    r = api.call("POST", "/v1/protection/check", "other", json={"lat": lat, "lon": lon})
+    assert r.json()["conflicts"] == [{"point_id": None, "kind": "point", "distance_m": 300.0,
+                                      "radius_m": 500.0, "reserved_until": None}]  # fmt: skip
     r = api.call("POST", "/v1/protection/check", "expansion", json={"lat": lat, "lon": lon})
     assert r.json()["conflicts"] == [{"point_id": "P1", "kind": "point", "distance_m": 300.0,
                                       "radius_m": 500.0, "reserved_until": None}]  # fmt: skip
