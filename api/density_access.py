@@ -46,11 +46,17 @@ _PAGE = 10_000
 class Counts(Protocol):
     """The per-cell counts the density model answers (:class:`api.density_model.CellCounts`)."""
 
-    cell: list[str]
-    lat: list[float]
-    lon: list[float]
-    count: list[int]
-    live: list[int]
+    @property
+    def cell(self) -> list[str]: ...
+
+    @property
+    def lat(self) -> list[float]: ...
+
+    @property
+    def lon(self) -> list[float]: ...
+
+    @property
+    def live(self) -> list[int]: ...
 
 
 @dataclass(frozen=True)
@@ -108,8 +114,10 @@ def _own_live(service: Service, partner_id: str, res: int) -> Counter[str]:
     while True:
         page = service.list_points(partner_id=partner_id, limit=_PAGE, after=after)
         if page:
-            live = service.policy.protects(np.asarray([p.kind for p in page], dtype=object),
-                                           np.asarray([p.status for p in page], dtype=object))  # fmt: skip
+            kinds = np.asarray([p.kind for p in page], dtype=object)
+            live = service.policy.protects(
+                kinds, np.asarray([p.status for p in page], dtype=object)
+            )
             for p, is_live in zip(page, live.tolist(), strict=True):
                 if is_live:
                     own[h3.latlng_to_cell(p.lat, p.lon, res)] += 1

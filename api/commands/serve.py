@@ -41,7 +41,8 @@ def keys_kept(database_url: str, keys: int) -> str:
                        "new keys are created and shown")  # fmt: skip
     from api.wording import count
 
-    return (f"демо-ключи не созданы: в базе уже {count(keys, ('ключ', 'ключа', 'ключей'))}, они показываются только при "
+    held = count(keys, ("ключ", "ключа", "ключей"))
+    return (f"демо-ключи не созданы: в базе уже {held}, они показываются только при "
             f"первом запуске. Потеряли ключи? {'; '.join(ways_ru)}. С ключом администратора: "
             "GET /v1/keys — список, POST /v1/keys — новый ключ, DELETE /v1/keys/{id} — отзыв.\n"
             f"demo keys: not created, the store holds {keys} key(s) already (shown only on the "

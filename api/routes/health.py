@@ -35,6 +35,6 @@ async def health(
         except AuthenticationError:
             staff = False  # liveness needs no key: an unknown one is no error here
     if not staff:
-        return Health(backend=service.backend)
+        return Health(backend=service.backend, live_points=None, reservations=None)
     return Health(backend=service.backend, live_points=service.indexed_points,
                   reservations=service.reservation_count)  # fmt: skip

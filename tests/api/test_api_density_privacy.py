@@ -114,4 +114,5 @@ def test_grow_and_touching_across_180() -> None:
     assert touching(60.5, 180.0, box) and touching(60.5, -179.5, box)
     assert not touching(60.5, 0.0, box)
     assert grow((-179.0, 0.0, 179.0, 1.0), 500.0)[::2] == (-180.0, 180.0)
-    assert grow((0.0, 88.9, 1.0, 89.5), 10.0) == (-180.0, 88.9 - 10 / 110.5, 180.0, 89.5 + 10 / 110.5)
+    d = 10 / 110.5
+    assert grow((0.0, 88.9, 1.0, 89.5), 10.0) == (-180.0, 88.9 - d, 180.0, 89.5 + d)
