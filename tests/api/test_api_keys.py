@@ -98,7 +98,7 @@ def test_a_revoked_key_is_refused_by_every_worker(two_workers: tuple[Api, Api]) 
     assert refused_after is not None
     for api in (a, b):
         r = error(api.call("POST", "/v1/protection/check", "acme", json=CHECK), 401)
-        assert "revoked" in r["message"]
+        assert "отозван" in r["message"]  # Russian by default
         error(api.call("GET", "/v1/applications", "acme"), 401)
     listed = next(k for k in a.call("GET", "/v1/keys", "admin").json() if k["key_id"] == key_id)
     assert listed["revoked_at"] == r_revoked_at(a, key_id)
