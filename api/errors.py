@@ -15,7 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import wording
 from api.limits import RateLimited
+from api.services.answers import language_of
 from api.services.jobs import Busy, ClientGone, JobFailed, OverBudget
 from data.errors import (
     AuthenticationError,
@@ -129,9 +131,17 @@ def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+def _language(request: Request) -> str:
+    """``ru`` or ``en``: the request's ``Accept-Language``, else the service's setting."""
+    service = getattr(request.app.state, "service", None)
+    default = getattr(getattr(service, "settings", None), "language", "ru")
+    return language_of(request.headers.get("accept-language"), default)
+
+
 def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PvzError)
     status, code = status_of(exc)
+    lang = _language(request)
     detail: list[dict[str, Any]] | None = None
     if isinstance(exc, ProtectionConflict):
         detail = [{"point_id": str(pid), "distance_m": _finite(round(float(d), 3)),
@@ -139,15 +149,19 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
         if _is_partner(request):  # a partner never learns others' ids or exact distances
             detail = [{"point_id": None, "distance_m": 50.0 * round(float(d) / 50.0),
                        "radius_m": _finite(float(r))} for _, d, r in exc.conflicts]  # fmt: skip
-            return error_response(status, code, "the protection rule forbids it: another "
-                                  "point or reservation is within the protected radius",
-                                  detail)  # fmt: skip
-    elif isinstance(exc, InputError) and exc.column:
-        detail = [{"loc": [exc.column], "msg": exc.message}]
+            return error_response(status, code, wording.api_text(
+                "the protection rule forbids it: another point or reservation is within the "
+                "protected radius", lang), detail)  # fmt: skip
+    message = wording.api_text(str(exc), lang)
+    if isinstance(exc, InputError):  # "field 'lat': ..." (an HTTP API has fields, not columns)
+        message = wording.api_message(exc.message, lang, field=exc.column, source=exc.source,
+                                      row=exc.row)  # fmt: skip
+        if exc.column:
+            detail = [{"loc": [exc.column], "msg": wording.api_text(exc.message, lang)}]
     headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
     if isinstance(exc, RateLimited):
         headers = {"Retry-After": str(exc.retry_after_s)}
-    return error_response(status, code, str(exc), detail, headers)
+    return error_response(status, code, message, detail, headers)
 
 
 def _is_partner(request: Request) -> bool:
@@ -173,13 +187,16 @@ def _safe(value: Any) -> Any:
 
 def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    detail = [{"loc": _safe(list(e.get("loc", ()))), "msg": str(e.get("msg", "")),
+    lang = _language(request)
+    detail = [{"loc": _safe(list(e.get("loc", ()))),
+               "msg": wording.validation_text(str(e.get("type", "")), str(e.get("msg", "")),
+                                              e.get("ctx"), lang),
                "type": str(e.get("type", ""))} for e in exc.errors()]  # fmt: skip
-    first = detail[0] if detail else {"loc": [], "msg": "invalid request"}
+    invalid = "некорректный запрос" if lang != "en" else "invalid request"
+    first = detail[0] if detail else {"loc": [], "msg": invalid}
     where = ".".join(str(x) for x in first["loc"])
-    message = f"{where}: {first['msg']}" if where else str(first["msg"])
-    if len(detail) > 1:
-        message += f" (and {len(detail) - 1} more)"
+    message = wording.validation_message(where, str(first["msg"]), len(detail) - 1 if detail
+                                         else 0, lang)  # fmt: skip
     return error_response(422, "invalid_input", message, detail)
 
 
@@ -187,12 +204,17 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
     return error_response(exc.status_code, codes.get(exc.status_code, "http_error"),
-                          str(exc.detail), headers=getattr(exc, "headers", None))  # fmt: skip
+                          wording.api_text(str(exc.detail), _language(request)),
+                          headers=getattr(exc, "headers", None))  # fmt: skip
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", "internal error (logged on the server)")
+    return error_response(
+        500,
+        "internal_error",
+        wording.api_text("internal error (logged on the server)", _language(request)),
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -112,8 +112,12 @@ class Health(BaseModel):
 
     status: Literal["ok"] = "ok"
     backend: str = Field(examples=["sqlite"])
-    live_points: int = Field(description="live points in the in-memory index")
-    reservations: int = Field(description="live reservations in the in-memory index")
+    live_points: int | None = Field(
+        None, description="live points in the in-memory index (a staff key only)"
+    )
+    reservations: int | None = Field(
+        None, description="live reservations in the in-memory index (a staff key only)"
+    )
 
 
 class ApiKeyCreate(_In):

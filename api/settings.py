@@ -61,6 +61,16 @@ class Settings(BaseSettings):
         description="how often a worker reads the audit log for other workers' writes (one "
         "read for its index, models and key cache: api/services/changes.py), s",
     )
+    # --- what a partner key sees of GET /v1/points/density (api/services/density_access.py)
+    density_partner_resolution: int = Field(
+        default=5, ge=2, le=6,
+        description="finest H3 resolution a partner key gets from the density view",
+    )  # fmt: skip
+    density_partner_min_points: int = Field(
+        default=5, ge=1,
+        description="a partner sees a density cell only if it holds this many live points"
+        " of other owners (k-anonymity)",
+    )  # fmt: skip
     demo_points: int = Field(
         default=0, ge=0, description="seed a demo network of this size if the store is empty"
     )

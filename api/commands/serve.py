@@ -11,7 +11,7 @@ from api.cli import command, say
 from api.settings import Settings, get_settings
 from api.wording import count
 
-__all__ = ["demo_db", "serve"]
+__all__ = ["demo_db", "keys_kept", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,34 @@ def _settings(database_url: str | None) -> Settings:
         os.environ["PVZ_DATABASE_URL"] = database_url
         get_settings.cache_clear()
     return get_settings()
+
+
+def keys_kept(database_url: str, keys: int) -> str:
+    """What ``pvz serve --demo`` says when the store already holds keys (they are not shown
+    again): how to get in if they are lost, in the CLI's language (:func:`api.wording.language`)."""
+    ways_ru = ["задайте PVZ_BOOTSTRAP_ADMIN_KEY=<ваш-ключ> и перезапустите: сервер создаст "
+               "этот ключ администратора"]  # fmt: skip
+    ways_en = ["set PVZ_BOOTSTRAP_ADMIN_KEY=<your-key> and restart: the server creates that "
+               "admin key"]  # fmt: skip
+    if database_url.startswith("sqlite:///"):
+        path = os.path.abspath(database_url.split(":///", 1)[1])
+        ways_ru.append(f"или удалите демо-базу {path} (все её данные) и запустите снова: "
+                       "ключи будут созданы и показаны заново")  # fmt: skip
+        ways_en.append(f"or delete the demo database {path} (all its data) and start again: "
+                       "new keys are created and shown")  # fmt: skip
+    from api.wording import count, language
+
+    if language() == "en":
+        return (f"demo keys: not created, the store holds {keys} key(s) already (shown only "
+                f"on the first start). Lost them? {'; '.join(ways_en)}. With an admin key: "
+                "GET /v1/keys lists them, POST /v1/keys creates one, DELETE /v1/keys/{id} "
+                "revokes.")  # fmt: skip
+    held = count(keys, ("ключ", "ключа", "ключей"))
+    return (
+        f"демо-ключи не созданы: в базе уже {held}, они показываются только при "
+        f"первом запуске. Потеряли ключи? {'; '.join(ways_ru)}. С ключом администратора: "
+        "GET /v1/keys — список, POST /v1/keys — новый ключ, DELETE /v1/keys/{id} — отзыв."
+    )
 
 
 @command("serve")
@@ -73,11 +101,7 @@ def serve(
             added=count(added, "point"), stored=store.count_points())  # fmt: skip
         keys = store.count_keys()
         if keys:  # seeded once: a restart neither adds keys nor prints secrets again
-            say(
-                "demo keys: not created, the store holds {keys:,} key(s) already "
-                "(GET /v1/keys lists them; DELETE /v1/keys/{{id}} revokes)",
-                keys=keys,
-            )
+            typer.echo(keys_kept(settings.database_url, keys))
         else:
             say("demo keys (send as X-API-Key; shown only now):")
             for role, partner in (("admin", None), ("expansion", None),

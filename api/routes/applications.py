@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import EXPANSION, PARTNER, Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
 from api.routes.points import decode_cursor, encode_cursor
-from api.routes.protection import language
+from api.routes.protection import blocker_owner, language
 from api.schemas import ApplicationCreate, ApplicationList, ApplicationOut, Decision
 from api.service import Service
 from api.services import answers
@@ -34,24 +34,45 @@ AppId = Path(min_length=1, max_length=100, description="application id", example
 _FORECAST = set(ApplicationOut.model_fields) - {"id", "status", "message", "suggestions"}
 
 
+def _decided_by(actor: str | None) -> str | None:
+    """Who decided, as a partner sees it: ``staff`` for an admin or expansion key (no key
+    id), ``partner`` for its own withdrawal, ``system`` (expiry) as it is."""
+    if actor is None:
+        return None
+    role = actor.split(":", 1)[0]
+    return "staff" if role in ("admin", "expansion") else role
+
+
 def _out(
     a: Application,
     caller: Caller,
     lang: str,
     suggestions: list[dict[str, Any]] | None = None,
+    *,
+    service: Service | None = None,
+    suggested: bool = True,
 ) -> ApplicationOut:
-    """An application as ``caller`` may see it: a partner sees its blockers without ids,
-    distances rounded to 50 m; everyone gets the stored forecast and a message."""
+    """An application as ``caller`` may see it: a partner sees other partners' blockers
+    without ids (its own with theirs, when ``service`` is given to tell them), distances
+    rounded to 50 m, no staff key ids; everyone gets the stored forecast and a message
+    (``suggested`` False: suggestions were not looked for, the message says nothing of
+    them)."""
     d = asdict(a)
     partner = caller.role == "partner"
-    d["conflicts"] = [answers.blocker(c, partner=partner) for c in a.conflicts]
+    own = (answers.owned(a.conflicts, caller.partner_id, blocker_owner(service))
+           if partner and service is not None and a.conflicts else frozenset())  # fmt: skip
+    d["conflicts"] = [answers.blocker(c, partner=partner, own=str(c.point_id) in own)
+                      for c in a.conflicts]  # fmt: skip
+    if partner:
+        d["decided_by"] = _decided_by(a.decided_by)
     forecast = d.pop("forecast", None) or {}
     for k, v in forecast.items():
         if k in _FORECAST and k not in d:
             d[k] = v  # as stored: money as decimal strings (api.service.forecast_of)
     d["message"] = answers.message(allowed=a.allowed, conflicts=a.conflicts, language=lang,
                                    status=a.status, reserved_until=a.reserved_until,
-                                   suggestions=suggestions or (), radius_m=a.radius_m)  # fmt: skip
+                                   suggestions=suggestions or (), radius_m=a.radius_m,
+                                   own=own, suggested=suggested)  # fmt: skip
     d["suggestions"] = suggestions
     return ApplicationOut(**d)
 
@@ -95,7 +116,8 @@ async def post_application(
     def run() -> tuple[ApplicationOut, bool]:
         sub = service.submit(body.model_dump(), partner_id=caller.partner_id or "",
                              actor=caller.actor, language=lang, check_territory=True)  # fmt: skip
-        return _out(sub.app, caller, lang, _suggest(service, sub.app, lang)), sub.created
+        return (_out(sub.app, caller, lang, _suggest(service, sub.app, lang), service=service),
+                sub.created)  # fmt: skip
 
     out, created = await run_in_threadpool(run)
     response.status_code = 201 if created else 200
@@ -113,7 +135,8 @@ async def list_applications(
     service: Service = Depends(get_service),
     lang: str = Depends(language),
 ) -> ApplicationList:  # fmt: skip
-    """Applications ordered by id, their status as of now; a partner sees its own only."""
+    """Applications ordered by id, their status as of now; a partner sees its own only.
+    Suggestions are not looked for in a listing (``null``; GET one application for them)."""
     apps = await run_in_threadpool(service.list_applications,
                                    partner_id=caller.only_own(partner_id),
                                    status=status, limit=limit + 1,
@@ -121,7 +144,11 @@ async def list_applications(
     more = len(apps) > limit
     apps = apps[:limit]
     nxt = encode_cursor(apps[-1].id) if more and apps else None
-    return ApplicationList(applications=[_out(a, caller, lang) for a in apps], next_cursor=nxt)
+
+    def out() -> list[ApplicationOut]:
+        return [_out(a, caller, lang, service=service, suggested=False) for a in apps]
+
+    return ApplicationList(applications=await run_in_threadpool(out), next_cursor=nxt)
 
 
 @router.get("/{app_id}", response_model=ApplicationOut, summary="One application")
@@ -134,7 +161,8 @@ async def get_application(
     """An application by id, its status as of now, with the forecast kept from submission
     (a partner: only its own; a refused one with up to 3 suggestions allowed now)."""
     app = caller.visible(await run_in_threadpool(service.get_application, app_id), "application")
-    return _out(app, caller, lang, await run_in_threadpool(_suggest, service, app, lang))
+    sugg = await run_in_threadpool(_suggest, service, app, lang)
+    return await run_in_threadpool(_out, app, caller, lang, sugg, service=service)
 
 
 @router.post("/{app_id}/withdraw", response_model=ApplicationOut, summary="Withdraw")
@@ -154,7 +182,7 @@ async def withdraw(
         partner_id=caller.partner_id if caller.role == "partner" else None,
         reason=body.reason if body else None, language=lang,
     )  # fmt: skip
-    return _out(app, caller, lang)
+    return _out(app, caller, lang, service=service)
 
 
 @dataclass(frozen=True)
@@ -187,7 +215,7 @@ async def approve(d: _Decision = Depends(_decision)) -> ApplicationOut:
     app, _point = await run_in_threadpool(d.service.approve_application, d.app_id,
                                           actor=d.caller.actor, reason=d.reason,
                                           language=d.lang)  # fmt: skip
-    return _out(app, d.caller, d.lang)
+    return _out(app, d.caller, d.lang, service=d.service)
 
 
 @router.post("/{app_id}/reject", response_model=ApplicationOut, summary="Reject")
@@ -198,4 +226,4 @@ async def reject(d: _Decision = Depends(_decision)) -> ApplicationOut:
         raise InputError("a reason is required to reject", column="reason")
     app = await run_in_threadpool(d.service.reject_application, d.app_id, actor=d.caller.actor,
                                   reason=d.reason, language=d.lang)  # fmt: skip
-    return _out(app, d.caller, d.lang)
+    return _out(app, d.caller, d.lang, service=d.service)

@@ -1,7 +1,9 @@
 """``GET /v1/points/density``: the network aggregated into H3 cells for the national view.
 
-Counts reveal no ids, owners or exact places, so every role (a partner too) gets the
-counts of the whole network, not only its own points. The counts come from the service's
+Staff keys get the exact counts of every point inside the bbox. A partner key gets whole
+coarse cells of live points only, never a cell of fewer than k points of other owners
+(:mod:`api.services.density_access`): exact counts inside a chosen bbox would locate a competitor's
+point by bisection. The counts come from the service's
 :class:`~api.services.density.DensityModel`: built once (in the background at start-up,
 :func:`warm_up`), then kept current from the audit log on every request (no re-read of the
 store, no lag behind writes); a request counts its bbox from per-cell totals in a few
@@ -21,6 +23,7 @@ from api.errors import ERROR_RESPONSES
 from api.schemas_density import DensityCollection, DensityFeature, DensityProperties
 from api.service import Service
 from api.services.density import MAX_RESOLUTION, MIN_RESOLUTION, density_model
+from api.services.density_access import partner_counts
 from data.bbox import parse_bbox
 from data.errors import InputError
 
@@ -87,6 +90,24 @@ def aggregate(
                              features=features)  # fmt: skip
 
 
+def partner_aggregate(
+    service: Service, partner_id: str, bbox: tuple[float, float, float, float], res: int
+) -> DensityCollection:
+    """What a partner sees for ``bbox`` (:func:`api.services.density_access.partner_counts`): the
+    resolution capped at the partner's coarsest, whole cells, live points only."""
+    settings = service.settings
+    res = min(res, settings.density_partner_resolution)
+    cells = partner_counts(density_model(service).counts, service, partner_id, bbox, res,
+                           min_points=settings.density_partner_min_points)  # fmt: skip
+    features = [
+        DensityFeature(id=c.cell, geometry={"type": "Point", "coordinates": [c.lon, c.lat]},
+                       properties=DensityProperties(count=c.live, live=c.live))
+        for c in cells
+    ]  # fmt: skip
+    live = sum(c.live for c in cells)
+    return DensityCollection(resolution=res, total=live, live=live, features=features)
+
+
 @router.get("/density", response_model=DensityCollection,
             summary="Point counts per H3 cell (the national view)")  # fmt: skip
 async def density(
@@ -99,9 +120,11 @@ async def density(
 ) -> DensityCollection:  # fmt: skip
     """Every point inside ``bbox`` counted per H3 cell: ``count`` (all points, any kind
     and status) and ``live`` (a protecting kind and status, per the service's policy), the
-    cell centre as the geometry. Counts cover the whole network for every role, a partner
-    too: they reveal no ids. Current: the changes since the last request are applied first."""
-    del caller  # any valid key
+    cell centre as the geometry. Current: the changes since the last request are applied
+    first. A partner key gets whole cells touching the bbox, no finer than resolution
+    ``PVZ_DENSITY_PARTNER_RESOLUTION`` (5), live points only (``count`` = ``live``), and only
+    cells holding at least ``PVZ_DENSITY_PARTNER_MIN_POINTS`` (5) live points of other
+    owners: nothing that locates another partner's point or tells its status."""
     box = parse_bbox(bbox)
     assert box is not None
     if resolution is None:
@@ -109,6 +132,10 @@ async def density(
     elif not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION:
         raise InputError(f"resolution must be {MIN_RESOLUTION} to {MAX_RESOLUTION}",
                          column="resolution")  # fmt: skip
+
+    if caller.role == "partner" and caller.partner_id:
+        return await run_in_threadpool(partner_aggregate, service, caller.partner_id, box,
+                                       resolution)  # fmt: skip
 
     def run() -> DensityCollection:
         return aggregate(service, box, resolution)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Collection
 from dataclasses import replace
 
 import numpy as np
@@ -25,10 +26,10 @@ from api.schemas import (
 from api.service import Service
 from api.services import answers
 from api.services.jobs import check_batch_cost
-from data.errors import InputError, PayloadTooLargeError
+from data.errors import Conflict, InputError, NotFoundError, PayloadTooLargeError
 from planning.protection import BatchCheck, CheckResult
 
-__all__ = ["check_answer", "check_body", "json_response", "language", "router"]
+__all__ = ["blocker_owner", "check_answer", "check_body", "json_response", "language", "router"]
 
 router = APIRouter(prefix="/v1/protection", tags=["protection"], responses=ERROR_RESPONSES)
 
@@ -37,15 +38,20 @@ def _name(x: object) -> str | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
 
 
-def check_body(r: CheckResult, *, partner: bool = False) -> dict[str, object]:
+def check_body(
+    r: CheckResult, *, partner: bool = False, own: Collection[str] = frozenset()
+) -> dict[str, object]:
     """The JSON body of a :class:`CheckResult` (conflicts nearest first): in full detail, or
-    as a ``partner`` sees it (:func:`api.services.answers.blocker`)."""
+    as a ``partner`` sees it (:func:`api.services.answers.blocker`; ``own``: the ids of the
+    blockers that are the partner's own, shown with their ids)."""
     return {
         "allowed": r.allowed,
         "radius_m": r.radius_m,
         "settlement": _name(r.settlement),
         "settlement_population": int(r.settlement_population),
-        "conflicts": [answers.blocker(c, partner=partner) for c in r.conflicts],
+        "conflicts": [
+            answers.blocker(c, partner=partner, own=str(c.point_id) in own) for c in r.conflicts
+        ],  # fmt: skip
     }
 
 
@@ -53,6 +59,21 @@ def language(request: Request) -> str:
     """``ru`` or ``en``: the request's ``Accept-Language``, else ``settings.language``."""
     service: Service = request.app.state.service
     return answers.language_of(request.headers.get("accept-language"), service.settings.language)
+
+
+def blocker_owner(service: Service) -> Callable[[Conflict], str | None]:
+    """``owner(conflict)``: the partner owning a blocking point or reservation (the pending
+    application's), None for none or one gone since (for :func:`answers.owned`)."""
+
+    def owner(c: Conflict) -> str | None:
+        try:
+            if c.kind == "reservation":
+                return service.get_application(str(c.point_id)).partner_id
+            return service.get_point(str(c.point_id)).partner_id
+        except NotFoundError:
+            return None
+
+    return owner
 
 
 def check_answer(
@@ -63,8 +84,8 @@ def check_answer(
     Expansion and admin: the full detail (ids, exact distances). A partner: its kind is
     ``partner`` (another kind: :class:`InputError`), the spot must lie in the service
     territory (:class:`InputError`, naming swapped coordinates), blockers without ids and
-    with distances rounded to 50 m, a ``message`` in ``lang`` and, when blocked, up to 3
-    ``suggestions``.
+    with distances rounded to 50 m (its own with their ids), a ``message`` in ``lang`` and,
+    when blocked, up to 3 ``suggestions``.
     """
     if caller.role != "partner":
         r = service.check(lat, lon, kind=kind)
@@ -75,9 +96,10 @@ def check_answer(
     r = service.check(lat, lon, kind="partner")
     r = replace(r, conflicts=service.with_kinds(r.conflicts))
     sugg = [] if r.allowed else service.suggest(lat, lon, kind="partner", language=lang)
+    own = answers.owned(r.conflicts, caller.partner_id, blocker_owner(service))
     msg = answers.message(allowed=r.allowed, conflicts=r.conflicts, language=lang,
-                          suggestions=sugg, radius_m=r.radius_m)  # fmt: skip
-    return {**check_body(r, partner=True), "message": msg, "suggestions": sugg}
+                          suggestions=sugg, radius_m=r.radius_m, own=own)  # fmt: skip
+    return {**check_body(r, partner=True, own=own), "message": msg, "suggestions": sugg}
 
 
 def json_response(content: object) -> Response:

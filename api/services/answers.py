@@ -2,7 +2,10 @@
 
 A partner never learns another partner's ids, exact distances or features: a blocker is
 shown as its ``kind`` (``point`` or ``reservation``), its protection radius, for a
-reservation ``reserved_until``, and the distance rounded to :data:`ROUND_M` metres.
+reservation the day ``reserved_until`` ends (no time: the time would tell when the other
+application was submitted), and the distance rounded to :data:`ROUND_M` metres. A blocker
+the partner owns itself (its own point or pending application) is shown with its id and
+named as its own (:func:`owned`).
 Messages are Russian by default (``language="en"``: English). Suggestions are the
 nearest spots (up to :data:`N_SUGGESTIONS`, within :data:`SUGGEST_WITHIN_M`) where the
 same partner could open now, each allowed by the in-memory pre-check at the time of the
@@ -28,6 +31,7 @@ __all__ = [
     "direction",
     "language_of",
     "message",
+    "owned",
     "rounded",
     "suggestions",
 ]
@@ -87,16 +91,30 @@ def direction(azimuth_deg: float, language: str = "ru") -> str:
     return _DIRS["en" if language == "en" else "ru"][int(((azimuth_deg % 360) + 22.5) // 45) % 8]
 
 
-def blocker(c: Conflict, *, partner: bool) -> dict[str, Any]:
+def blocker(c: Conflict, *, partner: bool, own: bool = False) -> dict[str, Any]:
     """A blocking point or reservation as the caller may see it: the full detail for
-    expansion and admin (``partner`` False); for a partner no id and a rounded distance."""
+    expansion and admin (``partner`` False); for a partner a rounded distance, and no id
+    and only the day of ``reserved_until`` unless the blocker is its own (``own``)."""
+    hidden = partner and not own
     return {
-        "point_id": None if partner else str(c.point_id),
+        "point_id": None if hidden else str(c.point_id),
         "kind": c.kind,
         "distance_m": rounded(c.distance_m) if partner else round(c.distance_m, 3),
         "radius_m": c.radius_m,
-        "reserved_until": c.reserved_until,
+        "reserved_until": (_day(c.reserved_until) or None) if hidden else c.reserved_until,
     }
+
+
+def owned(
+    conflicts: Sequence[Conflict],
+    partner_id: str | None,
+    owner: Callable[[Conflict], str | None],
+) -> frozenset[str]:
+    """The ids of the blockers ``partner_id`` owns itself; ``owner(c)`` names a blocker's
+    partner (None: none, or gone)."""
+    if not partner_id:
+        return frozenset()
+    return frozenset(str(c.point_id) for c in conflicts if owner(c) == partner_id)
 
 
 def _day(iso: str | None) -> str:
@@ -112,10 +130,15 @@ def message(
     reserved_until: str | None = None,
     suggestions: Sequence[dict[str, Any]] = (),
     radius_m: float | None = None,
+    own: frozenset[str] = frozenset(),
+    suggested: bool = True,
 ) -> str:
     """A sentence for the partner: allowed or why not, and where it could open instead.
 
-    ``status`` is the application's (None: a check); ``conflicts`` nearest first.
+    ``status`` is the application's (None: a check); ``conflicts`` nearest first; ``own``:
+    the ids of the blockers the partner owns (named as its own, with their id);
+    ``suggested`` False: suggestions were not looked for (a listing), so nothing is said
+    about them.
     """
     en = language == "en"
     if status in ("approved", "rejected", "withdrawn", "expired"):
@@ -141,7 +164,18 @@ def message(
     d = rounded(c.distance_m)
     # rounded to nothing (under 25 m): "less than 50 m", never "about 0 m"
     near = f"less than {ROUND_M:.0f} m" if en else f"на расстоянии менее {ROUND_M:.0f} м"
-    if c.kind == "reservation":
+    about_en = f"about {d:.0f} m" if d else near
+    about_ru = f"примерно в {d:.0f} м" if d else near
+    mine = str(c.point_id) in own
+    if c.kind == "reservation" and mine:
+        what = (f"a spot reserved by your own application {c.point_id} until "
+                f"{_day(c.reserved_until)} is {about_en} away" if en else
+                f"{about_ru} место, закреплённое за вашей же заявкой {c.point_id} до "
+                f"{_day(c.reserved_until)}")  # fmt: skip
+    elif mine:
+        what = (f"your own pickup point {c.point_id} is {about_en} away" if en else
+                f"{about_ru} работает ваш же пункт выдачи {c.point_id}")  # fmt: skip
+    elif c.kind == "reservation":
         what = (f"a spot reserved by another application until {_day(c.reserved_until)} is "
                 f"{f'about {d:.0f} m' if d else near} away" if en else
                 f"{f'примерно в {d:.0f} м' if d else near} место, закреплённое за другой "
@@ -162,7 +196,7 @@ def message(
                  f"{s['direction']}." if en else
                  f" Ближайшее место, где можно открыть пункт сейчас: примерно "
                  f"{s['distance_m']:.0f} м на {s['direction']}.")  # fmt: skip
-    else:
+    elif suggested:
         text += (f" No free spot within {SUGGEST_WITHIN_M / 1000:.0f} km." if en
                  else f" Свободного места в пределах {SUGGEST_WITHIN_M / 1000:.0f} км "
                  "нет.")  # fmt: skip

@@ -37,9 +37,15 @@ def api(
 
 # ---------------------------------------------------------------- health, auth, keys
 def test_health(api: Api) -> None:
-    r = api.call("GET", "/health", None)
-    assert r.status_code == 200
-    assert r.json() == {"status": "ok", "backend": "sqlite", "live_points": 2, "reservations": 0}
+    # the size of the network is for staff: without a key (or with a wrong or partner key)
+    # only liveness
+    for who in (None, "wrong-key", "partner"):
+        r = api.call("GET", "/health", who)
+        assert r.status_code == 200
+        assert r.json() == {"status": "ok", "backend": "sqlite"}
+    for who in ("admin", "expansion"):
+        assert api.call("GET", "/health", who).json() == {
+            "status": "ok", "backend": "sqlite", "live_points": 2, "reservations": 0}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -106,9 +112,13 @@ def test_check(api: Api) -> None:
     body = r.json()
     assert body["allowed"] is False and body["radius_m"] == 500.0 and body["settlement"] == "Москва"
     assert body["settlement_population"] == 13_010_112
-    # a partner sees no id, the distance rounded to 50 m (tests/api/test_onboarding.py)
-    assert body["conflicts"] == [{"point_id": None, "kind": "point", "distance_m": 300.0,
+    # a partner sees the distance rounded to 50 m (tests/api/test_onboarding.py), its own
+    # point P1 by id, another partner's without (tests/api/test_api_partner_view.py)
+    assert body["conflicts"] == [{"point_id": "P1", "kind": "point", "distance_m": 300.0,
                                   "radius_m": 500.0, "reserved_until": None}]  # fmt: skip
+    r = api.call("POST", "/v1/protection/check", "other", json={"lat": lat, "lon": lon})
+    assert r.json()["conflicts"] == [{"point_id": None, "kind": "point", "distance_m": 300.0,
+                                      "radius_m": 500.0, "reserved_until": None}]  # fmt: skip
     r = api.call("POST", "/v1/protection/check", "expansion", json={"lat": lat, "lon": lon})
     assert r.json()["conflicts"] == [{"point_id": "P1", "kind": "point", "distance_m": 300.0,
                                       "radius_m": 500.0, "reserved_until": None}]  # fmt: skip
@@ -203,7 +213,7 @@ def test_point_create_get_patch(api: Api) -> None:
     error(api.call("PATCH", "/v1/points/P1", "expansion", json={}), 422)
     error(api.call("PATCH", "/v1/points/P1", "expansion", json={"status": "gone"}), 422)
     error(api.call("PATCH", "/v1/points/P1", "expansion", json={"lat": 1.0}), 422)
-    assert api.call("GET", "/health", None).json()["live_points"] == 3  # P1, P2, P3; N1 closed
+    assert api.call("GET", "/health", "admin").json()["live_points"] == 3  # P1, P2, P3; N1 closed
 
 
 # ---------------------------------------------------------------- applications

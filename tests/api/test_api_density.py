@@ -87,9 +87,13 @@ def test_across_the_antimeridian(api: Api) -> None:
 
 def test_default_resolution_and_every_role(api: Api) -> None:
     national = "19,41,-169,82"  # crosses 180: the whole country
-    for who in ("admin", "expansion", "partner"):  # a partner sees the counts of all points
+    for who in ("admin", "expansion"):  # staff see the counts of all points
         fc = api.call("GET", f"/v1/points/density?bbox={national}", who).json()
         assert fc["resolution"] == 2 and fc["total"] == len(POINTS)
+    # a partner: live points only, in whole cells of at least 5 live points of others
+    # (tests/api/test_api_density_privacy.py)
+    fc = api.call("GET", f"/v1/points/density?bbox={national}", "partner").json()
+    assert fc["resolution"] == 2 and 0 < fc["total"] == fc["live"] < len(POINTS)
     assert api.call("GET", "/v1/points/density?bbox=37,55,38,56", "admin").json()["resolution"] == 5
     assert api.call("GET", "/v1/points/density?bbox=37.5,55.7,37.7,55.8", "admin").json()[
         "resolution"] == 6  # fmt: skip

@@ -153,7 +153,7 @@ def test_statement_roles_and_isolation(rapi: Api, who: str | None, point: str,
     r = rapi.statement(point, "2020-10", who)  # type: ignore[arg-type]
     assert r.status_code == status, r.text
     if status == 404:  # a foreign point reads exactly like a missing one
-        assert r.json()["message"] == f"no point with id {point!r}"
+        assert r.json()["message"] == f"нет точки с id {point!r}"  # Russian by default
     if status == 200:
         assert r.json()["point_id"] == point
 
@@ -318,7 +318,7 @@ def test_bad_line_is_422_naming_the_row(
         assert body["detail"][0]["loc"] == ["body", 2, "order_id"]
     else:
         body = error(r, 422, "invalid_input")
-        assert body["message"].startswith(f"body, row 3, column {column!r}"), body
+        assert body["message"].startswith(f"body, строка 3, столбец {column!r}"), body
         assert message in body["message"], body
     assert rapi.state() == before
 
@@ -380,7 +380,7 @@ def test_missing_month_is_422(rapi: Api) -> None:
 
 def test_point_without_opening_date_is_409(rapi: Api) -> None:
     body = error(rapi.statement("N", "2020-10"), 409, "conflict")
-    assert "no opening date" in body["message"]
+    assert "нет даты открытия (opened_on)" in body["message"]
 
 
 def test_opening_date_moved_after_orders_is_409_not_500(rapi: Api) -> None:
@@ -505,6 +505,6 @@ def test_bad_event_day_is_422_naming_the_row(
         writer.writerows(rows)
         r = rapi.post_csv(buf.getvalue())
     body = error(r, 422, "invalid_input")
-    assert body["message"].startswith(f"body, row 2, column {column!r}"), body
+    assert body["message"].startswith(f"body, строка 2, столбец {column!r}"), body
     assert message in body["message"], body
     assert rapi.state() == before

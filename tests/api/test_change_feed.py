@@ -202,7 +202,7 @@ def test_the_apps_key_cache_is_fed(store_url: str, settlements: SettlementLookup
                              headers={"X-API-Key": ADMIN}).status_code == 200  # fmt: skip
             two.sync(force=True)
             r = c2.post("/v1/protection/check", json=check, headers=head)
-            assert r.status_code == 401 and "revoked" in r.json()["message"]
+            assert r.status_code == 401 and "отозван" in r.json()["message"]
     finally:
         one.close()
         two.close()
