@@ -42,6 +42,7 @@ __all__ = [
     "TERRITORY",
     "atomic_path",
     "in_territory",
+    "read_csv_bytes",
     "read_points",
     "read_table",
     "write_table",
@@ -119,13 +120,34 @@ def read_table(
     if p.stat().st_size == 0:
         raise InputError("the file is empty", source=str(p))
     if fmt == "csv":
-        df, decimal_comma = _read_csv(p, sep=sep, encoding=encoding)
+        df, decimal_comma = _read_csv(p.read_bytes(), str(p), sep=sep, encoding=encoding)
     elif fmt == "xlsx":
         df, decimal_comma = _read_xlsx(p, sheet=sheet), True
     elif fmt == "geojson":
         df, decimal_comma = _read_geojson(p), False
     else:
         df, decimal_comma = _read_geo(p), False
+    df = _canonical_columns(df)
+    if decimal_comma:
+        _fix_decimal_commas(df)
+    return df
+
+
+def read_csv_bytes(
+    raw: bytes, *, source: str, sep: str | None = None, encoding: str | None = None
+) -> pd.DataFrame:
+    """The bytes of a CSV file (an upload) read exactly as :func:`read_table` reads a
+    ``.csv`` file: the same dialect detection, aliases and decimal commas.
+
+    Raises
+    ------
+    InputError
+        naming ``source`` (and the row where the parser can tell) for an empty or
+        unreadable body.
+    """
+    if not raw.strip():
+        raise InputError("the file is empty", source=source)
+    df, decimal_comma = _read_csv(raw, source, sep=sep, encoding=encoding)
     df = _canonical_columns(df)
     if decimal_comma:
         _fix_decimal_commas(df)
@@ -147,9 +169,10 @@ def _canonical_columns(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fix_decimal_commas(df: pd.DataFrame) -> None:
-    """``55,7558`` -> ``55.7558`` in every text column but the id (in place)."""
+    """``55,7558`` -> ``55.7558`` in every text column but ids (``id``, ``..._id``) and
+    money (``..._rub``: parsed exactly, with its own checks, by the rewards), in place."""
     for col in df.columns:
-        if col == "id":
+        if col == "id" or str(col).endswith(("_id", "_rub")):
             continue
         s = df[col]
         if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
@@ -170,7 +193,7 @@ def _decode(raw: bytes, encoding: str | None, source: str) -> tuple[str, str]:
         except LookupError:
             raise InputError(f"unknown encoding {encoding!r} (--encoding)", source=source) from None
         try:
-            return raw.decode(encoding), encoding
+            return raw.decode(encoding).removeprefix("\ufeff"), encoding
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             msg = f"not readable as {encoding}: byte {raw[exc.start]:#04x} on line {line}"
@@ -178,7 +201,11 @@ def _decode(raw: bytes, encoding: str | None, source: str) -> tuple[str, str]:
     if raw.startswith(codecs.BOM_UTF8):
         return raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16"), "utf-16"
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise InputError("not readable as UTF-16 (it begins with a UTF-16 byte-order "
+                             "mark)", source=source) from None  # fmt: skip
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -198,9 +225,10 @@ def _sniff_sep(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(p: Path, *, sep: str | None, encoding: str | None) -> tuple[pd.DataFrame, bool]:
-    src = str(p)
-    text, _ = _decode(p.read_bytes(), encoding, src)
+def _read_csv(
+    raw: bytes, src: str, *, sep: str | None, encoding: str | None
+) -> tuple[pd.DataFrame, bool]:
+    text, _ = _decode(raw, encoding, src)
     if sep is not None:
         if sep not in _SEP_NAMES and len(sep) != 1:
             raise InputError(f"--sep must be one character or 'tab', got {sep!r}", source=src)
@@ -214,7 +242,14 @@ def _read_csv(p: Path, *, sep: str | None, encoding: str | None) -> tuple[pd.Dat
         try:
             df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                              skipinitialspace=True)  # fmt: skip
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        except pd.errors.ParserError as exc:
+            m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+            if m:  # the parser counts file lines; rows are data rows (header excluded)
+                raise InputError(f"expected {m.group(1)} fields, saw {m.group(3)} (quote "
+                                 f"values that contain the separator {sep!r})", source=src,
+                                 row=int(m.group(2)) - 1) from None  # fmt: skip
+            raise InputError(f"not a readable CSV file ({exc})", source=src) from None
+        except (pd.errors.EmptyDataError, ValueError) as exc:
             raise InputError(f"not a readable CSV file ({exc})", source=src) from None
     df.columns = [str(c).strip() for c in df.columns]
     return df, sep != ","

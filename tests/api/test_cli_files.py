@@ -1,0 +1,139 @@
+"""Files as Russian users have them, for every command that reads or writes a table.
+
+``pvz rewards`` / ``rewards-compare`` read points and orders with the same reader as
+``pvz check`` (``;`` cp1251 with decimal commas, UTF-8 with BOM, ``.xlsx``); a CSV given
+as ``--boundaries`` is one clear error; CSV outputs carry a UTF-8 BOM; GeoJSON layers are
+named after the file; each ``.xlsx`` input may name its own sheet (``FILE.xlsx#SHEET``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import api.cli
+
+api.cli._load_commands()
+runner = CliRunner()
+
+POINTS = [
+    ("A", "2020-07-15", "", "4.9"),
+    ("B", "2020-04-10", "20", ""),
+    ("C", "2019-01-01", "0", "4.6"),
+]
+POINT_COLUMNS = ["id", "opened_on", "closed_days_2020", "rating"]
+ORDERS = [
+    ("1", "A", "2020-10-14", "1234.50", "issued"),
+    ("2", "A", "2020-10-15", "4999.99", "issued"),
+    ("3", "A", "2020-10-15", "5000", "issued"),
+    ("4", "C", "2020-10-20", "300.00", "returned"),
+    ("5", "C", "2020-10-21", "12345.60", "issued"),
+]
+ORDER_COLUMNS = ["order_id", "point_id", "issued_on", "price_rub", "status"]
+
+
+def run(*args: object) -> tuple[int, str]:
+    res = runner.invoke(api.cli.app, [str(a) for a in args])
+    return res.exit_code, res.output
+
+
+def _plain(tmp: Path) -> tuple[Path, Path]:
+    pts, ords = tmp / "points.csv", tmp / "orders.csv"
+    pd.DataFrame(POINTS, columns=POINT_COLUMNS).to_csv(pts, index=False)
+    pd.DataFrame(ORDERS, columns=ORDER_COLUMNS).to_csv(ords, index=False)
+    return pts, ords
+
+
+def _russian_excel_csv(tmp: Path) -> tuple[Path, Path]:
+    """As Russian Excel saves "CSV": ``;``, cp1251, decimal commas, prices grouped by a
+    (no-break) space, a Russian column name for the id."""
+    pts, ords = tmp / "rpoints_ru.csv", tmp / "orders_ru.csv"
+    lines = ["Код;opened_on;closed_days_2020;rating"]
+    lines += [f"{i};{d};{c};{r.replace('.', ',')}" for i, d, c, r in POINTS]
+    pts.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
+    prices = {"1234.50": "1 234,50", "4999.99": "4999,99", "5000": "5 000",
+              "300.00": "300", "12345.60": "12\u00a0345,6"}  # fmt: skip
+    lines = [";".join(ORDER_COLUMNS)]
+    lines += [";".join((o, p, d, prices[k], s)) for o, p, d, k, s in ORDERS]
+    ords.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
+    return pts, ords
+
+
+def _bom_csv(tmp: Path) -> tuple[Path, Path]:
+    """UTF-8 with a byte-order mark (Excel's "CSV UTF-8"), semicolons."""
+    pts, ords = tmp / "points_bom.csv", tmp / "orders_bom.csv"
+    for path, cols, rows in ((pts, POINT_COLUMNS, POINTS), (ords, ORDER_COLUMNS, ORDERS)):
+        text = "\n".join(";".join(r) for r in [cols, *rows]) + "\n"
+        path.write_bytes(text.replace("1234.50", "1234,5").encode("utf-8-sig"))
+    return pts, ords
+
+
+def _xlsx(tmp: Path) -> tuple[Path, Path]:
+    """Workbooks with typed cells: dates as dates, prices as numbers."""
+    import datetime as dt
+
+    pts, ords = tmp / "points.xlsx", tmp / "orders.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(POINT_COLUMNS)
+    for i, d, c, r in POINTS:
+        sheet.append([i, dt.date.fromisoformat(d), int(c) if c else None,
+                      float(r) if r else None])  # fmt: skip
+    book.save(pts)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(ORDER_COLUMNS)
+    for o, p, d, k, s in ORDERS:
+        sheet.append([int(o), p, dt.date.fromisoformat(d), float(k), s])
+    book.save(ords)
+    return pts, ords
+
+
+@pytest.mark.parametrize("make", [_russian_excel_csv, _bom_csv, _xlsx],
+                         ids=["cp1251-semicolon", "utf8-bom", "xlsx"])  # fmt: skip
+@pytest.mark.parametrize("command", ["rewards", "rewards-compare"])
+def test_rewards_read_files_as_russian_excel_saves_them(
+    tmp_path: Path, make: object, command: str
+) -> None:
+    plain = _plain(tmp_path)
+    other = make(tmp_path)  # type: ignore[operator]
+    outs = []
+    for k, (pts, ords) in enumerate((plain, other)):
+        out = tmp_path / f"out{k}.csv"
+        if command == "rewards":
+            code, text = run("rewards", pts, ords, "--month", "2020-10", "-o", out)
+        else:
+            code, text = run("rewards-compare", pts, ords, "--from", "2020-10", "--to",
+                             "2020-10", "-o", out)  # fmt: skip
+        assert code == 0, text
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    if command == "rewards":  # 1234.50 and 12345.60 exactly, to the kopeck
+        table = pd.read_csv(tmp_path / "out1.csv", dtype=str).set_index("point_id")
+        assert table.loc["A", "turnover_rub"] == "11234.49"
+        assert table.loc["C", "turnover_rub"] == "12345.60"
+
+
+@pytest.mark.parametrize(
+    ("price", "fragment"),
+    [("1,234.50", "ambiguous"), ("1.234,50", "ambiguous"), ("1,234", "ambiguous"),
+     ("1234,567", "more than two decimals"), ("12 34,50", "not a decimal number"),
+     ("-5,00", "negative")],
+)  # fmt: skip
+def test_rewards_refuse_ambiguous_prices_naming_row_and_column(
+    tmp_path: Path, price: str, fragment: str
+) -> None:
+    pts, _ = _plain(tmp_path)
+    ords = tmp_path / "orders_ru.csv"
+    rows = [";".join(ORDER_COLUMNS), "1;A;2020-10-14;100,00;issued",
+            f"2;A;2020-10-14;{price};issued"]  # fmt: skip
+    ords.write_bytes(("\n".join(rows) + "\n").encode("cp1251"))
+    out = tmp_path / "o.json"
+    code, text = run("rewards", pts, ords, "--month", "2020-10", "-o", out)
+    assert code == 2, text
+    assert f"{ords}, row 2, column 'price_rub'" in text and fragment in text, text
+    assert "Traceback" not in text and not out.exists()
