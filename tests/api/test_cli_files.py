@@ -137,3 +137,50 @@ def test_rewards_refuse_ambiguous_prices_naming_row_and_column(
     assert code == 2, text
     assert f"{ords}, row 2, column 'price_rub'" in text and fragment in text, text
     assert "Traceback" not in text and not out.exists()
+
+
+# --- --boundaries with a file that has no polygons ---
+
+
+@pytest.fixture()
+def network(tmp_path: Path) -> tuple[Path, Path]:
+    pts, cands = tmp_path / "pts.csv", tmp_path / "cands.csv"
+    pts.write_text("id,lat,lon,settlement\nA,55.752,37.6175,Москва\n", encoding="utf-8")
+    cands.write_text("id,lat,lon\nc1,55.755,37.6175\nc2,55.76,37.6175\n", encoding="utf-8")
+    return pts, cands
+
+
+@pytest.mark.parametrize("command", ["check", "audit", "map"])
+def test_boundaries_csv_is_one_clear_error(
+    tmp_path: Path, network: tuple[Path, Path], command: str
+) -> None:
+    bad = tmp_path / "bounds.csv"
+    bad.write_text("name,population\nМосква,13000000\n", encoding="utf-8")
+    pts, cands = network
+    args: list[object] = {
+        "check": ["check", pts, cands, "-o", tmp_path / "o.csv"],
+        "audit": ["audit", pts, "-o", tmp_path / "o.csv"],
+        "map": ["map", pts, "--tiles", "none", "-o", tmp_path / "o.html"],
+    }[command]
+    code, text = run(*args, "--boundaries", bad)
+    assert code == 2, text
+    assert text.startswith(f"error: {bad}: not a vector file with polygons"), text
+    assert "Traceback" not in text and "AttributeError" not in text
+    assert not list(tmp_path.glob("o.*"))
+
+
+def test_server_refuses_to_start_with_a_boundaries_csv(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+    from data.errors import InputError
+
+    bad = tmp_path / "bounds.csv"
+    bad.write_text("name,population\nМосква,13000000\n", encoding="utf-8")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'pvz.db'}", boundaries_path=bad)
+    with (
+        pytest.raises(InputError, match="not a vector file with polygons"),
+        TestClient(create_app(settings)),
+    ):
+        pass
