@@ -24,6 +24,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -34,7 +35,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from data.errors import InputError
-from data.outputs import final_mode, neutralise_frame
+from data.outputs import CSV_ENCODING, final_mode, neutralise_frame
 
 __all__ = [
     "ALIASES",
@@ -615,26 +616,27 @@ def read_points(
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path`` (same extension); rename it over ``path`` when the
-    block ends without error, delete it otherwise: readers see the old file or the whole new
-    one, never a part. Creates the parent folder. The file gets the mode the umask gives
-    (0644 under umask 022), or keeps the mode of the file it replaces
-    (:func:`data.outputs.final_mode`)."""
+    """Yield a temporary path beside ``path``; rename it over ``path`` when the block ends
+    without error, delete it otherwise: readers see the old file or the whole new one,
+    never a part. The temporary file has the final file's name, in a hidden temporary
+    folder beside it, so that what a driver derives from the name (the GeoJSON ``name``
+    member and GeoPackage layer that QGIS shows) is the final file's stem. Creates the
+    parent folder. The file gets the mode the umask gives (0644 under umask 022), or keeps
+    the mode of the file it replaces (:func:`data.outputs.final_mode`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # drivers such as GPKG refuse to open an existing empty file
+    folder = tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp = Path(folder) / path.name
     try:
-        yield Path(tmp)
+        yield tmp
         os.chmod(tmp, final_mode(path))
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _write_csv_fast(df: pd.DataFrame, path: Path, *, sep: str) -> bool:
-    """Write ``df`` as pandas' ``to_csv(index=False)`` would, byte for byte, with pyarrow's
+    """Write ``df`` as pandas' ``to_csv(index=False, encoding="utf-8-sig")`` would, byte for
+    byte (a UTF-8 byte-order mark first), with pyarrow's
     writer (4x faster); False (nothing written) for what it cannot mirror: cells that
     need quoting, non-text objects, odd dtypes, column names that need quoting."""
     try:
@@ -683,7 +685,7 @@ def _write_csv_fast(df: pd.DataFrame, path: Path, *, sep: str) -> bool:
             return False
     table = pa.table(cols, names=names)
     with open(path, "wb") as f:
-        f.write((sep.join(names) + "\n").encode("utf-8"))
+        f.write(codecs.BOM_UTF8 + (sep.join(names) + "\n").encode("utf-8"))
         pacsv.write_csv(table, f, write_options=pacsv.WriteOptions(
             include_header=False, delimiter=sep, quoting_style="none"))  # fmt: skip
     return True
@@ -695,7 +697,10 @@ def write_table(
     """Write a table by extension, atomically. Geographic formats need ``lat, lon`` columns.
 
     Rows without coordinates (for example an audit pair table) can only be
-    written as CSV. In CSV and Excel, text cells a spreadsheet would run as a formula
+    written as CSV. CSV (and ``.tsv``) is UTF-8 with a byte-order mark
+    (:data:`data.outputs.CSV_ENCODING`), like the rewards' tables, so that Excel (Russian locale
+    included) shows Cyrillic text; :func:`read_table`, pandas and Python's ``utf-8-sig``
+    read it back unchanged. In CSV and Excel, text cells a spreadsheet would run as a formula
     (beginning with ``=``, ``+``, ``-``, ``@``, tab or CR) get a ``'`` in front
     (:func:`data.outputs.neutralise_frame`); ``raw_csv`` writes them unchanged.
     """
@@ -709,7 +714,7 @@ def write_table(
         if fmt == "csv":
             sep = "\t" if p.suffix.lower() == ".tsv" else ","
             if not _write_csv_fast(df, tmp, sep=sep):
-                df.to_csv(tmp, index=False, sep=sep)
+                df.to_csv(tmp, index=False, sep=sep, encoding=CSV_ENCODING)
         elif fmt == "xlsx":
             df.to_excel(tmp, index=False)
         else:

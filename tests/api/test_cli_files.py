@@ -8,6 +8,7 @@ named after the file; each ``.xlsx`` input may name its own sheet (``FILE.xlsx#S
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import openpyxl
@@ -184,3 +185,71 @@ def test_server_refuses_to_start_with_a_boundaries_csv(tmp_path: Path) -> None:
         TestClient(create_app(settings)),
     ):
         pass
+
+
+# --- CSV outputs: UTF-8 with BOM, read back by pandas and by the project's reader ---
+
+
+def _demand(tmp_path: Path) -> Path:
+    path = tmp_path / "demand.csv"
+    rows = [f"d{i},{55.74 + 0.004 * i:.4f},{37.60 + 0.003 * i:.4f},{1 + i % 3}" for i in range(12)]
+    path.write_text("id,lat,lon,weight\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", ["check", "audit", "score", "plan"])
+def test_csv_outputs_are_utf8_with_bom(
+    tmp_path: Path, network: tuple[Path, Path], command: str
+) -> None:
+    from data.io import read_table
+
+    pts, cands = network
+    out = tmp_path / "out.csv"
+    demand = ["--demand", _demand(tmp_path)]
+    args: list[object] = {
+        "check": ["check", pts, cands],
+        "audit": ["audit", pts],
+        "score": ["score", pts, cands, *demand],
+        "plan": ["plan", pts, cands, *demand, "--k", "1", "--service-radius-m", "1500"],
+    }[command]
+    code, text = run(*args, "-o", out)
+    assert code == 0, text
+    first = "a_id" if command == "audit" else "id"
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf" + first.encode() + b","), raw[:20]
+    assert raw.count(b"\xef\xbb\xbf") == 1
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)  # pandas drops the BOM
+    assert frame.columns[0] == first
+    assert read_table(out).columns[0] == first
+    if command == "check":
+        assert set(frame["settlement"]) == {"Москва"}
+        assert "Москва" in raw.decode("utf-8-sig")
+
+
+def test_raw_csv_keeps_the_bom_and_the_cells(tmp_path: Path, network: tuple[Path, Path]) -> None:
+    pts, _ = network
+    cands = tmp_path / "formula.csv"
+    cands.write_text("id,lat,lon\n=c1,55.755,37.6175\n", encoding="utf-8")
+    for flag, cell in (((), "'=c1"), (("--raw-csv",), "=c1")):
+        out = tmp_path / "out.csv"
+        code, text = run("check", pts, cands, "-o", out, *flag)
+        assert code == 0, text
+        assert out.read_bytes().startswith(b"\xef\xbb\xbfid,")
+        assert pd.read_csv(out, dtype=str)["id"].tolist() == [cell]
+
+
+# --- GeoJSON outputs name their layer after the file ---
+
+
+@pytest.mark.parametrize("command", ["check", "score"])
+def test_geojson_layer_is_named_after_the_file(
+    tmp_path: Path, network: tuple[Path, Path], command: str
+) -> None:
+    pts, cands = network
+    out = tmp_path / "Проверка_1.geojson"
+    extra = ["--demand", _demand(tmp_path)] if command == "score" else []
+    code, text = run(command, pts, cands, *extra, "-o", out)
+    assert code == 0, text
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["name"] == "Проверка_1"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

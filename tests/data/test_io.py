@@ -303,4 +303,4 @@ def test_territory_covers_russia(lat: float, lon: float) -> None:
 def test_fast_csv_writer_matches_pandas(tmp_path: Path, frame: pd.DataFrame) -> None:
     out = tmp_path / "fast.csv"
     write_table(frame, out)
-    assert out.read_bytes() == frame.to_csv(index=False).encode("utf-8")
+    assert out.read_bytes() == frame.to_csv(index=False).encode("utf-8-sig")
