@@ -4,8 +4,9 @@ Tables have columns ``id, lat, lon`` (WGS84 degrees) and optional
 ``radius_m, kind, status`` and feature columns. Files come as people have them:
 CSV separated by commas, semicolons or tabs, in UTF-8 (with or without BOM) or
 cp1251, with decimal commas when the separator is not a comma (Russian Excel);
-``.xlsx`` workbooks (first sheet, or a named one); column names in any case and
-common aliases (``latitude``, ``lng``, ``широта``, ``долгота``, ``код``...).
+``.xlsx`` workbooks (first sheet, or a named one: for every file, or per file as
+``FILE.xlsx#SHEET``); column names in any case and common aliases (``latitude``,
+``lng``, ``широта``, ``долгота``, ``код``...).
 Ids stay text in every format (leading zeros and 20-digit GeoJSON integers
 survive). Geographic formats carry the location as point geometry (any CRS;
 converted to EPSG:4326). Every problem is an :class:`data.errors.InputError`
@@ -46,6 +47,7 @@ __all__ = [
     "read_csv_bytes",
     "read_points",
     "read_table",
+    "split_sheet",
     "write_table",
 ]
 
@@ -112,9 +114,12 @@ def read_table(
     ----------
     sep : CSV separator (``,``, ``;``, ``tab``); default: detected from the header line
     encoding : CSV text encoding; default: UTF-8 (BOM or not), else cp1251
-    sheet : Excel sheet name or 1-based number; default: the first sheet
+    sheet : Excel sheet name or 1-based number; default: the first sheet. A path
+        ``FILE.xlsx#SHEET`` names its own sheet, which wins over ``sheet``
+        (:func:`split_sheet`), so that each workbook of a command can have its own
     """
-    p = Path(path)
+    p, own_sheet = split_sheet(path)
+    sheet = own_sheet if own_sheet is not None else sheet
     fmt = _format_of(p)
     if not p.is_file():
         raise InputError("file not found", source=str(p))
@@ -132,6 +137,21 @@ def read_table(
     if decimal_comma:
         _fix_decimal_commas(df)
     return df
+
+
+def split_sheet(path: str | Path) -> tuple[Path, str | None]:
+    """``"FILE.xlsx#SHEET"`` -> ``(Path("FILE.xlsx"), "SHEET")``: a workbook path with its
+    own sheet (a name or a 1-based number) after ``#``; any other path (or a file that
+    really is named so) -> ``(path, None)``.
+
+    >>> split_sheet("points.xlsx#Данные")
+    (PosixPath('points.xlsx'), 'Данные')
+    """
+    text = str(path)
+    head, hash_, sheet = text.rpartition("#")
+    if hash_ and sheet and head.lower().endswith(".xlsx") and not Path(text).exists():
+        return Path(head), sheet
+    return Path(text), None
 
 
 def read_csv_bytes(

@@ -253,3 +253,57 @@ def test_geojson_layer_is_named_after_the_file(
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["name"] == "Проверка_1"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+# --- each workbook its own sheet: FILE.xlsx#SHEET ---
+
+
+def _book(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_each_workbook_names_its_own_sheet(tmp_path: Path, network: tuple[Path, Path]) -> None:
+    pts_csv, cands_csv = network
+    ref = tmp_path / "ref.csv"
+    assert run("check", pts_csv, cands_csv, "-o", ref)[0] == 0
+    pts = _book(tmp_path / "points.xlsx", {
+        "Справка": [["выгружено из 1С"]],
+        "Данные": [["Код", "Широта", "Долгота"], ["A", 55.752, 37.6175]]})  # fmt: skip
+    rows: list[list[object]] = [["id", "lat", "lon"], ["c1", 55.755, 37.6175],
+                                ["c2", 55.76, 37.6175]]  # fmt: skip
+    cands = _book(tmp_path / "cands.xlsx", {"Sheet1": rows})
+    out = tmp_path / "out.csv"
+    # one --sheet for both files cannot work: cands.xlsx has no sheet "Данные"
+    code, text = run("check", pts, cands, "--sheet", "Данные", "-o", out)
+    assert code == 2 and "no sheet 'Данные'; sheets: Sheet1" in text, text
+    for first, second in ((f"{pts}#Данные", cands), (f"{pts}#2", f"{cands}#Sheet1"),
+                          (f"{pts}#Данные", f"{cands}#1")):  # fmt: skip
+        code, text = run("check", first, second, "-o", out)
+        assert code == 0, text
+        assert out.read_bytes() == ref.read_bytes()
+    # a per-file sheet wins over --sheet, which stays the default of the other files
+    code, text = run("check", f"{pts}#Данные", cands, "--sheet", "Sheet1", "-o", out)
+    assert code == 0, text
+    code, text = run("check", f"{pts}#Нет", cands, "-o", out)
+    assert code == 2 and f"error: {pts}: no sheet 'Нет'; sheets: Справка, Данные" in text, text
+
+
+def test_rewards_read_per_file_sheets(tmp_path: Path) -> None:
+    pts, ords = _plain(tmp_path)
+    ref = tmp_path / "ref.csv"
+    assert run("rewards", pts, ords, "--month", "2020-10", "-o", ref)[0] == 0
+    book = _book(tmp_path / "rewards.xlsx", {
+        "Пункты": [POINT_COLUMNS, *[list(r) for r in POINTS]],
+        "Заказы": [ORDER_COLUMNS, *[list(r) for r in ORDERS]]})  # fmt: skip
+    out = tmp_path / "out.csv"
+    code, text = run("rewards", f"{book}#Пункты", f"{book}#Заказы", "--month", "2020-10",
+                     "-o", out)  # fmt: skip
+    assert code == 0, text
+    assert out.read_bytes() == ref.read_bytes()
