@@ -50,16 +50,20 @@ def _plain(tmp: Path) -> tuple[Path, Path]:
 
 
 def _russian_excel_csv(tmp: Path) -> tuple[Path, Path]:
-    """As Russian Excel saves "CSV": ``;``, cp1251, decimal commas, prices grouped by a
-    (no-break) space, a Russian column name for the id."""
+    """As Russian Excel saves "CSV": ``;``, cp1251, decimal commas, dates DD.MM.YYYY,
+    prices grouped by a (no-break) space, a Russian column name for the id."""
     pts, ords = tmp / "rpoints_ru.csv", tmp / "orders_ru.csv"
+
+    def ru(day: str) -> str:
+        return f"{day[8:10]}.{day[5:7]}.{day[:4]}"
+
     lines = ["Код;opened_on;closed_days_2020;rating"]
-    lines += [f"{i};{d};{c};{r.replace('.', ',')}" for i, d, c, r in POINTS]
+    lines += [f"{i};{ru(d)};{c};{r.replace('.', ',')}" for i, d, c, r in POINTS]
     pts.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
     prices = {"1234.50": "1 234,50", "4999.99": "4999,99", "5000": "5 000",
               "300.00": "300", "12345.60": "12\u00a0345,6"}  # fmt: skip
     lines = [";".join(ORDER_COLUMNS)]
-    lines += [";".join((o, p, d, prices[k], s)) for o, p, d, k, s in ORDERS]
+    lines += [";".join((o, p, ru(d), prices[k], s)) for o, p, d, k, s in ORDERS]
     ords.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
     return pts, ords
 
