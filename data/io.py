@@ -190,10 +190,10 @@ def _canonical_columns(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fix_decimal_commas(df: pd.DataFrame) -> None:
-    """``55,7558`` -> ``55.7558`` in every text column but ids (``id``, ``..._id``) and
-    money (``..._rub``: parsed exactly, with its own checks, by the rewards), in place."""
+    """``55,7558`` -> ``55.7558`` in every text column but ids (``id``, ``..._id``),
+    in place."""
     for col in df.columns:
-        if col == "id" or str(col).endswith(("_id", "_rub")):
+        if col == "id" or str(col).endswith("_id"):
             continue
         s = df[col]
         if not (s.dtype == object or pd.api.types.is_string_dtype(s)):

@@ -90,10 +90,10 @@ def price_problem(text: str) -> str:
             f"price {text!r} is ambiguous (both a thousands and a decimal separator?): "
             "write it as 1234.50 or 1234,50"
         )
-    if re.fullmatch(r"[0-9]{1,3},[0-9]{3}", bare):
+    if re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", bare):
         return (
-            f"price {text!r} is ambiguous (a thousands separator or three decimals?): "
-            "write roubles and at most two decimals, e.g. 1234 or 1234,50"
+            f"price {text!r} is ambiguous: more than two decimals (kopecks), or a thousands "
+            "separator? Write roubles and at most two decimals, e.g. 1234 or 1234,50"
         )
     if re.fullmatch(r"[0-9]+[.,][0-9]{3,}", bare):
         return f"price {text!r} has more than two decimals (kopecks)"

@@ -56,3 +56,14 @@ def test_boundaries_geojson_is_named_after_the_file(tmp_path: Path) -> None:
     out = tmp_path / "settlements_mo.geojson"
     write_boundaries(gdf, out)
     assert json.loads(out.read_text(encoding="utf-8"))["name"] == "settlements_mo"
+
+
+def test_decimal_commas_spare_ids_only(tmp_path: Path) -> None:
+    """A ``;`` file's decimal commas become points in every column (turnover_rub of
+    ``pvz score`` included) but ids: ``id`` and ``..._id`` stay as written."""
+    path = tmp_path / "ru.csv"
+    path.write_bytes("id;order_id;lat;lon;turnover_rub\n1,5;2,5;55,75;37,61;900000,5\n"
+                     .encode("cp1251"))  # fmt: skip
+    got = read_table(path).iloc[0].to_dict()
+    assert got == {"id": "1,5", "order_id": "2,5", "lat": "55.75", "lon": "37.61",
+                   "turnover_rub": "900000.5"}  # fmt: skip
