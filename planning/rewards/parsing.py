@@ -78,8 +78,8 @@ def parse_dates(values: pd.Series, frame: pd.DataFrame, name: str, source: str |
             parsed[i] = day_number(day)
         except ValueError:
             row = first_bad_row(codes == i, frame)
-            message = f"{not_a_day_message(text)} (or DD.MM.YYYY)"
-            raise InputError(message, source=source, row=row, column=name) from None
+            # the store's words (data.vocabulary): YYYY-MM-DD is what to write
+            raise InputError(not_a_day_message(text), source=source, row=row, column=name) from None
     return parsed[codes]
 
 
