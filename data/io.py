@@ -116,7 +116,7 @@ def read_table(
     encoding : CSV text encoding; default: UTF-8 (BOM or not), else cp1251
     sheet : Excel sheet name or 1-based number; default: the first sheet. A path
         ``FILE.xlsx#SHEET`` names its own sheet, which wins over ``sheet``
-        (:func:`split_sheet`), so that each workbook of a command can have its own
+        (:func:`split_sheet`), so that each workbook of a command can have its own sheet
     """
     p, own_sheet = split_sheet(path)
     sheet = own_sheet if own_sheet is not None else sheet
@@ -126,8 +126,8 @@ def read_table(
     if p.stat().st_size == 0:
         raise InputError("the file is empty", source=str(p))
     if fmt == "csv":
-        df, decimal_comma = _read_csv(p.read_bytes(), str(p), sep=sep, encoding=encoding)
-    elif fmt == "xlsx":
+        return read_csv_bytes(p.read_bytes(), source=str(p), sep=sep, encoding=encoding)
+    if fmt == "xlsx":
         df, decimal_comma = _read_xlsx(p, sheet=sheet), True
     elif fmt == "geojson":
         df, decimal_comma = _read_geojson(p), False
