@@ -44,7 +44,8 @@ ENCODING_OPT = typer.Option(None, "--encoding", help="CSV encoding of every inpu
                             "utf-8 or cp1251 (default: UTF-8 with or without BOM, else "
                             "cp1251).")  # fmt: skip
 SHEET_OPT = typer.Option(None, "--sheet", help="Excel (.xlsx) sheet name or 1-based number "
-                         "(default: the first sheet).")  # fmt: skip
+                         "of every input workbook (default: the first sheet); one workbook's "
+                         "own sheet: FILE.xlsx#SHEET.")  # fmt: skip
 ALLOW_OUTSIDE_OPT = typer.Option(False, "--allow-outside", help="Accept points outside Russia "
                                  "(a network abroad): no swapped-coordinates stop, no "
                                  "warnings.")  # fmt: skip

@@ -170,6 +170,15 @@ MESSAGES: dict[str, str] = {
     "not readable as {encoding}: byte {byte} on line {line}; try --encoding cp1251 or utf-8":
         "не читается как {encoding}: байт {byte} в строке файла {line}; попробуйте "
         "--encoding cp1251 или utf-8",
+    "expected {fields} fields, saw {saw} (quote values that contain the separator {sep!r})":
+        "ожидалось полей: {fields}, найдено: {saw} (возьмите в кавычки значения, "
+        "содержащие разделитель {sep!r})",
+    "not a vector file with polygons: it has no geometry (columns found: {have}); use a "
+    "GeoPackage or GeoJSON of settlement polygons with name and population":
+        "не векторный файл с полигонами: в нём нет геометрии (найдены столбцы: {have}); "
+        "нужен GeoPackage или GeoJSON с полигонами населённых пунктов, name и population",
+    "not readable as UTF-16 (it begins with a UTF-16 byte-order mark)":
+        "не читается как UTF-16 (файл начинается с метки порядка байтов UTF-16)",
     "--sep must be one character or 'tab', got {sep!r}":
         "--sep: нужен один символ или tab, получено {sep!r}",
     "not a readable CSV file ({why})": "не удаётся прочитать CSV-файл ({why})",
@@ -321,6 +330,16 @@ MESSAGES: dict[str, str] = {
     "price {price!r} has more than two decimals (kopecks)":
         "в цене {price!r} больше двух знаков после точки (копеек)",
     "price {price!r} is too large": "цена {price!r} слишком велика",
+    "price {price!r} is not a decimal number like 1234.50 or 1 234,50":
+        "цена {price!r} — не десятичное число вида 1234,50 или 1 234,50",
+    "price {price!r} is ambiguous (both a thousands and a decimal separator?): write it as "
+    "1234.50 or 1234,50":
+        "цена {price!r} неоднозначна (разделитель тысяч и десятичный одновременно?): "
+        "запишите как 1234,50",
+    "price {price!r} is ambiguous: more than two decimals (kopecks), or a thousands "
+    "separator? Write roubles and at most two decimals, e.g. 1234 or 1234,50":
+        "цена {price!r} неоднозначна: больше двух знаков после запятой (копейки) или "
+        "разделитель тысяч? Запишите рубли и не больше двух знаков, например 1234 или 1234,50",
     "price {price!r} is not a decimal number like 1234.50":
         "цена {price!r} — не десятичное число вида 1234.50",
     "price must be whole kopecks >= 0, got {price!r}":

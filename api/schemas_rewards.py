@@ -44,7 +44,8 @@ class OrderIn(BaseModel):
     point_id: _Id = Field(description="the point that issued the item")
     issued_on: _Value = Field(description="day of issue, YYYY-MM-DD", examples=["2020-10-14"])
     price_rub: _Value = Field(
-        description="item price, RUB, a decimal string with at most two decimals",
+        description="item price, RUB, a decimal string with at most two decimals after a "
+        "point or a comma, digits optionally grouped by a space (1234.50, 1 234,50)",
         examples=["1234.50"],
     )
     status: _Short = Field(

@@ -200,7 +200,19 @@ def _check_geometry(geoms: npt.NDArray[np.object_], names: list[str], source: st
 
 
 def validate_boundaries(gdf: gpd.GeoDataFrame, *, source: str = "boundaries") -> gpd.GeoDataFrame:
-    """Check boundaries read from ``source`` feature by feature (see :func:`load_boundaries`)."""
+    """Check boundaries read from ``source`` feature by feature (see :func:`load_boundaries`).
+
+    A table without a geometry column (a CSV or spreadsheet read by OGR as a plain
+    table) is refused with ``not a vector file with polygons: ...``.
+    """
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.active_geometry_name is None:
+        have = ", ".join(str(c) for c in gdf.columns) or "none"
+        raise InputError(
+            "not a vector file with polygons: it has no geometry (columns found: {have}); "
+            "use a GeoPackage or GeoJSON of settlement polygons with name and population",
+            have=have,
+            source=source,
+        )
     missing_cols = [c for c in ("name", "population") if c not in gdf.columns]
     if missing_cols:
         have = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name) or "none"

@@ -4,8 +4,9 @@ Tables have columns ``id, lat, lon`` (WGS84 degrees) and optional
 ``radius_m, kind, status`` and feature columns. Files come as people have them:
 CSV separated by commas, semicolons or tabs, in UTF-8 (with or without BOM) or
 cp1251, with decimal commas when the separator is not a comma (Russian Excel);
-``.xlsx`` workbooks (first sheet, or a named one); column names in any case and
-common aliases (``latitude``, ``lng``, ``широта``, ``долгота``, ``код``...).
+``.xlsx`` workbooks (first sheet, or a named one: for every file, or per file as
+``FILE.xlsx#SHEET``); column names in any case and common aliases (``latitude``,
+``lng``, ``широта``, ``долгота``, ``код``...).
 Ids stay text in every format (leading zeros and 20-digit GeoJSON integers
 survive). Geographic formats carry the location as point geometry (any CRS;
 converted to EPSG:4326). Every problem is an :class:`data.errors.InputError`
@@ -24,6 +25,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -34,7 +36,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from data.errors import InputError, Message
-from data.outputs import final_mode, neutralise_frame
+from data.outputs import CSV_ENCODING, final_mode, neutralise_frame
 from data.territory import Territory, load_territory
 
 __all__ = [
@@ -42,8 +44,10 @@ __all__ = [
     "FORMATS",
     "atomic_path",
     "file_format",
+    "read_csv_bytes",
     "read_points",
     "read_table",
+    "split_sheet",
     "write_table",
 ]
 
@@ -113,22 +117,61 @@ def read_table(
     ----------
     sep : CSV separator (``,``, ``;``, ``tab``); default: detected from the header line
     encoding : CSV text encoding; default: UTF-8 (BOM or not), else cp1251
-    sheet : Excel sheet name or 1-based number; default: the first sheet
+    sheet : Excel sheet name or 1-based number; default: the first sheet. A path
+        ``FILE.xlsx#SHEET`` names its own sheet, which wins over ``sheet``
+        (:func:`split_sheet`), so that each workbook of a command can have its own sheet
     """
-    p = Path(path)
+    p, own_sheet = split_sheet(path)
+    sheet = own_sheet if own_sheet is not None else sheet
     fmt = file_format(p)
     if not p.is_file():
         raise InputError("file not found", source=str(p))
     if p.stat().st_size == 0:
         raise InputError("the file is empty", source=str(p))
     if fmt == "csv":
-        df, decimal_comma = _read_csv(p, sep=sep, encoding=encoding)
-    elif fmt == "xlsx":
+        return read_csv_bytes(p.read_bytes(), source=str(p), sep=sep, encoding=encoding)
+    if fmt == "xlsx":
         df, decimal_comma = _read_xlsx(p, sheet=sheet), True
     elif fmt == "geojson":
         df, decimal_comma = _read_geojson(p), False
     else:
         df, decimal_comma = _read_geo(p), False
+    df = _canonical_columns(df)
+    if decimal_comma:
+        _fix_decimal_commas(df)
+    return df
+
+
+def split_sheet(path: str | Path) -> tuple[Path, str | None]:
+    """``"FILE.xlsx#SHEET"`` -> ``(Path("FILE.xlsx"), "SHEET")``: a workbook path with its
+    own sheet (a name or a 1-based number) after ``#``; any other path (or a file that
+    really is named so) -> ``(path, None)``.
+
+    >>> split_sheet("points.xlsx#Данные")
+    (PosixPath('points.xlsx'), 'Данные')
+    """
+    text = str(path)
+    head, hash_, sheet = text.rpartition("#")
+    if hash_ and sheet and head.lower().endswith(".xlsx") and not Path(text).exists():
+        return Path(head), sheet
+    return Path(text), None
+
+
+def read_csv_bytes(
+    raw: bytes, *, source: str, sep: str | None = None, encoding: str | None = None
+) -> pd.DataFrame:
+    """The bytes of a CSV file (an upload) read exactly as :func:`read_table` reads a
+    ``.csv`` file: the same dialect detection, aliases and decimal commas.
+
+    Raises
+    ------
+    InputError
+        naming ``source`` (and the row where the parser can tell) for an empty or
+        unreadable body.
+    """
+    if not raw.strip():
+        raise InputError("the file is empty", source=source)
+    df, decimal_comma = _read_csv(raw, source, sep=sep, encoding=encoding)
     df = _canonical_columns(df)
     if decimal_comma:
         _fix_decimal_commas(df)
@@ -150,9 +193,10 @@ def _canonical_columns(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fix_decimal_commas(df: pd.DataFrame) -> None:
-    """``55,7558`` -> ``55.7558`` in every text column but the id (in place)."""
+    """``55,7558`` -> ``55.7558`` in every text column but ids (``id``, ``..._id``),
+    in place."""
     for col in df.columns:
-        if col == "id":
+        if col == "id" or str(col).endswith("_id"):
             continue
         s = df[col]
         if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
@@ -174,7 +218,7 @@ def _decode(raw: bytes, encoding: str | None, source: str) -> tuple[str, str]:
             raise InputError("unknown encoding {encoding!r} (--encoding)", encoding=encoding,
                              source=source) from None  # fmt: skip
         try:
-            return raw.decode(encoding), encoding
+            return raw.decode(encoding).removeprefix("\ufeff"), encoding
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             raise InputError("not readable as {encoding}: byte {byte} on line {line}; try "
@@ -184,7 +228,11 @@ def _decode(raw: bytes, encoding: str | None, source: str) -> tuple[str, str]:
     if raw.startswith(codecs.BOM_UTF8):
         return raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16"), "utf-16"
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise InputError("not readable as UTF-16 (it begins with a UTF-16 byte-order "
+                             "mark)", source=source) from None  # fmt: skip
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -204,9 +252,10 @@ def _sniff_sep(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(p: Path, *, sep: str | None, encoding: str | None) -> tuple[pd.DataFrame, bool]:
-    src = str(p)
-    text, _ = _decode(p.read_bytes(), encoding, src)
+def _read_csv(
+    raw: bytes, src: str, *, sep: str | None, encoding: str | None
+) -> tuple[pd.DataFrame, bool]:
+    text, _ = _decode(raw, encoding, src)
     if sep is not None:
         if sep not in _SEP_NAMES and len(sep) != 1:
             raise InputError("--sep must be one character or 'tab', got {sep!r}", sep=sep,
@@ -221,7 +270,15 @@ def _read_csv(p: Path, *, sep: str | None, encoding: str | None) -> tuple[pd.Dat
         try:
             df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                              skipinitialspace=True)  # fmt: skip
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        except pd.errors.ParserError as exc:
+            m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+            if m:  # the parser counts file lines; rows are data rows (header excluded)
+                raise InputError("expected {fields} fields, saw {saw} (quote values that "
+                                 "contain the separator {sep!r})", fields=int(m.group(1)),
+                                 saw=int(m.group(3)), sep=sep, source=src,
+                                 row=int(m.group(2)) - 1) from None  # fmt: skip
+            raise InputError("not a readable CSV file ({why})", why=exc, source=src) from None
+        except (pd.errors.EmptyDataError, ValueError) as exc:
             raise InputError("not a readable CSV file ({why})", why=exc, source=src) from None
     df.columns = [str(c).strip() for c in df.columns]
     return df, sep != ","
@@ -588,26 +645,27 @@ def read_points(
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path`` (same extension); rename it over ``path`` when the
-    block ends without error, delete it otherwise: readers see the old file or the whole new
-    one, never a part. Creates the parent folder. The file gets the mode the umask gives
-    (0644 under umask 022), or keeps the mode of the file it replaces
-    (:func:`data.outputs.final_mode`)."""
+    """Yield a temporary path beside ``path``; rename it over ``path`` when the block ends
+    without error, delete it otherwise: readers see the old file or the whole new one,
+    never a part. The temporary file has the final file's name, in a hidden temporary
+    folder beside it, so that what a driver derives from the name (the GeoJSON ``name``
+    member and GeoPackage layer that QGIS shows) is the final file's stem. Creates the
+    parent folder. The file gets the mode the umask gives (0644 under umask 022), or keeps
+    the mode of the file it replaces (:func:`data.outputs.final_mode`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # drivers such as GPKG refuse to open an existing empty file
+    folder = tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp = Path(folder) / path.name
     try:
-        yield Path(tmp)
+        yield tmp
         os.chmod(tmp, final_mode(path))
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _write_csv_fast(df: pd.DataFrame, path: Path, *, sep: str) -> bool:
-    """Write ``df`` as pandas' ``to_csv(index=False)`` would, byte for byte, with pyarrow's
+    """Write ``df`` as pandas' ``to_csv(index=False, encoding="utf-8-sig")`` would, byte for
+    byte (a UTF-8 byte-order mark first), with pyarrow's
     writer (4x faster); False (nothing written) for what it cannot mirror: cells that
     need quoting, non-text objects, odd dtypes, column names that need quoting."""
     try:
@@ -656,7 +714,7 @@ def _write_csv_fast(df: pd.DataFrame, path: Path, *, sep: str) -> bool:
             return False
     table = pa.table(cols, names=names)
     with open(path, "wb") as f:
-        f.write((sep.join(names) + "\n").encode("utf-8"))
+        f.write(codecs.BOM_UTF8 + (sep.join(names) + "\n").encode("utf-8"))
         pacsv.write_csv(table, f, write_options=pacsv.WriteOptions(
             include_header=False, delimiter=sep, quoting_style="none"))  # fmt: skip
     return True
@@ -668,7 +726,10 @@ def write_table(
     """Write a table by extension, atomically. Geographic formats need ``lat, lon`` columns.
 
     Rows without coordinates (for example an audit pair table) can only be
-    written as CSV. In CSV and Excel, text cells a spreadsheet would run as a formula
+    written as CSV. CSV (and ``.tsv``) is UTF-8 with a byte-order mark
+    (:data:`data.outputs.CSV_ENCODING`), like the rewards' tables, so that Excel (Russian locale
+    included) shows Cyrillic text; :func:`read_table`, pandas and Python's ``utf-8-sig``
+    read it back unchanged. In CSV and Excel, text cells a spreadsheet would run as a formula
     (beginning with ``=``, ``+``, ``-``, ``@``, tab or CR) get a ``'`` in front
     (:func:`data.outputs.neutralise_frame`); ``raw_csv`` writes them unchanged.
     """
@@ -682,7 +743,7 @@ def write_table(
         if fmt == "csv":
             sep = "\t" if p.suffix.lower() == ".tsv" else ","
             if not _write_csv_fast(df, tmp, sep=sep):
-                df.to_csv(tmp, index=False, sep=sep)
+                df.to_csv(tmp, index=False, sep=sep, encoding=CSV_ENCODING)
         elif fmt == "xlsx":
             df.to_excel(tmp, index=False)
         else:

@@ -8,6 +8,11 @@ spreadsheet shows as the text itself; numbers (numeric columns, and text that is
 decimal number such as ``-12.50``) are left as they are. The CLI's ``--raw-csv`` turns it
 off for a machine reader that wants the bytes unchanged.
 
+**Encoding**: every CSV output is UTF-8 with a byte-order mark (:data:`CSV_ENCODING`): Excel
+(Russian locale included) reads UTF-8 only with it, and shows Cyrillic text as mojibake
+without; pandas, Python's ``utf-8-sig`` and :func:`data.io.read_table` read it back
+unchanged. ``--raw-csv`` keeps it (it only turns off the formula neutralisation).
+
 **Modes**: :func:`final_mode` is the mode a written file gets: an existing file's own
 mode (rewriting keeps it), else what ``open`` would give under the process umask (0644
 under umask 022), not the 0600 of a :func:`tempfile.mkstemp` temporary.
@@ -24,8 +29,17 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["FORMULA_START", "final_mode", "neutralise_cell", "neutralise_frame", "umask"]
+__all__ = [
+    "CSV_ENCODING",
+    "FORMULA_START",
+    "final_mode",
+    "neutralise_cell",
+    "neutralise_frame",
+    "umask",
+]
 
+#: the encoding of every CSV output: UTF-8 with a byte-order mark
+CSV_ENCODING = "utf-8-sig"
 #: the first characters that make a spreadsheet read a cell as a formula
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")

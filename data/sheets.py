@@ -24,7 +24,7 @@ import pandas as pd
 
 from data.errors import InputError
 from data.io import atomic_path, file_format
-from data.outputs import neutralise_cell
+from data.outputs import CSV_ENCODING, neutralise_cell
 from data.vocabulary import format_rub
 
 __all__ = [
@@ -177,6 +177,6 @@ def write_sheets(
         raise ValueError("no table to write")
     if fmt == "csv":
         text = _csv_text(next(iter(sheets.values())), raw=raw_csv)
-        write_text_atomic(path, text, encoding="utf-8-sig")
+        write_text_atomic(path, text, encoding=CSV_ENCODING)
     else:
         _atomic(path, lambda tmp: _write_xlsx(tmp, sheets, rows=sheet_rows, raw=raw_csv))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,9 @@ import pandas as pd
 import typer
 
 from api import wording
-from api.cli import RAW_CSV_OPT, command, say, warn
+from api.cli import ENCODING_OPT, RAW_CSV_OPT, SEP_OPT, SHEET_OPT, command, say, warn
 from data.errors import InputError, Message
+from data.io import read_table
 from data.sheets import table_format, write_sheets, write_text_atomic
 from planning.rewards import (
     STATUSES,
@@ -53,11 +53,13 @@ log = logging.getLogger(__name__)
 
 POINTS_ARG = typer.Argument(
     ...,
-    help="Points CSV: id, opened_on (YYYY-MM-DD) [, closed_days_2020, rating, complaint_rate_pct].",
+    help="Points (.csv or .xlsx): id, opened_on (YYYY-MM-DD) [, closed_days_2020, rating, "
+    "complaint_rate_pct].",
 )
 ORDERS_ARG = typer.Argument(
     ...,
-    help="Orders CSV: order_id, point_id, issued_on (YYYY-MM-DD), price_rub (e.g. 1234.50), "
+    help="Orders (.csv or .xlsx): order_id, point_id, issued_on (YYYY-MM-DD), price_rub "
+    "(1234.50, 1234,5 or 1 234,50), "
     f"status ({', '.join(STATUSES)}) [, returned_on, cancelled_on (YYYY-MM-DD)].",
 )
 POLICY_OPT = typer.Option(
@@ -69,27 +71,14 @@ POLICY_OPT = typer.Option(
 # the edges: reading and writing files
 
 
-def read_csv_strings(path: Path) -> pd.DataFrame:
-    """Read a CSV with every cell as a string (no NA guessing); errors name the file."""
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-    except FileNotFoundError:
-        raise InputError("file not found", source=str(path)) from None
-    except pd.errors.EmptyDataError:
-        raise InputError("empty file (no header)", source=str(path)) from None
-    except pd.errors.ParserError as exc:
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if m:  # the parser counts file lines; rows are data rows (header excluded)
-            raise InputError(
-                "expected {expected} fields, saw {saw} (quote values that contain a comma)",
-                expected=int(m.group(1)),
-                saw=int(m.group(3)),
-                source=str(path),
-                row=int(m.group(2)) - 1,
-            ) from None
-        raise InputError("not a readable CSV: {why}", why=exc, source=str(path)) from None
-    except (UnicodeDecodeError, IsADirectoryError) as exc:
-        raise InputError("not a readable CSV: {why}", why=exc, source=str(path)) from None
+def read_csv_strings(
+    path: Path, *, sep: str | None = None, encoding: str | None = None, sheet: str | None = None
+) -> pd.DataFrame:
+    """A points or orders file as a table of strings, read by :func:`data.io.read_table`
+    like every other input: CSV in any dialect (``,``/``;``/tab, UTF-8 with or without
+    BOM or cp1251, decimal commas) or ``.xlsx`` (``sheet``, or ``FILE.xlsx#SHEET``);
+    errors name the file and row."""
+    return read_table(path, sep=sep, encoding=encoding, sheet=sheet)
 
 
 def load_policy(path: Path | None) -> RewardPolicy:
@@ -104,13 +93,15 @@ def load_policy(path: Path | None) -> RewardPolicy:
 
 
 def load_inputs(
-    points_path: Path, orders_path: Path, policy: RewardPolicy
+    points_path: Path, orders_path: Path, policy: RewardPolicy, **read: str | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read, parse and validate both files; errors name the file, data row and column."""
+    """Read, parse and validate both files; errors name the file, data row and column.
+
+    ``read`` (``sep``, ``encoding``, ``sheet``) goes to :func:`read_csv_strings`."""
     points = parse_points_frame(
-        read_csv_strings(points_path), source=str(points_path), policy=policy
+        read_csv_strings(points_path, **read), source=str(points_path), policy=policy
     )
-    orders = parse_orders_frame(read_csv_strings(orders_path), source=str(orders_path))
+    orders = parse_orders_frame(read_csv_strings(orders_path, **read), source=str(orders_path))
     points, orders = validate_inputs(
         points,
         orders,
@@ -163,6 +154,9 @@ def rewards(
         None, "--lines-out", help="Also write every line of every statement (.csv or .xlsx)."
     ),
     policy: Path | None = POLICY_OPT,
+    sep: str | None = SEP_OPT,
+    encoding: str | None = ENCODING_OPT,
+    sheet: str | None = SHEET_OPT,
     raw_csv: bool = RAW_CSV_OPT,
 ) -> None:
     """Write the month's reward statement of every point with orders, adjustments or a reward.
@@ -183,7 +177,7 @@ def rewards(
         table_format(lines_out)
     month = _month(month, "--month")
     pol = load_policy(policy)
-    pts, ords = load_inputs(points, orders, pol)
+    pts, ords = load_inputs(points, orders, pol, sep=sep, encoding=encoding, sheet=sheet)
     table = compute_rewards(pts, ords, month, policy=pol, validate=False)
     # one Python object per line only when lines are written
     need_lines = fmt != "csv" or lines_out is not None
@@ -270,6 +264,9 @@ def rewards_compare(
         None, "-o", "--out", help="Also write the table: .csv (UTF-8 with BOM) or .xlsx."
     ),
     policy: Path | None = POLICY_OPT,
+    sep: str | None = SEP_OPT,
+    encoding: str | None = ENCODING_OPT,
+    sheet: str | None = SHEET_OPT,
     raw_csv: bool = RAW_CSV_OPT,
 ) -> None:
     """Compare the old per-parcel fee with the new percentage, per point and month.
@@ -286,7 +283,7 @@ def rewards_compare(
         raise InputError("--to {to} is before --from {first}", to=to_month, first=from_month,
                          column="--to")  # fmt: skip
     pol = load_policy(policy)
-    pts, ords = load_inputs(points, orders, pol)
+    pts, ords = load_inputs(points, orders, pol, sep=sep, encoding=encoding, sheet=sheet)
     comparison = compare_schemes(pts, ords, from_month, to_month, policy=pol, validate=False)
     table = comparison_to_frame(comparison)
     if out is not None:

@@ -126,11 +126,17 @@ def _opened(pts: pd.DataFrame, source: str) -> np.ndarray:
 
 
 def orders_turnover(
-    orders: Path, months: list[str], pts: pd.DataFrame, serving: pd.DataFrame, source: str
+    orders: Path,
+    months: list[str],
+    pts: pd.DataFrame,
+    serving: pd.DataFrame,
+    source: str,
+    **read: str | None,
 ) -> np.ndarray:
     """Each serving point's observed mean monthly turnover (RUB) in ``months`` from an orders
     file, by the statements' rules (:mod:`planning.rewards.turnover`); NaN for a point open
-    throughout none of the months. Orders of points not in the points file are an error."""
+    throughout none of the months. Orders of points not in the points file are an error.
+    ``read`` (``sep``, ``encoding``, ``sheet``) is how the file is read, as every input."""
     from api.commands.rewards import read_csv_strings
     from planning.rewards import month_bounds, parse_orders_frame
     from planning.rewards.turnover import monthly_turnover, observed_turnover
@@ -140,7 +146,7 @@ def orders_turnover(
             month_bounds(m)
         except ValueError:
             raise InputError("--month must be YYYY-MM, got {month!r}", month=m) from None
-    frame = parse_orders_frame(read_csv_strings(orders), source=str(orders))
+    frame = parse_orders_frame(read_csv_strings(orders, **read), source=str(orders))
     ids = pts["id"].astype(str).tolist()
     opened = _opened(pts, source)
     monthly = monthly_turnover(ids, frame, sorted(set(months)), opened_on=opened,
@@ -256,7 +262,8 @@ def score(
         if turnover is not None:
             raise InputError("give the turnover either as a turnover_rub column or as "
                              "--orders, not both", source=str(points))  # fmt: skip
-        turnover = orders_turnover(orders, months, pts, serving, str(points))
+        turnover = orders_turnover(orders, months, pts, serving, str(points), sep=sep,
+                                   encoding=encoding, sheet=sheet)  # fmt: skip
     elif months:
         raise InputError("--month needs --orders ORDERS.csv")
     dem = read_demand(demand, bbox=_around([serving, cand], reach_m), **read)

@@ -2,7 +2,9 @@
 
 The body is a JSON list of order lines or a ``text/csv`` file with the columns of the CLI's
 ORDERS file (``order_id, point_id, issued_on, price_rub, status`` and the optional
-``returned_on, cancelled_on``). Both go through
+``returned_on, cancelled_on``), in the CLI's CSV dialects (comma, semicolon or tab; UTF-8
+with or without BOM, or cp1251, or the Content-Type's ``charset``; prices such as
+``1 234,50``). Both go through
 :func:`planning.rewards.parse_orders_frame`, so errors read the same as the CLI's and name
 the 1-based data row; the store then checks the points and the stored orders inside one
 transaction (:meth:`data.store.Store.upsert_orders`).
@@ -10,9 +12,7 @@ transaction (:meth:`data.store.Store.upsert_orders`).
 
 from __future__ import annotations
 
-import io
 import json
-import re
 from typing import Any
 
 import pandas as pd
@@ -28,6 +28,7 @@ from api.schemas_rewards import OrderIn, OrderIngestOut
 from api.service import Service
 from api.validation import CONTROL_PATTERN, control_char
 from data.errors import InputError
+from data.io import read_csv_bytes
 from data.store import OrderLine
 from planning.rewards import ORDER_COLUMNS, parse_orders_frame
 
@@ -68,23 +69,14 @@ _REQUEST_BODY: dict[str, Any] = {
 }  # fmt: skip
 
 
-def read_orders_csv(body: bytes, *, source: str = SOURCE) -> pd.DataFrame:
-    """A CSV body (UTF-8, header row) as a table of strings; errors name the data row."""
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text: {exc}", source=source) from None
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
-    except pd.errors.EmptyDataError:
-        raise InputError("empty CSV (no header)", source=source) from None
-    except pd.errors.ParserError as exc:
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if m:  # the parser counts lines; rows are data rows (header excluded)
-            raise InputError(f"expected {m.group(1)} fields, saw {m.group(3)} (quote values "
-                             "that contain a comma)", source=source,
-                             row=int(m.group(2)) - 1) from None  # fmt: skip
-        raise InputError(f"not a readable CSV: {exc}", source=source) from None
+def read_orders_csv(
+    body: bytes, *, source: str = SOURCE, encoding: str | None = None
+) -> pd.DataFrame:
+    """A CSV body as a table of strings, read like the CLI's files
+    (:func:`data.io.read_csv_bytes`: ``,``/``;``/tab, UTF-8 with or without BOM or
+    cp1251, decimal commas); ``encoding`` is the Content-Type's charset, if any. Errors
+    name the data row."""
+    frame = read_csv_bytes(body, source=source, encoding=encoding)
     for column in frame.columns:  # the policy of api.validation: no control characters
         bad = control_char(str(column))
         if bad is not None:
@@ -97,6 +89,17 @@ def read_orders_csv(body: bytes, *, source: str = SOURCE) -> pd.DataFrame:
                              "allowed", source=source, row=row + 1,
                              column=str(column))  # fmt: skip
     return frame
+
+
+def _charset(params: str) -> str | None:
+    """The ``charset`` of a Content-Type's parameters (``; charset=windows-1251``), if any
+    other than UTF-8 (UTF-8, with or without BOM, else cp1251 is what is detected)."""
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        value = value.strip().strip('"')
+        if key.strip().lower() == "charset" and value:  # UTF-8 is what is detected anyway
+            return None if value.lower().replace("-", "") == "utf8" else value
+    return None
 
 
 def read_orders_json(body: bytes) -> pd.DataFrame:
@@ -169,11 +172,11 @@ async def post_orders(
     another point, day or price (only the status and its day may change).
     Send ``Content-Type: application/json`` or ``text/csv``.
     """
-    ctype = request.headers.get("content-type", "application/json").split(";")[0]
+    ctype, _, params = request.headers.get("content-type", "application/json").partition(";")
     ctype = ctype.strip().lower()
     body = await request.body()
     if ctype in _CSV_TYPES:
-        raw = read_orders_csv(body)
+        raw = read_orders_csv(body, encoding=_charset(params))
     elif ctype == "application/json" or ctype.endswith("+json"):
         raw = read_orders_json(body)
     else:

@@ -30,7 +30,7 @@ from data.vocabulary import (
     unknown_status_message,
 )
 from planning.rewards.calendar import as_days
-from planning.rewards.money import PRICE_PATTERN, IntArray, price_problem
+from planning.rewards.money import GROUP_SEPARATORS, PRICE_PATTERN, IntArray, price_problem
 from planning.rewards.parsing import (
     data_row,
     first_bad_row,
@@ -108,7 +108,8 @@ def parse_orders_frame(raw: pd.DataFrame, *, source: str | None = None) -> pd.Da
     Parameters
     ----------
     raw : columns ``order_id``, ``point_id``, ``issued_on`` (YYYY-MM-DD), ``price_rub``
-        (non-negative decimal string with at most two decimals, e.g. ``1234.50``),
+        (non-negative, at most two decimals after a point or comma, digits optionally
+        grouped by a space: ``1234.50``, ``1234,5``, ``1 234,50``; exact to the kopeck),
         ``status`` (one of :data:`STATUSES`) and optional ``returned_on`` /
         ``cancelled_on`` (YYYY-MM-DD or blank; see :func:`check_order_events`); row ``i``
         is data row ``i + 1``
@@ -141,7 +142,8 @@ def parse_orders_frame(raw: pd.DataFrame, *, source: str | None = None) -> pd.Da
         raise InputError(
             price_problem(str(price.iloc[row - 1])), source=source, row=row, column="price_rub"
         )
-    parts = price.str.partition(".")
+    plain = price.str.replace(f"[{GROUP_SEPARATORS}]", "", regex=True).str.replace(",", ".")
+    parts = plain.str.partition(".")
     if len(raw) == 0:  # a header-only file: partition gives a frame without columns
         out["price_kop"] = np.zeros(0, dtype=np.int64)
     else:

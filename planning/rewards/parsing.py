@@ -22,6 +22,7 @@ from planning.rewards.money import IntArray
 
 __all__ = [
     "DATE_RE",
+    "RU_DATE_RE",
     "data_row",
     "first_bad_row",
     "parse_dates",
@@ -32,6 +33,8 @@ __all__ = [
 
 #: ASCII digits only: Python's \d also matches other scripts' digits, which int() accepts
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: a day as Russian Excel writes a date cell into CSV: DD.MM.YYYY (a four-digit year only)
+RU_DATE_RE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 _DECIMAL_RE = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?")
 
 
@@ -59,16 +62,23 @@ def stripped(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def parse_dates(values: pd.Series, frame: pd.DataFrame, name: str, source: str | None) -> IntArray:
-    """``YYYY-MM-DD`` cells as days since 1970-01-01; the first bad cell is an error."""
+    """``YYYY-MM-DD`` (or ``DD.MM.YYYY``, as Russian Excel writes dates into CSV) cells as
+    days since 1970-01-01; the first bad cell is an error."""
     codes, uniques = pd.factorize(values)
     parsed = np.empty(len(uniques), dtype=np.int64)
     for i, text in enumerate(uniques):
         try:
-            if not DATE_RE.fullmatch(str(text)):
+            ru = RU_DATE_RE.fullmatch(str(text))
+            if ru is not None:
+                day = dt.date(int(ru[3]), int(ru[2]), int(ru[1]))
+            elif DATE_RE.fullmatch(str(text)):
+                day = dt.date.fromisoformat(str(text))
+            else:
                 raise ValueError
-            parsed[i] = day_number(dt.date.fromisoformat(str(text)))
+            parsed[i] = day_number(day)
         except ValueError:
             row = first_bad_row(codes == i, frame)
+            # the store's words (data.vocabulary): YYYY-MM-DD is what to write
             raise InputError(not_a_day_message(text), source=source, row=row, column=name) from None
     return parsed[codes]
 

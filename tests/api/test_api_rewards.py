@@ -279,13 +279,14 @@ GOOD = {"order_id": "X1", "point_id": "A", "issued_on": "2020-10-16", "price_rub
 
 BAD_LINES = [
     ({"price_rub": "-5.00"}, "price_rub", "negative price"),
-    ({"price_rub": "12,50"}, "price_rub", "not a decimal number"),
+    ({"price_rub": "12,500"}, "price_rub", "ambiguous"),
     ({"price_rub": "abc"}, "price_rub", "not a decimal number"),
     ({"price_rub": "1.005"}, "price_rub", "more than two decimals"),
     ({"price_rub": "NaN"}, "price_rub", "not a decimal number"),
     ({"status": "lost"}, "status", "unknown status 'lost'"),
     ({"issued_on": "2021-02-29"}, "issued_on", "not an existing date"),
-    ({"issued_on": "14.10.2020"}, "issued_on", "not an existing date"),
+    ({"issued_on": "14.10.20"}, "issued_on", "not an existing date"),
+    ({"issued_on": "31.11.2020"}, "issued_on", "not an existing date"),
     ({"point_id": "nope"}, "point_id", "unknown point 'nope'"),
     ({"point_id": "N"}, "point_id", "no opening date"),
     ({"issued_on": "2020-07-14"}, "issued_on", "issued before point 'A' opened"),
@@ -507,4 +508,33 @@ def test_bad_event_day_is_422_naming_the_row(
     body = error(r, 422, "invalid_input")
     assert body["message"].startswith(f"body, строка 2, столбец {column!r}"), body
     assert message in body["message"], body
+    assert rapi.state() == before
+
+
+def test_csv_body_as_russian_excel_saves_it_equals_the_plain_one(rapi: Api) -> None:
+    """A ``;`` cp1251 body with decimal-comma prices (as Russian Excel saves "CSV") is read
+    like the CLI reads such a file: the same statements as the plain comma body."""
+    rapi.post_csv(ORDERS_CSV)
+    before = rapi.state()
+    russian = ORDERS_CSV.replace(",", ";").replace("4999.99", "4 999,99").replace(".", ",")
+    r = rapi.call("POST", "/v1/orders", "admin", content=russian.encode("cp1251"),
+                  headers={"Content-Type": "text/csv"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["created"] == 0 and r.json()["updated"] == 0
+    r = rapi.call("POST", "/v1/orders", "admin", content=russian.encode("utf-8-sig"),
+                  headers={"Content-Type": "text/csv; charset=utf-8"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert rapi.state() == before  # nothing changed: the same lines, to the kopeck
+    bad = russian.replace("1000,00", "1,000.00", 1).encode("cp1251")
+    r = rapi.call("POST", "/v1/orders", "admin", content=bad,
+                  headers={"Content-Type": "text/csv; charset=windows-1251",
+                           "Accept-Language": "en"})  # fmt: skip
+    body = error(r, 422, "invalid_input")
+    assert body["message"].startswith("body, row 1, column 'price_rub'"), body
+    assert "ambiguous" in body["message"]
+    r = rapi.call("POST", "/v1/orders", "admin", content=bad,
+                  headers={"Content-Type": "text/csv; charset=windows-1251"})  # fmt: skip
+    assert error(r, 422, "invalid_input")["message"].startswith(
+        "body, строка 1, столбец 'price_rub'"
+    )
     assert rapi.state() == before

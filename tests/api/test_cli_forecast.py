@@ -139,3 +139,24 @@ def test_orders_of_an_unknown_point_or_both_turnovers(files: dict[str, Path],
                      str(files["demand"]), "--orders", str(files["orders"]), "--month",
                      "2026-09", "-o", str(out))  # fmt: skip
     assert code == 2 and "not both" in text and not out.exists()
+
+
+def test_orders_as_russian_excel_saves_them_calibrate_the_same(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """``--orders`` goes through the one reader: a ``;`` cp1251 file with decimal-comma
+    prices and DD.MM.YYYY days gives the same calibration as the plain file."""
+    orders = pd.read_csv(files["orders"], dtype=str, keep_default_na=False)
+    orders["price_rub"] = orders["price_rub"].str.replace(".", ",", regex=False)
+    day = orders["issued_on"]
+    orders["issued_on"] = day.str[8:10] + "." + day.str[5:7] + "." + day.str[:4]
+    russian = tmp_path / "orders_ru.csv"
+    russian.write_bytes(orders.to_csv(index=False, sep=";").encode("cp1251"))
+    summaries = []
+    for path in (files["orders"], russian):
+        code, text = run("score", str(files["points"]), str(files["cands"]), "--demand",
+                         str(files["demand"]), "--orders", str(path), "--month", MONTHS[0],
+                         "--month", MONTHS[1], "-o", str(tmp_path / "out.csv"))  # fmt: skip
+        assert code == 0, text
+        summaries.append(json.loads(text.strip().splitlines()[-1]))
+    assert summaries[0] == summaries[1]

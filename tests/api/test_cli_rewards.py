@@ -173,7 +173,8 @@ BAD_ORDERS = [
     ("sub-kopeck-price", "5,B,2020-07-29,1.005,issued", "price_rub", "two decimals"),
     ("unknown-status", "5,B,2020-07-29,100.00,lost", "status", "unknown status"),
     ("date-that-does-not-exist", "5,B,2021-02-30,100.00,issued", "issued_on", "existing date"),
-    ("malformed-date", "5,B,29.07.2020,100.00,issued", "issued_on", "existing date"),
+    ("malformed-date", "5,B,29/07/2020,100.00,issued", "issued_on", "existing date"),
+    ("two-digit-year", "5,B,29.07.20,100.00,issued", "issued_on", "existing date"),
     ("unknown-point", "5,ZZ,2020-07-29,100.00,issued", "point_id", "unknown point"),
     ("before-opening", "5,B,2020-04-09,100.00,issued", "issued_on", "before point"),
 ]

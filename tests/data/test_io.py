@@ -293,7 +293,7 @@ def test_single_rows_outside_are_warnings(tmp_path: Path) -> None:
 def test_fast_csv_writer_matches_pandas(tmp_path: Path, frame: pd.DataFrame) -> None:
     out = tmp_path / "fast.csv"
     write_table(frame, out)
-    assert out.read_bytes() == frame.to_csv(index=False).encode("utf-8")
+    assert out.read_bytes() == frame.to_csv(index=False).encode("utf-8-sig")
 
 
 # --- one extension check for the point readers/writers, the money sheets and boundaries ---

@@ -363,13 +363,19 @@ def test_month_helpers() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "kop"), [("0", 0), ("0.1", 10), ("1234.50", 123450), ("4999.99", 499999)]
-)
+    ("text", "kop"),
+    [("0", 0), ("0.1", 10), ("1234.50", 123450), ("4999.99", 499999), ("1,50", 150),
+     ("1234,5", 123450), ("1 234,50", 123450), ("1\u00a0234\u00a0567,89", 123456789)],
+)  # fmt: skip
 def test_parse_rub(text: str, kop: int) -> None:
     assert parse_rub(text) == kop
 
 
-@pytest.mark.parametrize("text", ["-1.00", "abc", "1.005", "1e3", "", "nan", "1,50"])
+REJECTED_PRICES = ["-1.00", "abc", "1.005", "1e3", "", "nan", "1,234", "1,234.50", "1.234,50",
+                   "12 34", "1 2345,00", "1,2,3"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", REJECTED_PRICES)
 def test_parse_rub_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_rub(text)
