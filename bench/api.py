@@ -13,7 +13,6 @@ server that runs the plan in a thread of its own process (the old way).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
@@ -38,6 +37,18 @@ sys.path.insert(0, str(ROOT))
 
 from api.server_stack import describe_server_stack  # noqa: E402
 from bench._env import require_project_venv, versions  # noqa: E402
+from bench._load import (  # noqa: E402
+    CANDIDATES_TABLE,
+    INSTALL_HINT,
+    LoadResult,
+    load_candidates_table,
+    missing_tools,
+    pgbench_load,
+    python_http_load,
+    python_postgis_load,
+    tool_versions,
+    wrk_load,
+)
 from data.store import Point, open_store  # noqa: E402
 from data.store.base import now_utc, to_iso  # noqa: E402
 from planning.demo import demo_network  # noqa: E402
@@ -62,19 +73,22 @@ class Row:
 
     path: str
     store: str
+    loader: str
     startup_s: float | None
     startup1_s: float | None
-    n: int
-    errors: int
-    seconds: float
-    lat_ms: np.ndarray
+    res: LoadResult
+
+    @property
+    def http(self) -> bool:
+        """An HTTP row (else the raw PostGIS peer)."""
+        return self.startup_s is not None
 
     def cells(self) -> list[str]:
-        p50, p99 = np.percentile(self.lat_ms, [50, 99]) if self.lat_ms.size else (np.nan,) * 2
         start = f"{self.startup_s:.2f}" if self.startup_s is not None else "-"
         start1 = f"{self.startup1_s:.2f}" if self.startup1_s is not None else "-"
-        return [self.path, self.store, start1, start, f"{self.n:,}", str(self.errors),
-                f"{self.n / self.seconds:,.0f}", f"{p50:.2f}", f"{p99:.2f}"]  # fmt: skip
+        r = self.res
+        return [self.path, self.store, self.loader, start1, start, f"{r.n:,}", str(r.errors),
+                f"{r.rate:,.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}"]  # fmt: skip
 
 
 def _free_port() -> int:
@@ -130,126 +144,27 @@ def _serve(url: str, port: int, workers: int) -> tuple[subprocess.Popen[bytes], 
         time.sleep(0.05)
 
 
-LOADER = r"""
-import http.client, json, sys, threading, time
-port, n_threads, seconds, key = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-cands = json.loads(sys.stdin.readline())
-lat_ms = [[] for _ in range(n_threads)]
-errors = [0] * n_threads
-ready = threading.Barrier(n_threads + 1)
-stop_at = [0.0]
-
-def worker(k):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"X-API-Key": key, "Content-Type": "application/json"}
-    ready.wait()
-    i = k
-    while time.perf_counter() < stop_at[0]:
-        lat, lon = cands[i % len(cands)]
-        i += n_threads
-        body = json.dumps({"lat": lat, "lon": lon})
-        t = time.perf_counter()
-        try:
-            conn.request("POST", "/v1/protection/check", body, headers)
-            r = conn.getresponse()
-            r.read()
-            ok = r.status == 200
-        except OSError:
-            ok = False
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        lat_ms[k].append((time.perf_counter() - t) * 1000)
-        errors[k] += not ok
-
-threads = [threading.Thread(target=worker, args=(k,)) for k in range(n_threads)]
-for t in threads:
-    t.start()
-print("ready", flush=True)
-sys.stdin.readline()
-stop_at[0] = time.perf_counter() + seconds
-ready.wait()
-for t in threads:
-    t.join()
-print(json.dumps({"lat_ms": [x for xs in lat_ms for x in xs], "errors": sum(errors)}))
-"""
-
-
-def _http_load(
-    port: int, cands: np.ndarray, clients: int, seconds: float, processes: int = 2
-) -> tuple[int, int, float, np.ndarray]:
-    """``clients`` keep-alive HTTP/1.1 clients (threads with ``http.client``, spread over
-    ``processes`` processes) sending single checks for ``seconds``."""
-    per = [clients // processes + (k < clients % processes) for k in range(processes)]
-    procs = [subprocess.Popen([sys.executable, "-c", LOADER, str(port), str(n), str(seconds), KEY],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-             for n in per]  # fmt: skip
-    rng = np.random.default_rng(len(procs))
-    for k, p in enumerate(procs):
-        assert p.stdin is not None and p.stdout is not None
-        pick = cands[rng.permutation(len(cands))[:20_000]].tolist()
-        p.stdin.write(json.dumps(pick) + "\n")
-        p.stdin.flush()
-        assert p.stdout.readline().strip() == "ready", k
-    t0 = time.perf_counter()
-    for p in procs:
-        assert p.stdin is not None
-        p.stdin.write("go\n")
-        p.stdin.flush()
-    lat: list[float] = []
-    errors = 0
-    for p in procs:
-        out, _ = p.communicate(timeout=seconds + 120)
-        res = json.loads(out.strip().splitlines()[-1])
-        lat += res["lat_ms"]
-        errors += res["errors"]
-    return len(lat), errors, time.perf_counter() - t0, np.array(lat)
-
-
-def _postgis_load(url: str, cands: np.ndarray, clients: int, seconds: float,
-                  reach_m: float) -> tuple[int, int, float, np.ndarray]:  # fmt: skip
-    import psycopg
-
-    sql = ("SELECT id, ST_Distance(geog, q) FROM points, "
-           "(SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography AS q) c "
-           "WHERE ST_DWithin(geog, q, %s) AND kind IN ('partner', 'own') "
-           "AND status IN ('active', 'paused')")  # fmt: skip
-    out: list[list[float]] = [[] for _ in range(clients)]
-    errs = [0] * clients
-    start = threading.Barrier(clients + 1)
-    stop_at = [0.0]
-
-    def worker(k: int) -> None:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql, (0.0, 0.0, reach_m)).fetchall()
-            start.wait()
-            i = k
-            while time.perf_counter() < stop_at[0]:
-                lat, lon = cands[i % len(cands)]
-                i += clients
-                t = time.perf_counter()
-                try:
-                    conn.execute(sql, (float(lon), float(lat), reach_m)).fetchall()
-                except psycopg.Error:
-                    errs[k] += 1
-                out[k].append((time.perf_counter() - t) * 1000)
-
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
-    for t in threads:
-        t.start()
-    stop_at[0] = time.perf_counter() + seconds + 0.5
-    start.wait()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join()
-    lat_ms = np.concatenate([np.array(x) for x in out])
-    return lat_ms.size, sum(errs), time.perf_counter() - t0, lat_ms
-
-
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+#: the raw PostGIS query of the psycopg loader (parameters lon, lat, reach)
+PEER_SQL = ("SELECT id, ST_Distance(geog, q) FROM points, "
+            "(SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography AS q) c "
+            "WHERE ST_DWithin(geog, q, %s) AND kind IN ('partner', 'own') "
+            "AND status IN ('active', 'paused')")  # fmt: skip
+
+
+def pgbench_sql(reach_m: float) -> str:
+    """The same query for pgbench: the candidate ``:i`` comes from the candidates table (a
+    primary-key lookup in the same statement) instead of literal parameters."""
+    return (f"SELECT p.id, ST_Distance(p.geog, c.q) FROM {CANDIDATES_TABLE} c JOIN points p "
+            f"ON ST_DWithin(p.geog, c.q, {reach_m:g}) WHERE c.i = :i "
+            "AND p.kind IN ('partner', 'own') AND p.status IN ('active', 'paused')")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -260,6 +175,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    ap.add_argument("--loader", choices=("tools", "python", "both"), default="tools",
+                    help="tools: wrk and pgbench (default); python: the http.client and "
+                    "psycopg threads used before; both: each measurement with both, against "
+                    "the same server")  # fmt: skip
     ap.add_argument("--readme", action="store_true")
     ap.add_argument("--heavy", action="store_true", help="the heavy-work table (issue 13)")
     ap.add_argument("--heavy-seconds", type=float, default=45.0,
@@ -269,22 +188,31 @@ def main(argv: list[str] | None = None) -> None:
     if args.heavy:
         heavy_main(args)
         return
+    loaders = ["tools", "python"] if args.loader == "both" else [args.loader]
+    has_pg = postgis_available()
+    missing = missing_tools(has_pg) if "tools" in loaders else []
+    if missing:
+        raise SystemExit(f"bench/api.py: {', '.join(missing)} not installed: {INSTALL_HINT}; "
+                         "or use --loader python (the slower Python load generators)")  # fmt: skip
     stack = describe_server_stack()
     libs = versions(*PACKAGES)
+    tools = tool_versions() if "tools" in loaders else "-"
     load_before = os.getloadavg()
     loads = " ".join(f"{x:.2f}" for x in load_before)
-    print(f"server stack: {stack}\nversions: {libs}\nload average before: {loads}", flush=True)
+    print(f"server stack: {stack}\nversions: {libs}\nload generators: {tools}\n"
+          f"load average before: {loads}", flush=True)  # fmt: skip
 
     policy = ProtectionPolicy()
     t = time.perf_counter()
     df = demo_network(args.points, seed=args.seed)
     print(f"demo network: {len(df):,} points in {time.perf_counter() - t:.1f} s", flush=True)
     points = _points(df)
-    cands = _candidates(df, 200_000, args.seed + 1)
+    cands = _candidates(df, N_CANDIDATES, args.seed + 1)
     rows: list[Row] = []
+    http_path = f"HTTP POST /v1/protection/check, {args.workers} workers"
     with tempfile.TemporaryDirectory() as tmp:
         stores = {"sqlite": f"sqlite:///{tmp}/pvz.db"}
-        pg = TempPostgres().start() if postgis_available() else None
+        pg = TempPostgres().start() if has_pg else None
         try:
             if pg is not None:
                 stores["postgis"] = pg.create_database("bench")
@@ -299,67 +227,96 @@ def main(argv: list[str] | None = None) -> None:
                 _stop(proc)
                 proc, startup = _serve(url, port, args.workers)
                 try:
-                    _http_load(port, cands, args.clients, 2.0)  # warm up
-                    n, errors, sec, lat = _http_load(port, cands, args.clients, args.seconds)
+                    for loader in loaders:
+                        _http_load(loader, port, cands, args.clients, 2.0)  # warm up
+                        res = _http_load(loader, port, cands, args.clients, args.seconds)
+                        rows.append(Row(http_path, name, LOADER_NAMES[loader][0], startup,
+                                        startup1, res))  # fmt: skip
+                        print(" | ".join(rows[-1].cells()), flush=True)
                 finally:
                     _stop(proc)
-                rows.append(Row(f"HTTP POST /v1/protection/check, {args.workers} workers", name,
-                                startup, startup1, n, errors, sec, lat))  # fmt: skip
-                print(" | ".join(rows[-1].cells()), flush=True)
             if pg is not None:
-                _postgis_load(stores["postgis"], cands, args.clients, 2.0, policy.max_radius_m)
-                n, errors, sec, lat = _postgis_load(stores["postgis"], cands, args.clients,
-                                                    args.seconds, policy.max_radius_m)  # fmt: skip
-                rows.append(Row("raw PostGIS ST_DWithin (psycopg)", "postgis", None, None, n,
-                                errors, sec, lat))  # fmt: skip
-                print(" | ".join(rows[-1].cells()), flush=True)
+                url = stores["postgis"]
+                for loader in loaders:
+                    _postgis_load(loader, url, cands, args.clients, 2.0, policy.max_radius_m)
+                    res = _postgis_load(loader, url, cands, args.clients, args.seconds,
+                                        policy.max_radius_m)  # fmt: skip
+                    rows.append(Row("raw PostGIS ST_DWithin", "postgis", LOADER_NAMES[loader][1],
+                                    None, None, res))  # fmt: skip
+                    print(" | ".join(rows[-1].cells()), flush=True)
         finally:
             if pg is not None:
                 pg.stop()
-    header = ["path", "store", "startup s, 1 worker", f"startup s, {args.workers} workers",
-              "requests", "errors", "per s", "p50 ms", "p99 ms"]  # fmt: skip
-    table = ["| " + " | ".join(header) + " |", "|" + "---|" * 2 + "---:|" * 7]
+    header = ["path", "store", "load generator", "startup s, 1 worker",
+              f"startup s, {args.workers} workers", "requests", "errors", "per s", "p50 ms",
+              "p99 ms"]  # fmt: skip
+    table = ["| " + " | ".join(header) + " |", "|" + "---|" * 3 + "---:|" * 7]
     table += ["| " + " | ".join(r.cells()) + " |" for r in rows]
     print("\n".join(table))
-    targets = _targets(rows)
+    verdicts = [_targets([r for r in rows if r.loader in LOADER_NAMES[lo]], LOADER_NAMES[lo])
+                for lo in loaders]  # fmt: skip
+    targets = "\n\n".join(verdicts)
     print(targets)
     if args.readme:
         live = int(policy.protects(df["kind"], df["status"]).sum())
         _write_readme(args, len(df), live, table, targets, stack=str(stack), libs=libs,
-                      load_before=load_before[0])  # fmt: skip
+                      tools=tools, load_before=load_before[0])  # fmt: skip
 
 
-def _targets(rows: list[Row]) -> str:
-    """The targets against this run's own rows. Issue 4: >= 1,000 checks/s, p99 < 50 ms, no
-    errors, startup with 250,000 points under 5 s. Issue 18: every HTTP row at least half
-    the raw PostGIS query's rate, p99 under 20 ms."""
-    http = [r for r in rows if r.startup_s is not None]
+#: candidates the load cycles through (the same list for HTTP and PostGIS)
+N_CANDIDATES = 20_000
+#: the load generators' names in the table: (HTTP, PostGIS)
+LOADER_NAMES = {"tools": ("wrk", "pgbench"), "python": ("http.client", "psycopg")}
+
+
+def _http_load(loader: str, port: int, cands: np.ndarray, clients: int,
+               seconds: float) -> LoadResult:  # fmt: skip
+    if loader == "tools":
+        return wrk_load(port, cands, clients, seconds, KEY)
+    return python_http_load(port, cands, clients, seconds, KEY)
+
+
+def _postgis_load(loader: str, url: str, cands: np.ndarray, clients: int, seconds: float,
+                  reach_m: float) -> LoadResult:  # fmt: skip
+    if loader == "tools":
+        load_candidates_table(url, cands)
+        return pgbench_load(url, pgbench_sql(reach_m), len(cands), clients, seconds)
+    return python_postgis_load(url, PEER_SQL, cands, clients, seconds, reach_m)
+
+
+def _targets(rows: list[Row], names: tuple[str, str]) -> str:
+    """The targets against this run's own rows of one pair of load generators. Issue 4:
+    >= 1,000 checks/s, p99 < 50 ms, no errors, startup with 250,000 points under 5 s.
+    Issue 18: every HTTP row at least half the raw PostGIS query's rate, p99 under 20 ms."""
+    who = f"[{names[0]} / {names[1]}]"
+    http = [r for r in rows if r.http]
     if not http:
-        return "Targets: no HTTP rows."
-    rate = min(r.n / r.seconds for r in http)
-    p99 = max(float(np.percentile(r.lat_ms, 99)) for r in http if r.lat_ms.size)
-    errors = sum(r.errors for r in http)
+        return f"Targets {who}: no HTTP rows."
+    rate = min(r.res.rate for r in http)
+    p99 = max(r.res.p99_ms for r in http)
+    errors = sum(r.res.errors for r in http)
     start = max(max(r.startup_s or 0.0, r.startup1_s or 0.0) for r in http)
 
     def verdict(ok: bool) -> str:
-        return "met" if ok else "NOT met"
+        return "**met**" if ok else "**NOT met**"
 
     text = (
-        f"Targets (issue 4): at least 1,000 checks/s: lowest {rate:,.0f}/s, "
+        f"Targets {who}, issue 4: at least 1,000 checks/s: lowest {rate:,.0f}/s, "
         f"{verdict(rate >= 1000)}; p99 under 50 ms: highest {p99:.1f} ms, "
         f"{verdict(p99 < 50)}; zero errors: {errors}, {verdict(errors == 0)}; startup "
         f"under 5 s: slowest {start:.2f} s, {verdict(start < 5)}."
     )
-    pg = [r for r in rows if r.startup_s is None and r.n]
+    pg = [r for r in rows if not r.http and r.res.n]
     if not pg:
-        return text + " Targets (issue 18): no raw PostGIS row to compare with."
-    pg_rate = pg[0].n / pg[0].seconds
+        return text + " Issue 18: no raw PostGIS row to compare with."
+    pg_rate = pg[0].res.rate
     share = rate / pg_rate
     return text + (
-        f" Targets (issue 18): HTTP checks at least {TARGET_SHARE_OF_POSTGIS:.1f} x the raw "
+        f" Issue 18: HTTP checks at least {TARGET_SHARE_OF_POSTGIS:.1f} x the raw "
         f"PostGIS query's rate in the same run: lowest {rate:,.0f}/s vs {pg_rate:,.0f}/s = "
         f"{share:.2f}, {verdict(share >= TARGET_SHARE_OF_POSTGIS)}; p99 under "
-        f"{TARGET_P99_MS:.0f} ms: highest {p99:.1f} ms, {verdict(p99 < TARGET_P99_MS)}."
+        f"{TARGET_P99_MS:.0f} ms: highest {p99:.1f} ms, {verdict(p99 < TARGET_P99_MS)} "
+        f"(the raw PostGIS query's own p99: {pg[0].res.p99_ms:.1f} ms)."
     )
 
 
