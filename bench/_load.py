@@ -18,7 +18,9 @@ latency they measure.
 from __future__ import annotations
 
 import json
+import math
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -57,6 +59,7 @@ class LoadResult:
     errors : failed requests (transport errors, non-2xx answers, failed transactions)
     seconds : the measured window, s
     p50_ms, p99_ms : latency percentiles of the completed requests, ms
+    cpu_s : CPU time (user + system) the load generator itself used, s
     """
 
     n: int
@@ -64,17 +67,31 @@ class LoadResult:
     seconds: float
     p50_ms: float
     p99_ms: float
+    cpu_s: float = math.nan
 
     @property
     def rate(self) -> float:
         """Completed requests per second."""
         return self.n / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def cpu_cores(self) -> float:
+        """The load generator's CPU use, in cores busy on average over the run."""
+        return self.cpu_s / self.seconds if self.seconds > 0 else math.nan
+
     @classmethod
-    def from_samples(cls, n: int, errors: int, seconds: float, lat_ms: np.ndarray) -> LoadResult:
+    def from_samples(
+        cls, n: int, errors: int, seconds: float, lat_ms: np.ndarray, cpu_s: float = math.nan
+    ) -> LoadResult:
         """From every request's latency, ms."""
         p50, p99 = np.percentile(lat_ms, [50, 99]) if lat_ms.size else (np.nan, np.nan)
-        return cls(n, errors, seconds, float(p50), float(p99))
+        return cls(n, errors, seconds, float(p50), float(p99), cpu_s)
+
+
+def _cpu(who: int) -> float:
+    """User + system CPU seconds of ``resource.RUSAGE_SELF`` or ``RUSAGE_CHILDREN``."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
 
 
 def pgbench_path() -> Path | None:
@@ -165,14 +182,16 @@ def wrk_load(
                                       "path": json.dumps(path)})  # fmt: skip
         cmd = [wrk, "-t", str(threads), "-c", str(clients), "-d", f"{seconds:g}s",
                "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}"]  # fmt: skip
+        cpu0 = _cpu(resource.RUSAGE_CHILDREN)
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+        cpu = _cpu(resource.RUSAGE_CHILDREN) - cpu0
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if out.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({out.returncode}): {out.stdout}\n{out.stderr}")
     res = json.loads(line.removeprefix("RESULT "))
     errors = sum(int(res[k]) for k in ("connect", "read", "write", "status", "timeout"))
     return LoadResult(int(res["requests"]), errors, res["duration_us"] / 1e6,
-                      res["p50_us"] / 1e3, res["p99_us"] / 1e3)  # fmt: skip
+                      res["p50_us"] / 1e3, res["p99_us"] / 1e3, cpu)  # fmt: skip
 
 
 # -------------------------------------------------------------------------- pgbench
@@ -198,7 +217,9 @@ def pgbench_load(
         cmd = [str(pgb), "-n", "-M", "prepared", "-c", str(clients), "-j", str(threads),
                "-T", str(max(1, round(seconds))), "-f", str(script), "-l",
                f"--log-prefix={prefix}", url]  # fmt: skip
+        cpu0 = _cpu(resource.RUSAGE_CHILDREN)
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)
+        cpu = _cpu(resource.RUSAGE_CHILDREN) - cpu0
         if out.returncode not in (0, 2):  # 2: some clients aborted (counted below)
             raise RuntimeError(f"pgbench failed ({out.returncode}): {out.stdout}\n{out.stderr}")
         lat_us: list[np.ndarray] = []
@@ -217,7 +238,7 @@ def pgbench_load(
     m = re.search(r"tps = ([\d.]+) \(without initial connection time\)", text)
     secs = n / float(m.group(1)) if m and float(m.group(1)) > 0 else float(round(seconds))
     lat = np.concatenate(lat_us) / 1e3 if lat_us else np.empty(0)
-    return LoadResult.from_samples(n, failed + aborted, secs, lat)
+    return LoadResult.from_samples(n, failed + aborted, secs, lat, cpu)
 
 
 def load_candidates_table(url: str, cands: np.ndarray) -> None:
@@ -284,6 +305,7 @@ def python_http_load(
     """The loader before wrk: ``clients`` keep-alive ``http.client`` threads spread over
     ``processes`` Python processes sending single checks for ``seconds``."""
     per = [clients // processes + (k < clients % processes) for k in range(processes)]
+    cpu0 = _cpu(resource.RUSAGE_CHILDREN)
     procs = [subprocess.Popen([sys.executable, "-c", _PY_LOADER, str(port), str(n), str(seconds),
                                key], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
              for n in per]  # fmt: skip
@@ -306,7 +328,9 @@ def python_http_load(
         res = json.loads(out.strip().splitlines()[-1])
         lat += res["lat_ms"]
         errors += res["errors"]
-    return LoadResult.from_samples(len(lat), errors, time.perf_counter() - t0, np.array(lat))
+    secs = time.perf_counter() - t0
+    cpu = _cpu(resource.RUSAGE_CHILDREN) - cpu0  # includes reading the candidates, ~0.1 s
+    return LoadResult.from_samples(len(lat), errors, secs, np.array(lat), cpu)
 
 
 def python_postgis_load(
@@ -342,7 +366,9 @@ def python_postgis_load(
     stop_at[0] = time.perf_counter() + seconds + 0.5
     start.wait()
     t0 = time.perf_counter()
+    cpu0 = _cpu(resource.RUSAGE_SELF)
     for t in threads:
         t.join()
+    cpu = _cpu(resource.RUSAGE_SELF) - cpu0
     lat_ms = np.concatenate([np.array(x) for x in out])
-    return LoadResult.from_samples(lat_ms.size, sum(errs), time.perf_counter() - t0, lat_ms)
+    return LoadResult.from_samples(lat_ms.size, sum(errs), time.perf_counter() - t0, lat_ms, cpu)

@@ -87,8 +87,9 @@ class Row:
         start = f"{self.startup_s:.2f}" if self.startup_s is not None else "-"
         start1 = f"{self.startup1_s:.2f}" if self.startup1_s is not None else "-"
         r = self.res
-        return [self.path, self.store, self.loader, start1, start, f"{r.n:,}", str(r.errors),
-                f"{r.rate:,.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}"]  # fmt: skip
+        return [self.path, self.store, self.loader, f"{r.cpu_cores:.2f}", start1, start,
+                f"{r.n:,}", str(r.errors), f"{r.rate:,.0f}", f"{r.p50_ms:.2f}",
+                f"{r.p99_ms:.2f}"]  # fmt: skip
 
 
 def _free_port() -> int:
@@ -247,10 +248,10 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             if pg is not None:
                 pg.stop()
-    header = ["path", "store", "load generator", "startup s, 1 worker",
+    header = ["path", "store", "load generator", "its CPU, cores", "startup s, 1 worker",
               f"startup s, {args.workers} workers", "requests", "errors", "per s", "p50 ms",
               "p99 ms"]  # fmt: skip
-    table = ["| " + " | ".join(header) + " |", "|" + "---|" * 3 + "---:|" * 7]
+    table = ["| " + " | ".join(header) + " |", "|" + "---|" * 3 + "---:|" * 8]
     table += ["| " + " | ".join(r.cells()) + " |" for r in rows]
     print("\n".join(table))
     verdicts = [_targets([r for r in rows if r.loader in LOADER_NAMES[lo]], LOADER_NAMES[lo])
@@ -329,27 +330,38 @@ def _write_readme(
     *,
     stack: str,
     libs: str,
+    tools: str,
     load_before: float,
 ) -> None:
     load = os.getloadavg()[0]
     section = f"""## API
 
-`.venv/bin/python bench/api.py` (about 2 minutes; `--readme` rewrites this section):
-`pvz serve --workers {args.workers}` (uvicorn) on a store of {n:,} demo points
-({live:,} live, i.e. a protecting kind and status;
+`.venv/bin/python bench/api.py` (about 2 minutes; `--readme` rewrites this section;
+`--loader both` adds the rows of the Python load generators used before, against the same
+servers; `make bench-tools` installs wrk): `pvz serve --workers {args.workers}` (uvicorn)
+on a store of {n:,} demo points ({live:,} live, i.e. a protecting kind and status;
 `planning.demo.demo_network(seed={args.seed})`), then single `POST /v1/protection/check`
-requests from {args.clients} concurrent keep-alive clients
-on 127.0.0.1 for {args.seconds:.0f} s after a 2 s warm-up.
-Candidates lie 0-2 km from random demo points, so some are allowed and some blocked.
-The peer is the same lookup as a raw PostGIS query over TCP from {args.clients} psycopg
-connections (one thread each): `ST_DWithin(geog, point, 1000)` on the GiST-indexed
-geography column, live kinds and statuses, returning ids and `ST_Distance` (the prefilter
-of the rule without the exact `max(r_p, r_c)` decision or any HTTP). *startup s*: from
-launching `pvz serve` to the first `200` of `/health` (imports of the whole CLI,
-migrations, loading the index), with one worker and with the benchmarked number. The
-load comes from 2 processes of {args.clients // 2} threads each (`http.client`,
-keep-alive); clients and server share the machine's 2 cores, so the server gets
-about half of it.
+requests from {args.clients} concurrent keep-alive connections on 127.0.0.1 for
+{args.seconds:.0f} s after a 2 s warm-up, cycling through the same {N_CANDIDATES:,}
+candidates 0-2 km from random demo points (some allowed, some blocked).
+The peer is the same lookup as a raw PostGIS query over TCP: `ST_DWithin(geog, point,
+1000)` on the GiST-indexed geography column, live kinds and statuses, returning ids and
+`ST_Distance` (the prefilter of the rule without the exact `max(r_p, r_c)` decision or
+any HTTP). *startup s*: from launching `pvz serve` to the first `200` of `/health`
+(imports of the whole CLI, migrations, loading the index), with one worker and with the
+benchmarked number.
+
+Load generators ({tools}): both sides get the same shape of load, {args.clients}
+connections over 2 threads, each sending its next request as soon as the answer is in.
+HTTP: `wrk -t 2 -c {args.clients}` with a Lua script that cycles through the precomputed
+request bodies; p50/p99 are wrk's (every request recorded, microsecond resolution). Raw
+PostGIS: `pgbench -M prepared -c {args.clients} -j 2` with a script that picks a random
+candidate (`\\set i random(1, {N_CANDIDATES:,})`) and runs the query with the
+candidate's point taken from a table of the candidates in the same statement (one
+primary-key lookup more than the query with literal coordinates; the same rows
+returned); p50/p99 from pgbench's per-transaction log (`-l`). *its CPU, cores*: CPU time
+(user + system) of the load generator over the run, per second: what it took from the 2
+cores that server and database also need.
 
 Machine: {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()};
 load average before the run {load_before:.2f} (other jobs on the shared cores) and at the
@@ -359,11 +371,43 @@ Server stack: {stack}. Versions: {libs}.
 
 {chr(10).join(table)}
 
-{targets} Each check is exact (Karney geodesic, `d < max(r_p, r_c)`, live points and
-reservations from the in-memory index); the raw PostGIS query does less work (no HTTP, no
-exact rule) and is the ceiling of a database round trip per check. numba's OpenMP threads
-would busy-wait after a parallel kernel and slow single checks in a server ten-fold;
+{targets}
+
+Each check is exact (Karney geodesic, `d < max(r_p, r_c)`, live points and reservations
+from the in-memory index); the raw PostGIS query does less work (no HTTP, no exact rule)
+and is the ceiling of a database round trip per check. numba's OpenMP threads would
+busy-wait after a parallel kernel and slow single checks in a server ten-fold;
 `geo/_kernels.py` sets `OMP_WAIT_POLICY=PASSIVE` before they start.
+
+**The load generators (issue 18).** Until this run the load came from Python: 2
+processes of {args.clients // 2} `http.client` threads for HTTP, {args.clients} psycopg
+threads in one process for PostGIS (the `http.client` / `psycopg` rows when run with
+`--loader both`). Each process holds the GIL, so the clients queue behind each other and
+take a large share of the 2 cores; their own queueing is in every latency they measure,
+on both sides. The last run with them from a fresh `make venv` (load average 1.48 before
+it) gave 4,497 (SQLite) and 5,205 (PostGIS) checks/s, p99 39.4 and 29.9 ms, next to
+6,682/s and p99 25.6 ms for the raw PostGIS query: the peer's own p99 was over the 20 ms
+target, a sign that the tail was largely the load generator's. wrk and pgbench are C
+programs with an event loop per thread.
+
+**Where a worker's tail came from** (one worker in-process, instrumented, under wrk; on
+this shared machine): the check itself is 0.05-0.07 ms of CPU and a garbage collection
+of the young generations 0.02-0.1 ms (start-up objects are frozen, `api.app.freeze_heap`;
+a second-generation pass 1-3 ms about once a second), none of it the tail. What held
+every request of a worker was a store read on the event loop: once per `key_cache_s` the
+key cache entry expired and one request took the full application (the key read from
+the store, FastAPI routing, a thread hop: 10-90 ms of wall time on a loaded machine), and
+once per `sync_interval_s` the index replayed the audit log in line. On SQLite these are
+local reads (0.03-0.1 ms); on PostgreSQL each is a round trip to another process (median
+0.5-1.4 ms measured here, up to 45-110 ms while the database waited for a core), with
+all of the worker's requests waiting behind it. The fast lane now reads a key
+again in a thread when its entry is in the second half of its life (the renewed entry is
+trusted from the start of the read, so a revoked key is still refused within
+`key_cache_s`) and replays the audit log in a thread every half `sync_interval_s`
+(`api/fast_check.py`); it also asks the rate limiter once per check instead of twice.
+Left as found (another change merges the pollers into one change feed): each replay
+reads the log twice while the look-back window of 1,000 entries holds any entry (one
+query for the window, one that comes back empty).
 
 The script runs only in the venv `make venv` builds (`bench/_env.py`), so the table is what
 a fresh install gets. What a check costs in one worker (issue 18, in-process, one
@@ -376,7 +420,7 @@ without routing or dependency solving; everything else goes to the full applicat
 Before issue 18 (a fresh `make venv` had neither uvloop nor httptools: asyncio and h11;
 FastAPI routing for every check), the same script on this machine gave 656 (SQLite) and
 641 (PostGIS) checks/s, p50 48 ms, p99 63-65 ms, next to 4,276/s for the raw PostGIS
-query in that run (0.15 of it; load average 1.6 before that run).
+query in that run (0.15 of it; load average 1.6 before that run; Python load generators).
 """
     readme = ROOT / "bench" / "README.md"
     text = readme.read_text() if readme.exists() else "# Benchmarks\n"
