@@ -119,6 +119,17 @@ def _candidates(df: pd.DataFrame, n: int, seed: int) -> np.ndarray:
     return np.column_stack([np.clip(lat, -90, 90), lon])
 
 
+def _listening(port: int) -> int:
+    """How many sockets listen on TCP ``port`` (Linux ``/proc/net/tcp``, IPv4)."""
+    n = 0
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            cols = line.split()
+            if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                n += 1
+    return n
+
+
 def _serve(url: str, port: int, workers: int) -> tuple[subprocess.Popen[bytes], float]:
     env = {
         **os.environ,
@@ -136,7 +147,9 @@ def _serve(url: str, port: int, workers: int) -> tuple[subprocess.Popen[bytes], 
     )  # fmt: skip
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+            # every worker listens (a socket each, api.server_stack.serve_workers) and answers
+            health = f"http://127.0.0.1:{port}/health"
+            if _listening(port) >= workers and httpx.get(health, timeout=1).status_code == 200:
                 return proc, time.perf_counter() - t0
         except httpx.TransportError:
             pass
