@@ -418,6 +418,13 @@ again in a thread when its entry is in the second half of its life (the renewed 
 trusted from the start of the read, so a revoked key is still refused within
 `key_cache_s`) and replays the audit log in a thread every half `sync_interval_s`
 (`api/fast_check.py`); it also asks the rate limiter once per check instead of twice.
+With 2 workers, uvicorn's workers shared one listening socket and the worker that woke
+first accepted every connection waiting: wrk's 32 connections, opened at once, landed
+32/0, 27/5 and 14/18 on the 2 workers in three runs, one worker queueing what the other
+could have served (the Python clients connected one thread at a time and hid this).
+`pvz serve --workers N` now gives each worker a `SO_REUSEPORT` socket of its own
+(`api.server_stack.serve_workers`): 14-16 of 32 on each in 8 runs out of 8, and the
+script starts measuring once every worker listens.
 Left as found (another change merges the pollers into one change feed): each replay
 reads the log twice while the look-back window of 1,000 entries holds any entry (one
 query for the window, one that comes back empty).
