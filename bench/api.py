@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
                 proc, startup = _serve(url, port, args.workers)
                 try:
                     for loader in loaders:
-                        _http_load(loader, port, cands, args.clients, 2.0)  # warm up
+                        _http_load(loader, port, cands, args.clients, WARMUP_S)  # warm up
                         res = _http_load(loader, port, cands, args.clients, args.seconds)
                         rows.append(Row(http_path, name, LOADER_NAMES[loader][0], startup,
                                         startup1, res))  # fmt: skip
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
             if pg is not None:
                 url = stores["postgis"]
                 for loader in loaders:
-                    _postgis_load(loader, url, cands, args.clients, 2.0, policy.max_radius_m)
+                    _postgis_load(loader, url, cands, args.clients, WARMUP_S, policy.max_radius_m)
                     res = _postgis_load(loader, url, cands, args.clients, args.seconds,
                                         policy.max_radius_m)  # fmt: skip
                     rows.append(Row("raw PostGIS ST_DWithin", "postgis", LOADER_NAMES[loader][1],
@@ -277,6 +277,9 @@ def main(argv: list[str] | None = None) -> None:
                       tools=tools, load_before=load_before[0])  # fmt: skip
 
 
+#: each load generator runs this long before its measured run, s (a fresh server's first
+#: seconds hold one-time work: stalls of up to ~0.7 s were seen on a loaded machine)
+WARMUP_S = 5.0
 #: candidates the load cycles through (the same list for HTTP and PostGIS)
 N_CANDIDATES = 20_000
 #: the load generators' names in the table: (HTTP, PostGIS)
@@ -355,8 +358,9 @@ servers; `make bench-tools` installs wrk): `pvz serve --workers {args.workers}` 
 on a store of {n:,} demo points ({live:,} live, i.e. a protecting kind and status;
 `planning.demo.demo_network(seed={args.seed})`), then single `POST /v1/protection/check`
 requests from {args.clients} concurrent keep-alive connections on 127.0.0.1 for
-{args.seconds:.0f} s after a 2 s warm-up, cycling through the same {N_CANDIDATES:,}
-candidates 0-2 km from random demo points (some allowed, some blocked).
+{args.seconds:.0f} s after a {WARMUP_S:.0f} s warm-up (each load generator its own),
+cycling through the same {N_CANDIDATES:,} candidates 0-2 km from random demo points (some
+allowed, some blocked).
 The peer is the same lookup as a raw PostGIS query over TCP: `ST_DWithin(geog, point,
 1000)` on the GiST-indexed geography column, live kinds and statuses, returning ids and
 `ST_Distance` (the prefilter of the rule without the exact `max(r_p, r_c)` decision or
