@@ -371,6 +371,15 @@ def _targets(rows: list[Row], names: tuple[str, str]) -> str:
     )
 
 
+def _busy(load_before: float) -> str:
+    """A warning for the README when the machine was busy before the run."""
+    if load_before < 1.5:
+        return ""
+    return (" **Taken on a busy machine**: other jobs kept the 2 cores busy, so every number"
+            " here, the peers' too, carries their interruptions; compare within the run, and"
+            " rerun on a quiet machine for absolute numbers.")  # fmt: skip
+
+
 def _write_readme(
     args: argparse.Namespace,
     n: int,
@@ -411,7 +420,7 @@ connections over 2 threads, each sending its next request as soon as the answer 
 HTTP: `wrk -t 2 -c {args.clients}` with a Lua script that cycles through the precomputed
 request bodies; p50/p99 are wrk's (every request recorded, microsecond resolution). Raw
 PostGIS: `pgbench -M prepared -c {args.clients} -j 2` with a script that picks a random
-candidate (`\\set i random(1, {N_CANDIDATES:,})`) and runs the query with the
+candidate (`\\set i random(1, {N_CANDIDATES})`) and runs the query with the
 candidate's point taken from a table of the candidates in the same statement (one
 primary-key lookup more than the query with literal coordinates; the same rows
 returned); p50/p99 from pgbench's per-transaction log (`-l`). *its CPU, cores*: CPU time
@@ -420,7 +429,7 @@ cores that server and database also need.
 
 Machine: {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()};
 load average before the run {load_before:.2f} (other jobs on the shared cores) and at the
-end {load:.2f} (the benchmark's own clients and workers included).
+end {load:.2f} (the benchmark's own clients and workers included).{_busy(load_before)}
 
 Server stack: {stack}. Versions: {libs}.
 
