@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_N ?= 10000
 
-.PHONY: run test test-fast lint bench venv clean
+.PHONY: run test test-fast lint bench bench-tools venv clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,10 @@ test-fast: venv
 
 bench: venv
 	$(BIN)/python bench/protection.py
+
+## bench-tools: the load generators of bench/api.py (wrk, and pgbench with PostgreSQL; apt as root)
+bench-tools:
+	./scripts/setup-bench-tools.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -31,6 +31,7 @@ __all__ = [
     "get_caller",
     "get_service",
     "hash_key",
+    "refresh_key",
     "require",
 ]
 
@@ -143,9 +144,16 @@ class KeyCache(dict[str, tuple[Caller, float]]):
         entry = self.get(digest)
         return None if entry is None else entry[0]
 
-    def put(self, digest: str, caller: Caller) -> None:
-        """Trust ``caller`` for ``digest`` for the next ``ttl_s`` seconds."""
-        self[digest] = (caller, time.monotonic() + self.ttl_s)
+    def put(self, digest: str, caller: Caller, *, read_at: float | None = None) -> None:
+        """Trust ``caller`` for ``digest`` for ``ttl_s`` seconds from ``read_at`` (the
+        ``time.monotonic()`` at which the store read began; default now)."""
+        self[digest] = (caller, (time.monotonic() if read_at is None else read_at) + self.ttl_s)
+
+    def due(self, digest: str) -> bool:
+        """Whether ``digest``'s entry is in the second half of its life (worth reading again
+        ahead of its expiry, off the request path: :func:`refresh_key`)."""
+        entry = self.get(digest)
+        return self.ttl_s > 0 and entry is not None and entry[1] - time.monotonic() < self.ttl_s / 2
 
     def forget(self, key_ids: Collection[str]) -> None:
         """Drop the entries of the keys ``key_ids`` (short ids): their next use reads them."""
@@ -158,6 +166,24 @@ class KeyCache(dict[str, tuple[Caller, float]]):
         another worker revoked is dropped when the feed hands its ``key`` entry on, so it is
         refused here at the next poll, and within ``ttl_s`` at the latest."""
         self.forget({key_id for _, entity, key_id in changes if entity == "key"})
+
+
+def refresh_key(service: Service, cache: KeyCache, digest: str) -> None:
+    """Read key ``digest`` from the store again and renew or drop its cache entry (a
+    blocking store read: call it in a thread). The renewed entry is trusted for ``ttl_s``
+    from the start of the read, so a revoked key is still refused within ``key_cache_s``;
+    an unknown or revoked key loses its entry. Errors are logged, never raised (the entry
+    then expires as usual and the next request reads the key itself)."""
+    started = time.monotonic()
+    try:
+        record = service.get_key(digest)
+    except Exception:
+        log.warning("could not read a key ahead of its cache expiry", exc_info=True)
+        return
+    if record is None or record.revoked_at is not None:
+        cache.pop(digest, None)
+        return
+    cache.put(digest, Caller(record.key_id, record.role, record.partner_id), read_at=started)
 
 
 def key_cache(state: object, ttl_s: float = 1.0) -> KeyCache:

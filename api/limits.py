@@ -19,10 +19,15 @@ from limits.strategies import MovingWindowRateLimiter
 
 from data.errors import PvzError
 
-__all__ = ["BUCKETS", "RateLimited", "RateLimits"]
+__all__ = ["BUCKETS", "COUNTED", "RateLimited", "RateLimits"]
 
 #: what is limited
 BUCKETS = ("check", "apply")
+
+#: the ASGI scope key set (True) once a request's ``check`` has been counted: the fast lane
+#: of :mod:`api.fast_check` counts a check before answering it, and when it leaves the
+#: request to the app after all (an error to word), the route does not count it again
+COUNTED = "pvz.check_counted"
 
 
 class RateLimited(PvzError):
@@ -81,16 +86,8 @@ class RateLimits:
                    f"повторите через {wait} с")  # fmt: skip
         raise RateLimited(msg, wait)
 
-    def has_room(self, key_id: str, role: str, bucket: str) -> bool:
-        """Whether one more request of ``bucket`` by ``key_id`` is within the limit now
-        (nothing is counted)."""
-        rate = self._rates.get(("partner" if role == "partner" else "staff", bucket))
-        return rate is None or bool(self._limiter.test(rate, bucket, key_id))
-
     def allows(self, key_id: str, role: str, bucket: str) -> bool:
-        """Count one request like :meth:`hit`; False (not counted) when over the limit."""
-        try:
-            self.hit(key_id, role, bucket)
-        except RateLimited:
-            return False
-        return True
+        """Count one request like :meth:`hit` (one call to the limiter); False (not
+        counted) when over the limit."""
+        rate = self._rates.get(("partner" if role == "partner" else "staff", bucket))
+        return rate is None or bool(self._limiter.hit(rate, bucket, key_id))

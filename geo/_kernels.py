@@ -402,7 +402,8 @@ def scan_point(
     """The pairs of one query at ``lat, lon`` (WGS84 degrees) with radius ``radius_m``, in
     one call: ECEF coordinates, grid scan and sort, written to reusable buffers.
 
-    ``out_int`` (n, 2) gets per pair the slot and the flag (1 sure, 2 band); ``out_float``
+    ``out_int`` (n, 3) gets per pair the slot and the flag (1 sure, 2 band), and in its
+    third column, rows ``0 .. n_band - 1``, the positions of the band pairs; ``out_float``
     (n, 5) the chord, ``R = max(r_q, r_p)``, ``r_p`` and the point's lat, lon (from
     ``plat, plon`` by slot), sorted by (chord, slot). Returns the number of pairs and how many
     of them lie in the band; when the first exceeds the buffers' length nothing is written
@@ -455,6 +456,7 @@ def scan_point(
         out_int[k, 0] = s
         out_int[k, 1] = o_flag[k]
         if o_flag[k] != 1:
+            out_int[n_band, 2] = k
             n_band += 1
         out_float[k, 0] = o_chord[k]
         out_float[k, 1] = o_r[k]

@@ -137,7 +137,7 @@ class PointIndex:
         self._pending: dict[int, None] = {}  # insertion-ordered set of slots
         self._pending_xyz: tuple[IntArray, FloatArray] | None = None  # their slots, ECEF
         # reusable output buffers of single queries (used under the lock)
-        self._point_buf = (np.empty((64, 2), dtype=np.int64), np.empty((64, 5)))
+        self._point_buf = (np.empty((64, 3), dtype=np.int64), np.empty((64, 5)))
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -414,17 +414,11 @@ class PointIndex:
         The answer is the same as ``query([lat], [lon], [radius_m], distances=...)``; see
         :meth:`query_point_rows` for the options.
         """
-        if distances is not True:  # no geodesic needed unless a pair lies in the band
+        if distances is not True:  # the geodesic only for the pairs in the band
             la, lo, r_q = self._check_point(lat, lon, radius_m)
             with self._lock:
-                n, n_band = self._scan_point(la, lo, r_q)
-                if not n_band and not self._pending:
-                    if not n:
-                        return Pairs(_NO_INT, _NO_INT, _NO_FLOAT, _NO_FLOAT, _NO_FLOAT)
-                    buf_i, buf_f = self._point_buf
-                    dist = buf_f[:n, 0].copy() if distances == "chord" else np.full(n, np.nan)
-                    return Pairs(np.zeros(n, dtype=np.int64), buf_i[:n, 0].copy(), dist,
-                                 buf_f[:n, 1].copy(), buf_f[:n, 2].copy())  # fmt: skip
+                if not self._pending:
+                    return self._point_pairs(la, lo, r_q, keep_chord=distances == "chord")
         rows = self.query_point_rows(lat, lon, radius_m, distances=distances)
         n = len(rows)
         if not n:
@@ -436,6 +430,40 @@ class PointIndex:
             np.array([f[2] for f in rows], dtype=np.float64),
             np.array([f[3] for f in rows], dtype=np.float64),
         )
+
+    def _point_pairs(self, la: float, lo: float, r_q: float, *, keep_chord: bool) -> Pairs:
+        """The grid pairs of one query as :class:`Pairs` in chord order (caller holds the
+        lock; no pending inserts): one kernel call, then the exact geodesic for the pairs
+        in the band only (those with ``d >= R`` dropped), never a Python loop over every
+        pair. Pairs decided by the chord carry the chord (``keep_chord``) or NaN; the same
+        pairs and values as :meth:`query_point_rows` with ``distances`` False or
+        ``"chord"``."""
+        n, n_band = self._scan_point(la, lo, r_q)
+        if not n:
+            return Pairs(_NO_INT, _NO_INT, _NO_FLOAT, _NO_FLOAT, _NO_FLOAT)
+        buf_i, buf_f = self._point_buf
+        if keep_chord:
+            dist = buf_f[:n, 0].copy()
+        else:
+            dist = np.empty(n)
+            dist.fill(math.nan)
+        out: list[int] = []
+        if n_band:
+            inv = WGS84.inv
+            for k in buf_i[:n_band, 2].tolist():  # the band pairs' positions
+                d = inv(lo, la, float(buf_f[k, 4]), float(buf_f[k, 3]))[2]
+                if d < buf_f[k, 1]:  # the band: the geodesic decides; d == R is out
+                    dist[k] = d
+                else:
+                    out.append(k)
+        if out:
+            keep = np.ones(n, dtype=np.bool_)
+            keep[out] = False
+            m = n - len(out)
+            return Pairs(np.zeros(m, dtype=np.int64), buf_i[:n, 0][keep], dist[keep],
+                         buf_f[:n, 1][keep], buf_f[:n, 2][keep])  # fmt: skip
+        return Pairs(np.zeros(n, dtype=np.int64), buf_i[:n, 0].copy(), dist,
+                     buf_f[:n, 1].copy(), buf_f[:n, 2].copy())  # fmt: skip
 
     def _check_point(self, lat: float, lon: float, radius_m: float) -> tuple[float, float, float]:
         la, lo = check_latlon(lat, lon)
@@ -455,7 +483,7 @@ class PointIndex:
                                             buf_i, buf_f)  # fmt: skip
             if n <= buf_i.shape[0]:
                 return int(n), int(n_band)
-            self._point_buf = (np.empty((2 * n, 2), dtype=np.int64), np.empty((2 * n, 5)))
+            self._point_buf = (np.empty((2 * n, 3), dtype=np.int64), np.empty((2 * n, 5)))
 
     def query_point_rows(
         self,
@@ -487,7 +515,7 @@ class PointIndex:
             n, _ = self._scan_point(la, lo, r_q)
             buf_i, buf_f = self._point_buf
             # plain lists: per-pair work below stays in Python floats and ints
-            ints = buf_i[:n].tolist()
+            ints = buf_i[:n, :2].tolist()
             floats = buf_f[:n].tolist()
             pending = bool(self._pending)
             if pending:  # recent inserts, not yet in the grid: scanned directly

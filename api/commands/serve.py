@@ -79,7 +79,7 @@ def serve(
     from api.app import create_app, freeze_heap
     from api.auth import create_key
     from api.loaders import load_policy
-    from api.server_stack import describe_server_stack
+    from api.server_stack import describe_server_stack, serve_workers
     from api.service import Service
     from data.store import open_store
 
@@ -121,9 +121,9 @@ def serve(
     if workers > 1:  # each worker opens its own service from the same settings (env)
         store.close()
         os.environ["PVZ_DATABASE_URL"] = settings.database_url
-        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level, loop="auto", http="auto",
-                    timeout_graceful_shutdown=SHUTDOWN_GRACE_S)  # fmt: skip
+        # a listening socket per worker: connections spread evenly (api.server_stack)
+        serve_workers("api.app:create_app", host=host, port=port, workers=workers,
+                      log_level=log_level, timeout_graceful_shutdown=SHUTDOWN_GRACE_S)  # fmt: skip
         return
     assert service is not None
     app = create_app(settings, service=service)

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import EXPANSION, Caller, get_caller, get_service
 from api.errors import ERROR_RESPONSES
+from api.limits import COUNTED
 from api.routes.jobs import HEAVY_RESPONSES, run_heavy
 from api.schemas import (
     AuditPair,
@@ -111,6 +112,7 @@ def json_response(content: object) -> Response:
 @router.post("/check", **json_as_built(CheckResponse), summary="Check one location")
 async def check(
     body: CheckRequest,
+    request: Request,
     caller: Caller = Depends(get_caller),
     service: Service = Depends(get_service),
     lang: str = Depends(language),
@@ -121,7 +123,8 @@ async def check(
     ``message`` (Russian; English with ``Accept-Language: en``) and, when blocked, up to 3
     ``suggestions``; its kind is ``partner`` and the spot must lie in the service territory
     (422 otherwise). Rate limited per key (429 with ``Retry-After``)."""
-    service.limits.hit(caller.key_id, caller.role, "check", language=lang)
+    if not request.scope.get(COUNTED):  # the fast lane counted it already (api.fast_check)
+        service.limits.hit(caller.key_id, caller.role, "check", language=lang)
     if caller.role == "partner":
         body_ = await run_in_threadpool(check_answer, service, caller, body.lat, body.lon,
                                         body.kind, lang)  # fmt: skip

@@ -7,6 +7,7 @@ No timing is asserted.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,16 @@ import pytest
 from apikit import ADMIN, MOSCOW, make_service, near
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 import api.fast_check as fast_check
 from api.app import create_app
-from api.auth import get_caller, get_service
+from api.auth import Caller, KeyCache, create_key, get_caller, get_service, hash_key, refresh_key
 from api.fast_check import CHECK_PATH, FastCheck
 from api.routes import protection
 from api.schemas import CheckRequest
 from api.service import Service
+from api.settings import Settings
 from data.store import Point
 from geo.settlements import SettlementLookup
 from planning.demo import demo_network
@@ -118,7 +121,7 @@ def test_fast_lane_is_taken_for_a_known_key(lanes: Any, monkeypatch: pytest.Monk
     taken: list[object] = []
     answer = fast_check._answer
 
-    def spy(*args: Any, **kw: Any) -> Any:  # a partner's answer: a second call, in a thread
+    def spy(*args: Any, **kw: Any) -> Any:  # a partner's answer: in a thread
         out = answer(*args, **kw)
         taken.append(out)
         return out
@@ -126,7 +129,7 @@ def test_fast_lane_is_taken_for_a_known_key(lanes: Any, monkeypatch: pytest.Monk
     monkeypatch.setattr(fast_check, "_answer", spy)
     cf.app.state.key_cache.clear()  # a key this worker has not seen: the app checks it
     r = cf.post(CHECK_PATH, json={"lat": 55.0, "lon": 37.0}, headers={"X-API-Key": key})
-    assert r.status_code == 200 and taken == [None]
+    assert r.status_code == 200 and taken == []  # not admitted: no answer computed
     r = cf.post(CHECK_PATH, json={"lat": 55.0, "lon": 37.0}, headers={"X-API-Key": key})
     assert r.status_code == 200 and taken[-1] == r.json()  # now known: the fast lane
     r = cf.post(CHECK_PATH, json={"lat": 55.0, "lon": 37.0, "kind": "kiosk"},
@@ -153,3 +156,130 @@ def test_fast_lane_passes_other_requests(lanes: Any, tmp_path: Path) -> None:
     r = cf.post("/v1/protection/check-batch", json={"candidates": [{"lat": 55.0, "lon": 37.0}]},
                 headers={"X-API-Key": ADMIN})  # fmt: skip
     assert r.status_code == 200 and r.json()["n"] == 1
+
+
+# ------------------------------------------------------- one limiter call, store reads off the loop
+def _app(url: str, settlements: SettlementLookup, fast: bool, **overrides: Any) -> Any:
+    settings = Settings(**{"database_url": url, "bootstrap_admin_key": SecretStr(ADMIN),
+                           "sync_interval_s": 0, **overrides})  # fmt: skip
+    service = Service(settings, settlements=settlements)
+    app = create_app(service.settings, service=service)
+    if not fast:
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not FastCheck]
+    return app, service
+
+
+def _wait_for(cond: Any, what: str) -> None:
+    """Wait for work done in a thread (a generous bound, not a speed requirement)."""
+    deadline = time.monotonic() + 30.0
+    while not cond():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast lane", "app only"])
+def test_a_check_is_counted_once_whichever_lane_answers(
+    tmp_path: Path, settlements: SettlementLookup, fast: bool
+) -> None:
+    """Staff limit 4 a minute: 1 answer, 2 errors that the fast lane counts and leaves to the
+    app (an unknown kind), 1 answer; the fifth check is over the limit in both lanes."""
+    # a key cache that cannot expire mid-test (a slow machine would send a check whose
+    # cached key ran out to the app, and the count of limiter calls would change)
+    app, service = _app(f"sqlite:///{tmp_path}/pvz.db", settlements, fast,
+                        staff_checks_per_minute=4, key_cache_s=3600.0)  # fmt: skip
+    calls: list[int] = []
+    allows = service.limits.allows
+    service.limits.allows = lambda *a: calls.append(1) or allows(*a)  # type: ignore[method-assign]
+    h = {"X-API-Key": ADMIN}
+    try:
+        with TestClient(app) as c:
+            assert c.post(CHECK_PATH, json={"lat": 55.0, "lon": 37.0}, headers=h).status_code == 200
+            for _ in range(2):
+                r = c.post(CHECK_PATH, json={"lat": 55.0, "lon": 37.0, "kind": "kiosk"}, headers=h)
+                assert r.status_code == 422 and "kiosk" in r.json()["message"]
+            assert c.post(CHECK_PATH, json={"lat": 55.0, "lon": 37.0}, headers=h).status_code == 200
+            r = c.post(CHECK_PATH, json={"lat": 55.0, "lon": 37.0}, headers=h)
+            assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+            r = c.post(CHECK_PATH, json={"lat": 55.0, "lon": 37.0, "kind": "kiosk"}, headers=h)
+            assert r.status_code == 429  # over the limit: not answered, not counted
+    finally:
+        service.close()
+    # one call to the limiter per check in the fast lane (the 5 after the first, whose key was
+    # new); the app's own count is RateLimits.hit
+    assert len(calls) == (5 if fast else 0)
+
+
+def test_refresh_key_renews_or_drops_the_entry(
+    tmp_path: Path, settlements: SettlementLookup
+) -> None:
+    service = make_service(f"sqlite:///{tmp_path}/pvz.db", settlements, key_cache_s=2.0)
+    try:
+        token, record = create_key(service, "expansion")
+        digest = hash_key(token)
+        cache = KeyCache(2.0)
+        assert not cache.due(digest)  # no entry
+        old = Caller(record.key_id, "admin")  # the role as once read: the store says otherwise
+        cache.put(digest, old, read_at=time.monotonic() - 1.5)  # 0.5 s of trust left
+        assert cache.fresh(digest) == old and cache.due(digest)
+        refresh_key(service, cache, digest)
+        assert cache.fresh(digest) == Caller(record.key_id, "expansion") and not cache.due(digest)
+        service.store.revoke_key(record.key_id, actor="another worker")
+        refresh_key(service, cache, digest)
+        assert digest not in cache
+        refresh_key(service, cache, hash_key("pvz_never_issued"))
+        assert hash_key("pvz_never_issued") not in cache
+        assert not KeyCache(0.0).due(digest)  # no cache: nothing to read ahead
+    finally:
+        service.close()
+
+
+def test_fast_lane_reads_a_due_key_again_in_a_thread(
+    tmp_path: Path, settlements: SettlementLookup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, service = _app(f"sqlite:///{tmp_path}/pvz.db", settlements, True, key_cache_s=2.0)
+    seen: list[str] = []
+
+    def spy(svc: Any, cache: KeyCache, digest: str) -> None:
+        seen.append(digest)
+        refresh_key(svc, cache, digest)
+
+    monkeypatch.setattr(fast_check, "refresh_key", spy)
+    h = {"X-API-Key": ADMIN}
+    digest = hash_key(ADMIN)
+    try:
+        with TestClient(app) as c:
+            assert c.post(CHECK_PATH, json={"lat": 55.0, "lon": 37.0}, headers=h).status_code == 200
+            assert not seen  # read by the app just now: not due
+            cache: KeyCache = app.state.key_cache
+            caller, _ = cache[digest]
+            cache.put(digest, caller, read_at=time.monotonic() - 1.1)  # due, still fresh
+            before = cache[digest][1]
+            assert c.post(CHECK_PATH, json={"lat": 55.0, "lon": 37.0}, headers=h).status_code == 200
+            _wait_for(lambda: cache[digest][1] > before, "the entry renewed")
+            assert seen == [digest]
+    finally:
+        service.close()
+
+
+def test_fast_lane_replays_the_audit_log_in_a_thread(
+    tmp_path: Path, settlements: SettlementLookup
+) -> None:
+    """With a long sync interval a check in line would not replay the log for a minute; the
+    fast lane replays it in a thread (here at its first request), so another worker's
+    point blocks the spot without waiting for that minute."""
+    url = f"sqlite:///{tmp_path}/pvz.db"
+    app, service = _app(url, settlements, True, sync_interval_s=60.0)
+    other = make_service(url, settlements)  # another worker on the same store
+    lat, lon = MOSCOW
+    h = {"X-API-Key": ADMIN}
+    try:
+        with TestClient(app) as c:
+            other.create_point({"id": "W2", "lat": lat, "lon": lon}, actor="other")
+            assert service.indexed_points == 0
+            c.post(CHECK_PATH, json={"lat": lat, "lon": lon}, headers=h)  # starts the replay
+            _wait_for(lambda: service.indexed_points == 1, "the other worker's point indexed")
+            r = c.post(CHECK_PATH, json={"lat": lat, "lon": lon}, headers=h).json()
+            assert not r["allowed"] and [x["point_id"] for x in r["conflicts"]] == ["W2"]
+    finally:
+        other.close()
+        service.close()

@@ -68,3 +68,44 @@ def test_pvz_serve_prints_its_server_stack(monkeypatch: pytest.MonkeyPatch, tmp_
     assert f"серверный стек: {describe_server_stack()}" in out.output
     assert (ran["loop"], ran["http"]) == ("auto", "auto")
     assert ran["frozen"]  # the loaded heap is kept out of the cyclic GC
+
+
+def test_each_worker_gets_a_listening_socket_of_its_own() -> None:
+    """``pvz serve --workers N``: what uvicorn hands each spawned worker unpickles to a new
+    SO_REUSEPORT socket on the port, and the kernel spreads connections over them (32
+    connections all on one of 2 sockets: probability 2**-31)."""
+    import pickle
+    import socket
+    from multiprocessing.reduction import ForkingPickler
+
+    from api.server_stack import ReusePortSocket, reuseport_socket
+
+    guard = reuseport_socket("127.0.0.1", 0)  # the parent's: bound, never listening
+    port = guard.getsockname()[1]
+    token = ReusePortSocket("127.0.0.1", port)
+    workers = [pickle.loads(bytes(ForkingPickler.dumps(token))) for _ in range(2)]
+    clients: list[socket.socket] = []
+    try:
+        for w in workers:
+            assert isinstance(w, socket.socket) and w.getsockname() == ("127.0.0.1", port)
+            assert w.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
+            w.listen(64)
+            w.setblocking(False)
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(32)]
+        accepted = [0, 0]
+        for k, w in enumerate(workers):
+            while True:
+                try:
+                    conn, _ = w.accept()
+                except BlockingIOError:
+                    break
+                conn.close()
+                accepted[k] += 1
+        assert sum(accepted) == 32 and min(accepted) >= 1, accepted
+        plain = socket.socket()  # another program's socket cannot take the port
+        with pytest.raises(OSError):
+            plain.bind(("127.0.0.1", port))
+        plain.close()
+    finally:
+        for s in (*clients, *workers, guard):
+            s.close()

@@ -198,6 +198,32 @@ def test_single_query_equals_batch_with_pending_inserts() -> None:
         idx.query_point(91.0, 37.0)
 
 
+@pytest.mark.parametrize("distances", [False, "chord"])
+def test_single_query_decides_the_band_as_the_batch(distances: bool | str) -> None:
+    """Half the points lie within 0.5 m of the radius: the single query's own band path
+    (the geodesic for band pairs only) keeps and drops the same pairs, with the same values
+    and order, as the batch query and as the per-pair rows."""
+    rng = np.random.default_rng(21)
+    plat, plon = cluster(rng, 55.75, 37.62, 400, 500.0)
+    idx = PointIndex.from_points(range(400), plat, plon, 500.0)
+    qlat, qlon = cluster(rng, 55.75, 37.62, 60, 500.0)
+    batch = idx._query_batch(qlat, qlon, 300.0, distances=distances)  # type: ignore[arg-type]
+    bands = 0
+    for i in range(qlat.size):
+        with idx._lock:
+            bands += idx._scan_point(float(qlat[i]), float(qlon[i]), 300.0)[1]
+        one = idx.query_point(qlat[i], qlon[i], 300.0, distances=distances)  # type: ignore[arg-type]
+        rows = idx.query_point_rows(qlat[i], qlon[i], 300.0, distances=distances)  # type: ignore[arg-type]
+        sel = batch.query == i
+        assert one.query.tolist() == [0] * int(sel.sum())
+        assert one.slot.tolist() == batch.slot[sel].tolist() == [r[1] for r in rows]
+        assert np.array_equal(one.distance_m, batch.distance_m[sel], equal_nan=True)
+        assert np.array_equal(one.distance_m, [r[0] for r in rows], equal_nan=True)
+        assert one.radius_m.tolist() == batch.radius_m[sel].tolist() == [r[2] for r in rows]
+        assert one.point_radius_m.tolist() == batch.point_radius_m[sel].tolist()
+    assert bands > 20  # the band was in play
+
+
 @pytest.mark.parametrize("pending", [False, True])
 def test_chord_distances_same_pairs_near_geodesic(pending: bool) -> None:
     rng = np.random.default_rng(12)
