@@ -183,10 +183,8 @@ def test_a_check_is_counted_once_whichever_lane_answers(
 ) -> None:
     """Staff limit 4 a minute: 1 answer, 2 errors that the fast lane counts and leaves to the
     app (an unknown kind), 1 answer; the fifth check is over the limit in both lanes."""
-    # the longest key cache allowed (a slow machine could otherwise send a check whose
-    # cached key ran out to the app, and the count of limiter calls would change)
     app, service = _app(f"sqlite:///{tmp_path}/pvz.db", settlements, fast,
-                        staff_checks_per_minute=4, key_cache_s=2.0)  # fmt: skip
+                        staff_checks_per_minute=4)  # fmt: skip
     calls: list[int] = []
     allows = service.limits.allows
     service.limits.allows = lambda *a: calls.append(1) or allows(*a)  # type: ignore[method-assign]
