@@ -3,16 +3,14 @@ in the API's statements with ``PVZ_REWARD_POLICY_PATH`` and no other edit (SQLit
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from decimal import Decimal
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
 
-import numpy as np
 import pytest
 from apikit import ADMIN
+from bonus_example import FixedVolume
 from fastapi.testclient import TestClient
-from pydantic import Field, SecretStr
+from pydantic import SecretStr
 
 from api.app import create_app
 from api.service import Service
@@ -20,49 +18,18 @@ from api.settings import Settings
 from data.store import Point
 from geo.settlements import SettlementLookup
 from planning.rewards import (
-    Bonus,
-    BonusAmounts,
-    BonusInputs,
-    BonusSettings,
-    RewardPolicy,
-    StatementLine,
     register_bonus,
     unregister_bonus,
 )
-from planning.rewards.money import kop
-
-
-class Milestone(Bonus):
-    """A fixed amount once a point issued ``min_items`` items in the month."""
-
-    kind = "milestone"
-    column = "milestone_kop"
-    policy_fields = ("amount_rub",)
-
-    class Settings(BonusSettings):
-        amount_rub: Annotated[Decimal, Field(ge=0)] = Decimal("0")
-        min_items: Annotated[int, Field(ge=1)] = 2
-
-    settings_model = Settings
-
-    def compute(self, inputs: BonusInputs, policy: RewardPolicy) -> BonusAmounts:
-        s = self.settings(policy)
-        amount = np.where(inputs.issued_count >= s.min_items, kop(s.amount_rub), 0)
-        return BonusAmounts(amount.astype(np.int64))
-
-    def line(self, totals: Mapping[str, Any], policy: RewardPolicy) -> StatementLine | None:
-        if totals[self.column] == 0:
-            return None
-        return self.bonus_line(totals, rate=f">= {self.settings(policy).min_items}")
 
 
 @pytest.fixture
-def milestone() -> Iterator[None]:
-    register_bonus(Milestone)
+def fixed_volume() -> Iterator[None]:
+    register_bonus(FixedVolume)
     try:
         yield
     finally:
-        unregister_bonus(Milestone)
+        unregister_bonus(FixedVolume)
 
 
 ORDERS = """order_id,point_id,issued_on,price_rub,status
@@ -73,10 +40,11 @@ ORDERS = """order_id,point_id,issued_on,price_rub,status
 
 
 def test_a_bonus_class_reaches_the_api_statement(
-    milestone: None, tmp_path: Path, settlements: SettlementLookup
+    fixed_volume: None, tmp_path: Path, settlements: SettlementLookup
 ) -> None:
     policy = tmp_path / "rewards.toml"
-    policy.write_text("[bonuses.milestone]\namount_rub = 300.50\n", encoding="utf-8")
+    policy.write_text("[bonuses.fixed_volume]\namount_rub = 300.50\nmin_items = 2\n",
+                      encoding="utf-8")  # fmt: skip
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'pvz.db'}",
                         bootstrap_admin_key=SecretStr(ADMIN), sync_interval_s=0,
                         reward_policy_path=policy)  # fmt: skip
@@ -91,8 +59,8 @@ def test_a_bonus_class_reaches_the_api_statement(
         assert r.status_code == 200, r.text
         a = client.get("/v1/points/A/rewards", params={"month": "2020-10"}, headers=h).json()
         b = client.get("/v1/points/B/rewards", params={"month": "2020-10"}, headers=h).json()
-    # A: 5 % of 3,000.00 = 150.00, plus the milestone; B: one item, below it
-    assert [line["kind"] for line in a["lines"]] == ["item", "item", "milestone"]
+    # A: 5 % of 3,000.00 = 150.00, plus the fixed bonus; B: one item, below it
+    assert [line["kind"] for line in a["lines"]] == ["item", "item", "fixed_volume"]
     assert a["lines"][-1]["reward_rub"] == "300.50" and a["lines"][-1]["rate"] == ">= 2"
     assert a["reward_rub"] == "450.50"
     assert [line["kind"] for line in b["lines"]] == ["item"] and b["reward_rub"] == "50.00"

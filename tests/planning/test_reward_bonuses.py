@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import pytest
-from pydantic import Field
+from bonus_example import FixedVolume
 
 from data.errors import InputError
 from planning.rewards import (
@@ -31,7 +31,7 @@ from planning.rewards import (
     unregister_bonus,
 )
 from planning.rewards.money import kop
-from planning.rewards.policy import BonusSettings, RewardPolicy, policy_from_toml
+from planning.rewards.policy import RewardPolicy, policy_from_toml
 
 
 def test_the_registry_holds_the_three_bonuses_in_line_order() -> None:
@@ -100,30 +100,6 @@ def test_a_bonus_whose_policy_fields_are_empty_is_off() -> None:
     table = _table(VolumePolicy())
     assert table.totals["volume_bonus_kop"].tolist() == [0, 0]
     assert all(line.kind == "item" for s in statements_from_table(table) for line in s.lines)
-
-
-class FixedVolume(Bonus):
-    """A bonus with its own policy table: the class is the whole change."""
-
-    kind = "fixed_volume"
-    column = "fixed_volume_kop"
-    policy_fields = ("amount_rub",)
-
-    class Settings(BonusSettings):
-        amount_rub: Annotated[Decimal, Field(ge=0)] = Decimal("0")
-        min_items: Annotated[int, Field(ge=1)] = 3
-
-    settings_model = Settings
-
-    def compute(self, inputs: BonusInputs, policy: RewardPolicy) -> BonusAmounts:
-        s = self.settings(policy)
-        amount = np.where(inputs.issued_count >= s.min_items, kop(s.amount_rub), 0)
-        return BonusAmounts(amount.astype(np.int64))
-
-    def line(self, totals: Mapping[str, Any], policy: RewardPolicy) -> StatementLine | None:
-        if totals[self.column] == 0:
-            return None
-        return self.bonus_line(totals, rate=f">= {self.settings(policy).min_items}")
 
 
 @pytest.fixture
