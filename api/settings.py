@@ -151,7 +151,14 @@ class Settings(BaseSettings):
         ge=1,
         le=64,
         description="worker processes for heavy requests that wait for their answer, per "
-        "server process, apart from the jobs' (one more at once: 503)",
+        "server process, apart from the jobs' (one more waits up to PVZ_SYNC_WAIT_S)",
+    )
+    sync_wait_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=600,
+        description="how long a heavy request that waits for its answer waits for a free "
+        "worker when every one is busy (a map asks for several layers at once); then 503, s",
     )
     job_nice: int = Field(
         default=10,

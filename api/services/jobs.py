@@ -19,8 +19,8 @@ one plan). Here such work is:
    /v1/jobs/{id}`` for its status and result, ``DELETE`` kills it. Jobs and waiting
    requests have slots of their own, so a long job never delays a waiting request: at
    most ``workers`` jobs run at once, more wait in a queue of at most ``max_queued``; at
-   most ``sync_workers`` waiting requests run at once, one more is refused at once
-   (:class:`Busy`, HTTP 503) rather than left waiting behind them. Both kinds of worker
+   most ``sync_workers`` waiting requests run at once; one more waits up to
+   ``sync_wait_s`` for a slot, then is refused (:class:`Busy`, HTTP 503). Both kinds of worker
    process run alike (niceness, memory cap, their own process group).
    :meth:`JobRunner.shutdown` (SIGTERM) kills every worker process at once.
 
@@ -390,7 +390,9 @@ class JobRunner:
     workers : most worker processes running jobs at once (>= 1)
     max_queued : most jobs waiting for a worker; more: :class:`Busy`
     sync_workers : most worker processes running synchronous work (:meth:`run_sync`) at
-        once (>= 1), apart from the jobs' ``workers``; one more: :class:`Busy` at once
+        once (>= 1), apart from the jobs' ``workers``; one more waits for a slot
+    sync_wait_s : how long a synchronous request waits for a sync slot, seconds; then
+        :class:`Busy`
     keep_s : how long a finished job's status and result are kept, seconds
     fork_guard : a context manager held by the forking thread across ``fork()`` (the
         service's index and model locks: the child's copy is consistent and no lock is
@@ -409,6 +411,7 @@ class JobRunner:
         workers: int = 1,
         max_queued: int = 8,
         sync_workers: int = 1,
+        sync_wait_s: float = 30.0,
         keep_s: float = 600.0,
         fork_guard: Callable[[], AbstractContextManager[Any]] | None = None,
         after_fork: Callable[[], None] | None = None,
@@ -423,6 +426,7 @@ class JobRunner:
         self._fork_guard = fork_guard or contextlib.nullcontext
         self._after_fork = after_fork
         self.sync_workers = max(1, int(sync_workers))
+        self.sync_wait_s = max(0.0, float(sync_wait_s))
         self._slots = threading.BoundedSemaphore(self.workers)
         self._sync_slots = threading.BoundedSemaphore(self.sync_workers)
         self._jobs: dict[str, Job] = {}
@@ -597,13 +601,20 @@ class JobRunner:
         disconnected: Callable[[], Awaitable[bool]] | None = None,
     ) -> bytes:
         """Run ``work`` in a worker process of the sync slots (never behind the jobs) and
-        wait for its JSON; :class:`Busy` at once when every sync slot is taken. The process
+        wait for its JSON; when every sync slot is taken, wait up to ``sync_wait_s`` for
+        one (a map opening asks for several heavy layers at once), then :class:`Busy`. The process
         is killed when ``disconnected()`` turns true (:class:`ClientGone`) or this coroutine
         is cancelled (server shutdown). Domain errors of the work are raised here."""
-        if not self._sync_slots.acquire(blocking=False):
-            raise Busy(f"{self.sync_workers} heavy request(s) that wait for their answer are "
-                       f"running already (PVZ_SYNC_WORKERS={self.sync_workers}); try again "
-                       "shortly")  # fmt: skip
+        give_up = time.monotonic() + self.sync_wait_s
+        while not self._sync_slots.acquire(blocking=False):
+            if time.monotonic() >= give_up:
+                raise Busy(f"{self.sync_workers} heavy request(s) that wait for their answer "
+                           f"are running already (PVZ_SYNC_WORKERS={self.sync_workers}) and "
+                           f"none finished within {self.sync_wait_s:g} s (PVZ_SYNC_WAIT_S); "
+                           "try again shortly")  # fmt: skip
+            if disconnected is not None and await disconnected():
+                raise ClientGone("the client disconnected while waiting for a worker")
+            await asyncio.sleep(0.05)
         try:
             job = self._start(kind, work, owner="", cost=cost, sync=True)
         except BaseException:
@@ -675,7 +686,7 @@ def runner_for(service: Any) -> JobRunner:
                                                           service.policy))  # fmt: skip
 
     return JobRunner(workers=settings.job_workers, max_queued=settings.job_queue,
-                     sync_workers=settings.sync_workers,
+                     sync_workers=settings.sync_workers, sync_wait_s=settings.sync_wait_s,
                      keep_s=settings.job_keep_s, fork_guard=guard,
                      after_fork=after_fork, nice=settings.job_nice,
                      memory_mb=settings.job_memory_mb)  # fmt: skip

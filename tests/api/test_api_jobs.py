@@ -367,12 +367,33 @@ def _until_running(runner: Any, kind: str) -> None:
         time.sleep(0.02)
 
 
+def test_a_sync_request_waits_for_a_slot(tmp_path: Any) -> None:
+    """Every sync slot taken: the next synchronous request waits (``sync_wait_s``) and runs
+    when the slot is free (a map opening asks for several heavy layers at once)."""
+    from api.services.jobs import JobRunner
+
+    runner = JobRunner(workers=1, sync_workers=1, sync_wait_s=120)
+    thread, held = _sync_in_thread(runner, _hold(str(tmp_path / "sync-done")))
+    deadline = time.monotonic() + 60
+    while sum(1 for j in runner.active() if not j.owner and j.status == "running") < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    second, out = _sync_in_thread(runner, lambda: {"n": 3})
+    second.join(0.5)
+    assert second.is_alive() and out == {}  # waiting for the slot, not refused
+    (tmp_path / "sync-done").touch()
+    thread.join(60)
+    second.join(60)
+    assert "data" in held and out == {"data": b'{"n":3}'}
+
+
 def test_sync_work_has_its_own_slots(tmp_path: Any) -> None:
     """With one job worker busy, synchronous work still runs at once in its own slot; a
-    second synchronous request while the sync slot is taken is refused (Busy) at once."""
+    second synchronous request while the sync slot is taken is refused (Busy) once its
+    wait for a slot (``sync_wait_s``, 0 here) is over."""
     from api.services.jobs import Busy, JobRunner
 
-    runner = JobRunner(workers=1, sync_workers=1)
+    runner = JobRunner(workers=1, sync_workers=1, sync_wait_s=0)
     job = runner.submit("hold", _hold(str(tmp_path / "job-done")), owner="me")
     _until_running(runner, "hold")
     thread, out = _sync_in_thread(runner, lambda: {"n": int(np.arange(1000).sum())})
@@ -408,7 +429,8 @@ def test_a_sync_plan_answers_while_a_long_plan_job_runs(
     answer, gets it while that job still runs (it does not queue behind it). With the one
     sync slot taken, the next waiting request is 503 at once, naming the setting."""
     url = f"sqlite:///{tmp_path / 'pvz.db'}"
-    for api in _api(url, settlements, cost_inline=0, cost_sync=1e6, cost_limit=1e12):
+    for api in _api(url, settlements, cost_inline=0, cost_sync=1e6, cost_limit=1e12,
+                    sync_wait_s=0):  # fmt: skip
         running = _slow(api)
         deadline = time.monotonic() + 120
         while api.call("GET", f"/v1/jobs/{running}", "expansion").json()["status"] != "running":
