@@ -30,11 +30,11 @@ import re
 import string
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from api.messages_ru import MESSAGES, NOUNS
 from data.errors import InputError, Message
-from data.vocabulary import format_rub
+from data.vocabulary import LANGUAGES, Lang, format_rub
 
 __all__ = [
     "LANGUAGES",
@@ -57,9 +57,6 @@ __all__ = [
     "validation_text",
 ]
 
-Lang = Literal["ru", "en"]
-#: the languages of the command line
-LANGUAGES: tuple[Lang, ...] = ("ru", "en")
 
 _NBSP = "\u00a0"
 _current: Lang | None = None

@@ -11,12 +11,14 @@ record (the store, inside its write transaction); both raise the same messages.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from data.errors import InputError, Message
 
 __all__ = [
     "BOTH_EVENTS_MESSAGE",
+    "LANGUAGES",
+    "Lang",
     "EVENT_COLUMNS",
     "EVENT_STATUS",
     "ISSUED",
@@ -30,6 +32,11 @@ __all__ = [
     "not_a_day_message",
     "unknown_status_message",
 ]
+
+#: a language of the product's words (messages, maps): Russian first, English as a switch
+Lang = Literal["ru", "en"]
+#: the languages, default first
+LANGUAGES: tuple[Lang, ...] = ("ru", "en")
 
 ORDER_STATUSES: tuple[str, ...] = ("issued", "returned", "cancelled")
 """Order line statuses; only ``issued`` earns a reward and counts as turnover."""

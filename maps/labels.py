@@ -11,9 +11,10 @@ English ``1,234,567.5`` and ``RUB 219,000``. Popup values are formatted in the b
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import numpy as np
+
+from data.vocabulary import LANGUAGES, Lang
 
 __all__ = [
     "LANGUAGES",
@@ -27,9 +28,6 @@ __all__ = [
     "value_label",
 ]
 
-Lang = Literal["ru", "en"]
-#: the languages of the planner map
-LANGUAGES: tuple[Lang, ...] = ("ru", "en")
 
 _NBSP = "\u00a0"
 
